@@ -1,0 +1,78 @@
+// The four kinds of call and the handler types a service implementation is made of.
+// (Public API: re-exported from src/index.ts.)
+import type { Metadata } from './metadata.js';
+
+export type MethodKind = 'unary' | 'server_streaming' | 'client_streaming' | 'bidi_streaming';
+
+/** How one method's messages are turned into bytes and back (protobufjs light or anything else). */
+export interface MessageCodec<T> {
+  encode(message: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+export interface MethodDefinition<Req = unknown, Res = unknown> {
+  /** e.g. "SayHello" */
+  name: string;
+  /** "/package.Service/Method" */
+  path: string;
+  kind: MethodKind;
+  request: MessageCodec<Req>;
+  response: MessageCodec<Res>;
+}
+
+export interface ServiceDefinition {
+  /** Fully qualified, e.g. "helloworld.Greeter" */
+  name: string;
+  methods: Record<string, MethodDefinition<any, any>>;
+}
+
+/** What every handler gets besides its messages. */
+export interface CallContext {
+  /** "/package.Service/Method" */
+  readonly method: string;
+  /** The request's custom metadata (reserved headers left out). */
+  readonly metadata: Metadata;
+  /** Absolute deadline (Date.now() based), or Infinity when the client set none. */
+  readonly deadline: number;
+  /** Aborted when the client cancels, the deadline passes, or the server stops. */
+  readonly signal: AbortSignal;
+  /** "ipv4:127.0.0.1:5555", "ipv6:[::1]:5555" or "unix:/path", as grpc-js and grpcio print it. */
+  readonly peer: string;
+  /** The peer's TLS certificate when client authentication is on. */
+  readonly peerCertificate?: unknown;
+  /** Send initial metadata now (otherwise it goes with the first message or the status). */
+  sendHeaders(metadata?: Metadata): void;
+  /** Trailing metadata sent with the status. */
+  readonly trailers: Metadata;
+}
+
+export interface ServerWriter<Res> {
+  /** Resolves once the message is handed to the transport under flow control (await it for backpressure). */
+  write(message: Res): Promise<void>;
+}
+
+export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Res | Promise<Res>;
+/** Either write via `out` and return, or return an (async) iterable of replies. */
+export type ServerStreamingHandler<Req, Res> = (
+  request: Req,
+  out: ServerWriter<Res>,
+  ctx: CallContext,
+) => void | Promise<void> | AsyncIterable<Res> | Iterable<Res>;
+export type ClientStreamingHandler<Req, Res> = (
+  requests: AsyncIterable<Req>,
+  ctx: CallContext,
+) => Res | Promise<Res>;
+export type BidiStreamingHandler<Req, Res> = (
+  requests: AsyncIterable<Req>,
+  out: ServerWriter<Res>,
+  ctx: CallContext,
+) => void | Promise<void> | AsyncIterable<Res>;
+
+export type AnyHandler =
+  | UnaryHandler<any, any>
+  | ServerStreamingHandler<any, any>
+  | ClientStreamingHandler<any, any>
+  | BidiStreamingHandler<any, any>;
+
+/** An implementation object: one handler per method, keyed by method name ("SayHello"; "sayHello" also accepted). */
+export type ServiceImplementation = Record<string, AnyHandler>;
