@@ -1,0 +1,233 @@
+// The fixed-size job queue that stands where other servers put a thread pool.
+//
+// Node runs handlers on one thread, so "a worker" here is a running slot: at most `maxRunning`
+// calls have their handler running at once (started and not yet done; an async handler awaiting
+// I/O still holds its slot). Beyond that, up to `maxWaiting` calls are accepted and wait in FIFO
+// order in a preallocated ring buffer; past both bounds a call is rejected at once (the server
+// answers RESOURCE_EXHAUSTED) instead of queueing without limit on a board with little memory.
+//
+// Rules for the caller (the gRPC call layer):
+// - Call `admit(job)`. 'run': `job.start()` has already been called. 'queued': it will be called
+//   later, from inside some other job's `done()`. 'rejected': it never will be.
+// - When a started job finishes (handler settled and status sent, or the call was cancelled while
+//   running), call `done(job)` exactly once: that frees the slot and starts the oldest waiting job.
+// - Streaming calls (server, client and bidi streaming) hold their running slot for the WHOLE
+//   call, until the status is sent; they are not re-queued per message.
+// - Time spent waiting counts against the call's deadline. The caller arms its deadline timer
+//   BEFORE admission; if the deadline fires (or the client cancels) while the job is still waiting,
+//   the caller calls `cancel(job)` (which then returns true and start() will never be called) and
+//   answers DEADLINE_EXCEEDED / drops the call. If cancel() returns false the job is running (or
+//   unknown) and the usual abort path plus done() apply.
+//
+// Allocation: the ring buffer and the running-slot table are allocated in the constructor; admit,
+// done and cancel allocate nothing (the job object is the caller's). done() and cancel() scan a
+// table bounded by maxRunning / maxWaiting, which are small on the boards this targets.
+//
+// Cancellation is lazy in the ring (the slot becomes a hole that is skipped when it reaches the
+// head) but the waiting count drops at once. If holes fill the ring while fewer than maxWaiting
+// jobs are live, admit compacts it in place.
+import { RingBuffer } from './ring-buffer.js';
+
+export interface QueueJob {
+  /**
+   * Called once when the job gets a running slot: synchronously inside admit() or later inside
+   * another job's done(). Should not throw: if it does inside admit() the slot is released and the
+   * error propagates to admit()'s caller; inside done() the slot is released and the error goes
+   * to the queue's `onStartError`.
+   */
+  start(): void;
+}
+
+export type AdmitResult = 'run' | 'queued' | 'rejected';
+
+export interface JobQueueOptions {
+  /** Jobs running at once (>= 1). */
+  maxRunning: number;
+  /** Jobs accepted but waiting for a running slot (>= 0). */
+  maxWaiting: number;
+  /** Receives errors thrown by a job's start() when it is started from done(). Default: a process warning. */
+  onStartError?: (error: unknown, job: QueueJob) => void;
+}
+
+export interface JobQueueStats {
+  running: number;
+  waiting: number;
+  rejected: number;
+  completed: number;
+  cancelled: number;
+  maxRunning: number;
+  maxWaiting: number;
+}
+
+function defaultOnStartError(error: unknown): void {
+  process.emitWarning(`grpc-edge: a queued job threw from start(): ${String(error)}`, 'JobQueueWarning');
+}
+
+function checkBound(name: string, n: number, min: number): number {
+  if (!Number.isInteger(n) || n < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${n}`);
+  return n;
+}
+
+export class JobQueue {
+  readonly maxRunning: number;
+  readonly maxWaiting: number;
+  private readonly onStartError: (error: unknown, job: QueueJob) => void;
+  private readonly waitingJobs: RingBuffer<QueueJob>;
+  /** Running jobs packed at [0, running): removal swaps the last one into the hole. */
+  private readonly runningJobs: (QueueJob | null)[];
+  private runningCount = 0;
+  private waitingCount = 0;
+  private rejectedCount = 0;
+  private completedCount = 0;
+  private cancelledCount = 0;
+  /** True while done() is starting waiting jobs, so a start() that calls done() does not recurse. */
+  private draining = false;
+
+  constructor(options: JobQueueOptions) {
+    this.maxRunning = checkBound('maxRunning', options.maxRunning, 1);
+    this.maxWaiting = checkBound('maxWaiting', options.maxWaiting, 0);
+    this.onStartError = options.onStartError ?? defaultOnStartError;
+    this.waitingJobs = new RingBuffer<QueueJob>(Math.max(1, this.maxWaiting));
+    this.runningJobs = new Array<QueueJob | null>(this.maxRunning).fill(null);
+  }
+
+  get running(): number {
+    return this.runningCount;
+  }
+
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
+  /** A snapshot of the counters (allocates one small object: for monitoring, not hot paths). */
+  get stats(): JobQueueStats {
+    return {
+      running: this.runningCount,
+      waiting: this.waitingCount,
+      rejected: this.rejectedCount,
+      completed: this.completedCount,
+      cancelled: this.cancelledCount,
+      maxRunning: this.maxRunning,
+      maxWaiting: this.maxWaiting,
+    };
+  }
+
+  /**
+   * Run the job now if a slot is free and nobody waits (FIFO: a newcomer never overtakes a
+   * waiting job), else queue it if there is room, else reject it.
+   */
+  admit(job: QueueJob): AdmitResult {
+    if (this.waitingCount === 0 && this.runningCount < this.maxRunning) {
+      this.addRunning(job);
+      try {
+        job.start();
+      } catch (err) {
+        this.removeRunning(job);
+        throw err;
+      }
+      return 'run';
+    }
+    if (this.waitingCount >= this.maxWaiting) {
+      this.rejectedCount++;
+      return 'rejected';
+    }
+    const ring = this.waitingJobs;
+    // Holes left by cancel() can fill the ring while fewer than maxWaiting jobs are live.
+    if (ring.isFull()) ring.compact();
+    ring.push(job);
+    this.waitingCount++;
+    return 'queued';
+  }
+
+  /**
+   * A running job finished: free its slot and start waiting jobs while slots are free.
+   * Returns false (and changes nothing) if the job was not running, e.g. a second done().
+   */
+  done(job: QueueJob): boolean {
+    if (!this.removeRunning(job)) return false;
+    this.completedCount++;
+    this.drain();
+    return true;
+  }
+
+  /**
+   * Withdraw a waiting job (its deadline passed or the client went away). Returns true if it was
+   * waiting: it will never be started. Returns false if it is running or unknown to the queue.
+   */
+  cancel(job: QueueJob): boolean {
+    const ring = this.waitingJobs;
+    const i = ring.indexOf(job);
+    if (i < 0) return false;
+    ring.clearAt(i);
+    this.waitingCount--;
+    this.cancelledCount++;
+    // Nothing live is left: drop the holes now so the ring starts clean.
+    if (this.waitingCount === 0) ring.clear();
+    return true;
+  }
+
+  /** Whether the job is waiting (admitted, not started, not cancelled). */
+  isWaiting(job: QueueJob): boolean {
+    return this.waitingJobs.indexOf(job) >= 0;
+  }
+
+  /** Whether the job holds a running slot. */
+  isRunning(job: QueueJob): boolean {
+    return this.runningIndex(job) >= 0;
+  }
+
+  /**
+   * Withdraw every waiting job (server shutdown), counting them as cancelled, and call `each` on
+   * them so the caller can fail their calls. Running jobs are untouched.
+   */
+  cancelAllWaiting(each?: (job: QueueJob) => void): number {
+    let n = 0;
+    for (let job = this.waitingJobs.shiftItem(); job !== undefined; job = this.waitingJobs.shiftItem()) {
+      this.waitingCount--;
+      this.cancelledCount++;
+      n++;
+      if (each !== undefined) each(job);
+    }
+    return n;
+  }
+
+  private drain(): void {
+    if (this.draining) return; // the outer drain loop picks up the freed slot
+    this.draining = true;
+    try {
+      while (this.runningCount < this.maxRunning && this.waitingCount > 0) {
+        const next = this.waitingJobs.shiftItem();
+        if (next === undefined) break; // unreachable while waitingCount is right
+        this.waitingCount--;
+        this.addRunning(next);
+        try {
+          next.start();
+        } catch (err) {
+          this.removeRunning(next);
+          this.onStartError(err, next);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private addRunning(job: QueueJob): void {
+    this.runningJobs[this.runningCount++] = job;
+  }
+
+  private runningIndex(job: QueueJob): number {
+    const jobs = this.runningJobs;
+    for (let i = this.runningCount - 1; i >= 0; i--) if (jobs[i] === job) return i;
+    return -1;
+  }
+
+  private removeRunning(job: QueueJob): boolean {
+    const i = this.runningIndex(job);
+    if (i < 0) return false;
+    const last = --this.runningCount;
+    this.runningJobs[i] = this.runningJobs[last]!;
+    this.runningJobs[last] = null;
+    return true;
+  }
+}

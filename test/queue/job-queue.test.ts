@@ -1,0 +1,318 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JobQueue } from '../../src/queue/job-queue.js';
+import type { QueueJob } from '../../src/queue/job-queue.js';
+
+/** A job that records when it starts into a shared log. */
+class Job implements QueueJob {
+  started = 0;
+  constructor(
+    readonly id: number,
+    private readonly log: number[],
+    private readonly onStart?: (job: Job) => void,
+  ) {}
+  start(): void {
+    this.started++;
+    this.log.push(this.id);
+    this.onStart?.(this);
+  }
+}
+
+function jobs(n: number, log: number[]): Job[] {
+  return Array.from({ length: n }, (_, i) => new Job(i, log));
+}
+
+test('rejects bad bounds', () => {
+  assert.throws(() => new JobQueue({ maxRunning: 0, maxWaiting: 1 }), RangeError);
+  assert.throws(() => new JobQueue({ maxRunning: 1, maxWaiting: -1 }), RangeError);
+  assert.throws(() => new JobQueue({ maxRunning: 1.5, maxWaiting: 1 }), RangeError);
+});
+
+test('bounds: runs up to maxRunning, queues up to maxWaiting, rejects past both', () => {
+  const log: number[] = [];
+  const q = new JobQueue({ maxRunning: 2, maxWaiting: 3 });
+  const js = jobs(7, log);
+  assert.deepEqual(js.map((j) => q.admit(j)), ['run', 'run', 'queued', 'queued', 'queued', 'rejected', 'rejected']);
+  assert.deepEqual(log, [0, 1]);
+  assert.deepEqual(q.stats, { running: 2, waiting: 3, rejected: 2, completed: 0, cancelled: 0, maxRunning: 2, maxWaiting: 3 });
+  assert.ok(q.isRunning(js[0]!));
+  assert.ok(q.isWaiting(js[2]!));
+  assert.ok(!q.isWaiting(js[5]!) && !q.isRunning(js[5]!));
+});
+
+test('FIFO: done() starts the oldest waiting job; newcomers do not overtake', () => {
+  const log: number[] = [];
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 10 });
+  const js = jobs(5, log);
+  for (const j of js) q.admit(j);
+  assert.deepEqual(log, [0]);
+  for (let i = 0; i < 5; i++) {
+    assert.equal(q.done(js[i]!), true);
+    assert.deepEqual(log, js.slice(0, Math.min(i + 2, 5)).map((j) => j.id));
+  }
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 5, cancelled: 0, maxRunning: 1, maxWaiting: 10 });
+  const a = new Job(10, log);
+  const b = new Job(11, log);
+  const c = new Job(12, log);
+  q.admit(a);
+  assert.equal(q.admit(b), 'queued');
+  q.done(a);
+  assert.equal(q.admit(c), 'queued');
+  q.done(b);
+  assert.deepEqual(log.slice(-3), [10, 11, 12]);
+});
+
+test('FIFO: a job admitted while a slot is free but others wait queues behind them', () => {
+  const log: number[] = [];
+  const q = new JobQueue({ maxRunning: 2, maxWaiting: 10 });
+  const late = new Job(99, log);
+  let lateResult = '';
+  const [a, b] = jobs(2, log);
+  // c finishes inside its own start() and then admits `late`: at that moment a slot is free
+  // and d is still waiting, so `late` must queue behind d.
+  const c = new Job(2, log, (self) => {
+    q.done(self);
+    lateResult = q.admit(late);
+  });
+  const d = new Job(3, log);
+  for (const j of [a!, b!, c, d]) q.admit(j);
+  q.done(a!);
+  assert.equal(lateResult, 'queued');
+  assert.deepEqual(log, [0, 1, 2, 3]);
+  q.done(b!);
+  assert.deepEqual(log, [0, 1, 2, 3, 99]);
+});
+
+test('maxWaiting 0: a full queue rejects at once', () => {
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 0 });
+  const log: number[] = [];
+  const [a, b] = jobs(2, log);
+  assert.equal(q.admit(a!), 'run');
+  assert.equal(q.admit(b!), 'rejected');
+  q.done(a!);
+  assert.equal(q.admit(b!), 'run');
+  assert.equal(q.stats.rejected, 1);
+});
+
+test('done() twice or for an unknown job changes nothing', () => {
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 1 });
+  const log: number[] = [];
+  const [a, b, c] = jobs(3, log);
+  q.admit(a!);
+  q.admit(b!);
+  assert.equal(q.done(c!), false);
+  assert.equal(q.done(b!), false); // waiting, not running
+  assert.equal(q.done(a!), true);
+  assert.equal(q.done(a!), false);
+  assert.equal(q.stats.completed, 1);
+  assert.equal(q.stats.running, 1);
+  assert.deepEqual(log, [0, 1]);
+});
+
+test('cancel: a waiting job is never started and the waiting count drops at once', () => {
+  const log: number[] = [];
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 3 });
+  const js = jobs(5, log);
+  for (const j of js.slice(0, 4)) q.admit(j);
+  assert.equal(q.waiting, 3);
+  assert.equal(q.cancel(js[2]!), true);
+  assert.equal(q.waiting, 2);
+  assert.equal(q.cancel(js[2]!), false); // already cancelled
+  assert.equal(q.cancel(js[0]!), false); // running
+  assert.equal(q.cancel(js[4]!), false); // unknown
+  // The freed waiting place is usable at once, even though the ring slot is only a hole.
+  assert.equal(q.admit(js[4]!), 'queued');
+  assert.equal(q.waiting, 3);
+  q.done(js[0]!);
+  q.done(js[1]!);
+  q.done(js[3]!);
+  q.done(js[4]!);
+  assert.deepEqual(log, [0, 1, 3, 4]);
+  assert.equal(js[2]!.started, 0);
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 4, cancelled: 1, maxRunning: 1, maxWaiting: 3 });
+});
+
+test('cancelled holes fill the ring: admit compacts and keeps FIFO order', () => {
+  const log: number[] = [];
+  // maxWaiting 4 -> ring of 4 slots exactly.
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 4 });
+  const first = new Job(100, log);
+  q.admit(first);
+  const js = jobs(12, log);
+  for (const j of js.slice(0, 4)) assert.equal(q.admit(j), 'queued');
+  q.cancel(js[1]!);
+  q.cancel(js[2]!);
+  assert.equal(q.admit(js[4]!), 'queued'); // ring physically full of 4 (2 holes) -> compacts
+  assert.equal(q.admit(js[5]!), 'queued');
+  assert.equal(q.admit(js[6]!), 'rejected');
+  for (const j of [first, js[0]!, js[3]!, js[4]!, js[5]!]) assert.equal(q.done(j), true);
+  assert.deepEqual(log, [100, 0, 3, 4, 5]);
+  assert.equal(q.stats.cancelled, 2);
+  assert.equal(q.stats.rejected, 1);
+  assert.equal(q.stats.completed, 5);
+});
+
+test('cancelAllWaiting withdraws every waiting job, oldest first', () => {
+  const log: number[] = [];
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 5 });
+  const js = jobs(5, log);
+  for (const j of js) q.admit(j);
+  q.cancel(js[2]!);
+  const seen: number[] = [];
+  assert.equal(q.cancelAllWaiting((j) => seen.push((j as Job).id)), 3);
+  assert.deepEqual(seen, [1, 3, 4]);
+  assert.equal(q.waiting, 0);
+  assert.equal(q.stats.cancelled, 4);
+  q.done(js[0]!);
+  assert.deepEqual(log, [0]);
+});
+
+test('a start() that calls done() synchronously does not recurse or stall', () => {
+  const log: number[] = [];
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 10_000 });
+  const blocker = new Job(-1, log);
+  q.admit(blocker);
+  // 10,000 jobs that finish inside start(): recursion would overflow the stack.
+  for (let i = 0; i < 10_000; i++) q.admit(new Job(i, log, (j) => q.done(j)));
+  q.done(blocker);
+  assert.equal(log.length, 10_001);
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 10_001, cancelled: 0, maxRunning: 1, maxWaiting: 10_000 });
+});
+
+test('start() throwing: from admit the error propagates and the slot is released; from done it goes to onStartError', () => {
+  const errors: unknown[] = [];
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 2, onStartError: (e) => errors.push(e) });
+  const bad: QueueJob = {
+    start() {
+      throw new Error('boom');
+    },
+  };
+  assert.throws(() => q.admit(bad), /boom/);
+  assert.equal(q.running, 0);
+  const log: number[] = [];
+  const a = new Job(1, log);
+  const c = new Job(3, log);
+  q.admit(a);
+  q.admit(bad);
+  q.admit(c);
+  q.done(a);
+  assert.equal(errors.length, 1);
+  assert.deepEqual(log, [1, 3]);
+  assert.equal(q.running, 1);
+  assert.ok(q.isRunning(c));
+});
+
+test('wraparound: hundreds of thousands of jobs through a small queue', () => {
+  const log: number[] = [];
+  const q = new JobQueue({ maxRunning: 3, maxWaiting: 5 });
+  const running: Job[] = [];
+  let next = 0;
+  let expectedStart = 0;
+  const total = 200_000;
+  while (next < total || running.length > 0) {
+    while (next < total) {
+      const j = new Job(next, log, (job) => running.push(job));
+      const r = q.admit(j);
+      if (r === 'rejected') break;
+      next++;
+    }
+    // Finish the oldest running job: the next waiting one starts.
+    const j = running.shift()!;
+    assert.equal(q.done(j), true);
+    while (log.length > 0) {
+      assert.equal(log.shift(), expectedStart++);
+    }
+  }
+  assert.equal(expectedStart, total);
+  const s = q.stats;
+  assert.equal(s.completed, total);
+  assert.equal(s.running + s.waiting, 0);
+});
+
+/** Small deterministic PRNG (mulberry32) so a failing sequence can be replayed from its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('property: random admit/done/cancel sequences match a simple model', () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const rand = rng(seed);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const maxRunning = 1 + Math.floor(rand() * 4);
+    const maxWaiting = Math.floor(rand() * 6);
+    const log: number[] = [];
+    const q = new JobQueue({ maxRunning, maxWaiting });
+    // The model: plain arrays, no ring, no cleverness.
+    const mRunning: Job[] = [];
+    const mWaiting: Job[] = [];
+    const mLog: number[] = [];
+    const m = { rejected: 0, completed: 0, cancelled: 0 };
+    const all: Job[] = [];
+    const mStart = (j: Job): void => {
+      mLog.push(j.id);
+      if ((j as Job & { instant?: boolean }).instant) m.completed++;
+      else mRunning.push(j);
+    };
+    const mDrain = (): void => {
+      while (mRunning.length < maxRunning && mWaiting.length > 0) mStart(mWaiting.shift()!);
+    };
+    const ctx = `seed ${seed}`;
+    for (let step = 0; step < 400; step++) {
+      const r = rand();
+      if (r < 0.45) {
+        const instant = rand() < 0.1;
+        const j = new Job(all.length, log, instant ? (job) => q.done(job) : undefined);
+        (j as Job & { instant?: boolean }).instant = instant;
+        all.push(j);
+        let expected: string;
+        if (mWaiting.length === 0 && mRunning.length < maxRunning) {
+          expected = 'run';
+          mStart(j);
+          mDrain();
+        } else if (mWaiting.length < maxWaiting) {
+          expected = 'queued';
+          mWaiting.push(j);
+        } else {
+          expected = 'rejected';
+          m.rejected++;
+        }
+        assert.equal(q.admit(j), expected, ctx);
+      } else if (r < 0.8) {
+        if (all.length === 0) continue;
+        const j = rand() < 0.8 && mRunning.length > 0 ? pick(mRunning) : pick(all);
+        const i = mRunning.indexOf(j);
+        if (i >= 0) {
+          mRunning.splice(i, 1);
+          m.completed++;
+          mDrain();
+        }
+        assert.equal(q.done(j), i >= 0, ctx);
+      } else {
+        if (all.length === 0) continue;
+        const j = rand() < 0.8 && mWaiting.length > 0 ? pick(mWaiting) : pick(all);
+        const i = mWaiting.indexOf(j);
+        if (i >= 0) {
+          mWaiting.splice(i, 1);
+          m.cancelled++;
+        }
+        assert.equal(q.cancel(j), i >= 0, ctx);
+      }
+      assert.deepEqual(log, mLog, ctx);
+      assert.deepEqual(
+        q.stats,
+        { running: mRunning.length, waiting: mWaiting.length, ...m, maxRunning, maxWaiting },
+        ctx,
+      );
+      for (const j of mWaiting) assert.ok(q.isWaiting(j), ctx);
+      for (const j of mRunning) assert.ok(q.isRunning(j), ctx);
+    }
+    for (const j of all) assert.ok(j.started <= 1, ctx);
+  }
+});
