@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+// One bundled file per board.
+//
+//   npm run build                                   the Greeter (examples/greeter/server.ts) for every target
+//   npm run build -- --target pi4b --entry services/x.ts [--name x] [--sourcemap] [--format cjs|esm] [--outdir dist]
+//   npm run build -- --target all --entry ...       every target
+//   npm run build -- --compare-grpc-js              our Greeter vs an equivalent grpc-js + proto-loader Greeter
+//   npm run build -- --sync-profiles                rewrite the profile block of src/server/profile.ts from targets/*.json
+//
+// Each bundle is minified, holds the server, protobufjs/light and everything else it imports, and runs
+// as `node dist/<board>/<name>.js` with nothing beside it (no node_modules, no .proto, no JSON).
+// The board's name is baked in (process.env.GRPC_EDGE_BUNDLE_TARGET, read by src/server/profile.ts) so
+// the server defaults to that board's profile, and a `#!/usr/bin/env -S node <flags>` line carries the
+// profile's memory flags. Output is CommonJS so Node 18 runs a `.js` file without a package.json beside
+// it; an entry with top-level await cannot be CommonJS and is written as ESM to `<name>.mjs` instead.
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, basename, extname, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PROFILE_TS = join(ROOT, 'src/server/profile.ts');
+const BEGIN = '// BEGIN GENERATED PROFILES';
+const END = '// END GENERATED PROFILES';
+export const DEFAULT_ENTRY = 'examples/greeter/server.ts';
+
+/** targets/*.json, sorted by name. */
+export function loadTargets() {
+  const dir = join(ROOT, 'targets');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const p = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+      if (p.name !== basename(f, '.json')) throw new Error(`targets/${f}: name "${p.name}" differs from the file name`);
+      return p;
+    });
+}
+
+function generatedBlock(targets) {
+  const obj = Object.fromEntries(targets.map((t) => [t.name, t]));
+  return `const PROFILES: Record<string, TargetProfile> = ${JSON.stringify(obj, null, 2)};\n`;
+}
+
+/** Compare (and with write=true, rewrite) the generated block of src/server/profile.ts. Returns true when in sync. */
+export function syncProfiles(write) {
+  const src = readFileSync(PROFILE_TS, 'utf8');
+  const b = src.indexOf(BEGIN);
+  const e = src.indexOf(END);
+  if (b < 0 || e < b) throw new Error(`${PROFILE_TS}: generated-profile markers not found`);
+  const start = src.indexOf('\n', b) + 1;
+  const want = generatedBlock(loadTargets());
+  if (src.slice(start, e) === want) return true;
+  if (write) writeFileSync(PROFILE_TS, src.slice(0, start) + want + src.slice(e));
+  return false;
+}
+
+function parseArgs(argv) {
+  const opts = { target: undefined, entry: undefined, name: undefined, sourcemap: false, format: 'cjs', outdir: 'dist', compare: false, sync: false, quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--target') opts.target = val();
+    else if (a === '--entry') opts.entry = val();
+    else if (a === '--name') opts.name = val();
+    else if (a === '--outdir') opts.outdir = val();
+    else if (a === '--format') opts.format = val();
+    else if (a === '--sourcemap') opts.sourcemap = true;
+    else if (a === '--compare-grpc-js') opts.compare = true;
+    else if (a === '--sync-profiles') opts.sync = true;
+    else if (a === '--quiet') opts.quiet = true;
+    else if (a === '-h' || a === '--help') {
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  if (opts.format !== 'cjs' && opts.format !== 'esm') throw new Error('--format is cjs or esm');
+  return opts;
+}
+
+const kb = (n) => (n / 1024).toFixed(1) + ' KB';
+
+/**
+ * Bundle `entry` for `profile` into <outdir>/<board>/<name>.js (.mjs for ESM). Returns
+ * { file, format, raw, gzip, inputs } where inputs is [path, bytes in output] largest first.
+ */
+export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist'), sourcemap = false, format = 'cjs', extraDefine = {} }) {
+  const entryPath = resolve(ROOT, entry);
+  if (!existsSync(entryPath)) throw new Error(`entry ${entry} does not exist`);
+  const outName = name ?? basename(entryPath, extname(entryPath));
+  const shebang = `#!/usr/bin/env -S node ${profile.node.flags.join(' ')}`;
+  const tryBuild = async (fmt) => {
+    const outfile = join(outdir, profile.name, outName + (fmt === 'esm' ? '.mjs' : '.js'));
+    mkdirSync(join(outdir, profile.name), { recursive: true });
+    const banner =
+      fmt === 'esm'
+        ? // CommonJS dependencies (protobufjs) call require("fs") etc.; give them a real require.
+          `${shebang}\nimport{createRequire as __edgeRequire}from"node:module";const require=__edgeRequire(import.meta.url);`
+        : `${shebang}\nvar __edgeMetaUrl=require("node:url").pathToFileURL(__filename).href;`;
+    const result = await build({
+      entryPoints: [entryPath],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: fmt,
+      target: profile.node.esbuildTarget,
+      minify: true,
+      sourcemap: sourcemap ? 'linked' : false,
+      metafile: true,
+      logLevel: 'silent',
+      banner: { js: banner },
+      define: {
+        'process.env.GRPC_EDGE_BUNDLE_TARGET': JSON.stringify(profile.name),
+        ...(fmt === 'cjs' ? { 'import.meta.url': '__edgeMetaUrl' } : {}),
+        ...extraDefine,
+      },
+    });
+    return { outfile, result };
+  };
+  let fmt = format;
+  let out;
+  try {
+    out = await tryBuild(fmt);
+  } catch (err) {
+    const tla = fmt === 'cjs' && err?.errors?.some((e) => /top-level await/i.test(e.text));
+    if (!tla) throw err;
+    // Top-level await cannot be CommonJS: fall back to ESM in a .mjs file (Node 18 runs that alone too).
+    rmSync(join(outdir, profile.name, outName + '.js'), { force: true });
+    fmt = 'esm';
+    out = await tryBuild(fmt);
+  }
+  const code = readFileSync(out.outfile);
+  const outMeta = Object.values(out.result.metafile.outputs).find((o) => o.entryPoint !== undefined) ?? Object.values(out.result.metafile.outputs)[0];
+  const inputs = Object.entries(outMeta.inputs)
+    .map(([p, v]) => [p, v.bytesInOutput])
+    .sort((a, b) => b[1] - a[1]);
+  return { file: out.outfile, format: fmt, raw: code.length, gzip: gzipSync(code, { level: 9 }).length, inputs };
+}
+
+function report(profile, r, quiet) {
+  const budget = profile.bundleBudgetKB * 1024;
+  const ok = r.raw <= budget;
+  console.log(
+    `${profile.name.padEnd(11)} ${relative(ROOT, r.file).padEnd(34)} ${r.format}  raw ${kb(r.raw).padStart(9)}  gzip ${kb(r.gzip).padStart(8)}  budget ${kb(budget)}${ok ? '' : '  OVER BUDGET'}`,
+  );
+  if (!quiet) {
+    const groups = new Map();
+    for (const [p, n] of r.inputs) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(p);
+      const key = m ? m[1] : p.split('/').slice(0, 2).join('/');
+      groups.set(key, (groups.get(key) ?? 0) + n);
+    }
+    const top = [...groups].sort((a, b) => b[1] - a[1]).slice(0, 6);
+    console.log('            largest parts: ' + top.map(([k, n]) => `${k} ${kb(n)}`).join(', '));
+  }
+  return ok;
+}
+
+/** Bundle scripts/build/grpcjs-greeter.mjs (grpc-js + proto-loader) the same way, for comparison. */
+export async function bundleGrpcJs(outdir = join(ROOT, 'dist')) {
+  const outfile = join(outdir, 'grpcjs', 'greeter.js');
+  mkdirSync(join(outdir, 'grpcjs'), { recursive: true });
+  const result = await build({
+    entryPoints: [join(ROOT, 'scripts/build/grpcjs-greeter.mjs')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    minify: true,
+    metafile: true,
+    logLevel: 'silent',
+    define: { 'import.meta.url': '__edgeMetaUrl' },
+    banner: { js: 'var __edgeMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+  });
+  void result;
+  const code = readFileSync(outfile);
+  return { file: outfile, raw: code.length, gzip: gzipSync(code, { level: 9 }).length };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.sync) {
+    console.log(syncProfiles(true) ? 'src/server/profile.ts already matches targets/*.json' : 'src/server/profile.ts rewritten from targets/*.json');
+    return;
+  }
+  if (!syncProfiles(false)) {
+    throw new Error('src/server/profile.ts is out of date with targets/*.json: run `node scripts/build.mjs --sync-profiles`');
+  }
+  const targets = loadTargets();
+  const outdir = resolve(ROOT, opts.outdir);
+  const entry = opts.entry ?? DEFAULT_ENTRY;
+  if (!existsSync(resolve(ROOT, entry))) throw new Error(`entry ${entry} does not exist (pass --entry <file>)`);
+  const chosen =
+    opts.target === undefined || opts.target === 'all'
+      ? targets
+      : opts.target.split(',').map((n) => {
+          const t = targets.find((p) => p.name === n);
+          if (!t) throw new Error(`unknown target "${n}"; known: ${targets.map((p) => p.name).join(', ')}`);
+          return t;
+        });
+  let allOk = true;
+  const results = [];
+  for (const profile of chosen) {
+    const r = await bundle({ profile, entry, name: opts.name, outdir, sourcemap: opts.sourcemap, format: opts.format });
+    results.push(r);
+    if (!report(profile, r, opts.quiet)) allOk = false;
+  }
+  if (opts.compare) {
+    const g = await bundleGrpcJs(outdir);
+    const ours = results.reduce((m, r) => Math.min(m, r.raw), Infinity);
+    const oursGz = results.reduce((m, r) => Math.min(m, r.gzip), Infinity);
+    console.log(`grpc-js     ${relative(ROOT, g.file).padEnd(34)} cjs  raw ${kb(g.raw).padStart(9)}  gzip ${kb(g.gzip).padStart(8)}`);
+    const ratio = g.raw / ours;
+    console.log(`grpc-js / grpc-edge: ${ratio.toFixed(2)}x minified, ${(g.gzip / oursGz).toFixed(2)}x gzipped`);
+    if (ratio < 3) {
+      console.error('FAIL: the grpc-edge bundle is not 3x smaller than the grpc-js one');
+      allOk = false;
+    }
+  }
+  if (!allOk) process.exitCode = 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err) => {
+    console.error('build failed: ' + (err?.message ?? err));
+    if (err?.errors) for (const e of err.errors) console.error(`  ${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,263 @@
+// Board profiles: how big the server may get on each target (queue slots, HTTP/2 windows, message
+// sizes, V8 heap flags). The source of truth is targets/<name>.json; the block between the
+// GENERATED markers below is a copy of those files, rewritten by
+// `node scripts/build.mjs --sync-profiles` and checked by test/build/profiles.test.ts and by every
+// `npm run build`. The profiles live in this module (not a JSON import) so the same code runs
+// unbundled under Node 18 (JSON modules need import attributes there, and build/ has no targets/)
+// and bundled by esbuild.
+
+export type TargetArch = 'arm' | 'arm64' | 'x64';
+
+export interface TargetServerLimits {
+  /** Job-queue slots that run handlers at once. */
+  maxRunning: number;
+  /** Calls that may wait for a running slot before new ones are refused (RESOURCE_EXHAUSTED). */
+  maxWaiting: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS we advertise. */
+  maxConcurrentStreams: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE we advertise (per-stream receive window, bytes). */
+  initialWindowSize: number;
+  /** Connection-level receive window we grow to with WINDOW_UPDATE on stream 0 (bytes, >= 65535). */
+  connectionWindowSize: number;
+  /** SETTINGS_MAX_FRAME_SIZE we advertise (16384..16777215). */
+  maxFrameSize: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce (RFC 7541 4.1 sizing). */
+  maxHeaderListSize: number;
+  /** Largest request message accepted (bytes); larger ones end the call with RESOURCE_EXHAUSTED. */
+  maxReceiveMessageLength: number;
+  /** Largest response message sent (bytes). */
+  maxSendMessageLength: number;
+  /** A connection with no open stream for this long is sent GOAWAY and closed. */
+  idleTimeoutMs: number;
+  /** Time allowed from accept to the client's preface and SETTINGS (and the TLS handshake). */
+  handshakeTimeoutMs: number;
+}
+
+export interface TargetProfile {
+  name: string;
+  description: string;
+  arch: TargetArch;
+  node: {
+    /** Node major versions supported on this board, oldest first ("18", "20", ...). */
+    versions: string[];
+    /** esbuild `target` for the bundle: the oldest supported Node ("node18"). */
+    esbuildTarget: string;
+    /** Node/V8 command-line flags that hold the process to the memory budget. */
+    flags: string[];
+  };
+  /** Resident memory the server process should stay under on this board (MB). */
+  memoryBudgetMB: number;
+  /** `npm run build` fails when the minified bundle is larger than this (KB, 1024 bytes). */
+  bundleBudgetKB: number;
+  server: TargetServerLimits;
+}
+
+/** The profile used when neither the caller, GRPC_EDGE_TARGET nor a bundle names one. */
+export const DEFAULT_PROFILE_NAME = 'host-x64';
+
+// BEGIN GENERATED PROFILES (from targets/*.json by `node scripts/build.mjs --sync-profiles`; do not edit)
+const PROFILES: Record<string, TargetProfile> = {
+  "host-x64": {
+    "name": "host-x64",
+    "description": "A development or CI machine (x86-64 Linux), the default when no target is named.",
+    "arch": "x64",
+    "node": {
+      "versions": [
+        "18",
+        "20",
+        "22",
+        "24"
+      ],
+      "esbuildTarget": "node18",
+      "flags": [
+        "--max-old-space-size=1536",
+        "--max-semi-space-size=32"
+      ]
+    },
+    "memoryBudgetMB": 2048,
+    "bundleBudgetKB": 160,
+    "server": {
+      "maxRunning": 32,
+      "maxWaiting": 256,
+      "maxConcurrentStreams": 256,
+      "initialWindowSize": 1048576,
+      "connectionWindowSize": 4194304,
+      "maxFrameSize": 16384,
+      "maxHeaderListSize": 16384,
+      "maxReceiveMessageLength": 4194304,
+      "maxSendMessageLength": 4194304,
+      "idleTimeoutMs": 300000,
+      "handshakeTimeoutMs": 10000
+    }
+  },
+  "pi-zero-2w": {
+    "name": "pi-zero-2w",
+    "description": "Raspberry Pi Zero 2 W: 512 MB RAM shared with the GPU, 32-bit Raspberry Pi OS (armv7l). Small windows, few queue slots.",
+    "arch": "arm",
+    "node": {
+      "versions": [
+        "18",
+        "20"
+      ],
+      "esbuildTarget": "node18",
+      "flags": [
+        "--max-old-space-size=64",
+        "--max-semi-space-size=1",
+        "--optimize-for-size"
+      ]
+    },
+    "memoryBudgetMB": 128,
+    "bundleBudgetKB": 160,
+    "server": {
+      "maxRunning": 2,
+      "maxWaiting": 16,
+      "maxConcurrentStreams": 16,
+      "initialWindowSize": 32768,
+      "connectionWindowSize": 131072,
+      "maxFrameSize": 16384,
+      "maxHeaderListSize": 8192,
+      "maxReceiveMessageLength": 1048576,
+      "maxSendMessageLength": 1048576,
+      "idleTimeoutMs": 60000,
+      "handshakeTimeoutMs": 10000
+    }
+  },
+  "pi3b": {
+    "name": "pi3b",
+    "description": "Raspberry Pi 3 B/B+: 1 GB RAM, 32-bit Raspberry Pi OS (armv7l).",
+    "arch": "arm",
+    "node": {
+      "versions": [
+        "18",
+        "20"
+      ],
+      "esbuildTarget": "node18",
+      "flags": [
+        "--max-old-space-size=128",
+        "--max-semi-space-size=2"
+      ]
+    },
+    "memoryBudgetMB": 256,
+    "bundleBudgetKB": 160,
+    "server": {
+      "maxRunning": 4,
+      "maxWaiting": 32,
+      "maxConcurrentStreams": 32,
+      "initialWindowSize": 65535,
+      "connectionWindowSize": 262144,
+      "maxFrameSize": 16384,
+      "maxHeaderListSize": 8192,
+      "maxReceiveMessageLength": 2097152,
+      "maxSendMessageLength": 2097152,
+      "idleTimeoutMs": 120000,
+      "handshakeTimeoutMs": 10000
+    }
+  },
+  "pi4b": {
+    "name": "pi4b",
+    "description": "Raspberry Pi 4 B (2 GB or more; use pi3b on a 1 GB board): 64-bit Raspberry Pi OS (arm64).",
+    "arch": "arm64",
+    "node": {
+      "versions": [
+        "18",
+        "20",
+        "22"
+      ],
+      "esbuildTarget": "node18",
+      "flags": [
+        "--max-old-space-size=384",
+        "--max-semi-space-size=8"
+      ]
+    },
+    "memoryBudgetMB": 512,
+    "bundleBudgetKB": 160,
+    "server": {
+      "maxRunning": 8,
+      "maxWaiting": 64,
+      "maxConcurrentStreams": 100,
+      "initialWindowSize": 262144,
+      "connectionWindowSize": 1048576,
+      "maxFrameSize": 16384,
+      "maxHeaderListSize": 16384,
+      "maxReceiveMessageLength": 4194304,
+      "maxSendMessageLength": 4194304,
+      "idleTimeoutMs": 300000,
+      "handshakeTimeoutMs": 10000
+    }
+  },
+  "pi5": {
+    "name": "pi5",
+    "description": "Raspberry Pi 5 (4 or 8 GB): 64-bit Raspberry Pi OS (arm64).",
+    "arch": "arm64",
+    "node": {
+      "versions": [
+        "18",
+        "20",
+        "22"
+      ],
+      "esbuildTarget": "node18",
+      "flags": [
+        "--max-old-space-size=768",
+        "--max-semi-space-size=16"
+      ]
+    },
+    "memoryBudgetMB": 1024,
+    "bundleBudgetKB": 160,
+    "server": {
+      "maxRunning": 16,
+      "maxWaiting": 128,
+      "maxConcurrentStreams": 128,
+      "initialWindowSize": 524288,
+      "connectionWindowSize": 2097152,
+      "maxFrameSize": 16384,
+      "maxHeaderListSize": 16384,
+      "maxReceiveMessageLength": 4194304,
+      "maxSendMessageLength": 4194304,
+      "idleTimeoutMs": 300000,
+      "handshakeTimeoutMs": 10000
+    }
+  }
+};
+// END GENERATED PROFILES
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}
+deepFreeze(PROFILES);
+
+/** Every profile name, sorted. */
+export function profileNames(): string[] {
+  return Object.keys(PROFILES).sort();
+}
+
+/** The named profile (frozen); throws an Error listing the known names when there is none. */
+export function getProfile(name: string): TargetProfile {
+  const profile = Object.prototype.hasOwnProperty.call(PROFILES, name) ? PROFILES[name] : undefined;
+  if (profile === undefined) {
+    throw new Error(`unknown target profile "${name}"; known profiles: ${profileNames().join(', ')}`);
+  }
+  return profile;
+}
+
+/**
+ * The profile a server uses when its options name none: the GRPC_EDGE_TARGET environment variable
+ * when set, else the board a bundle was built for (scripts/build.mjs replaces
+ * `process.env.GRPC_EDGE_BUNDLE_TARGET` with the board's name at build time), else
+ * DEFAULT_PROFILE_NAME. An unknown name throws, as getProfile does.
+ */
+export function defaultProfileName(): string {
+  const fromEnv = process.env.GRPC_EDGE_TARGET;
+  if (fromEnv !== undefined && fromEnv !== '') return getProfile(fromEnv).name;
+  const baked = process.env.GRPC_EDGE_BUNDLE_TARGET;
+  if (baked !== undefined && baked !== '') return getProfile(baked).name;
+  return DEFAULT_PROFILE_NAME;
+}
+
+/** The profile named, or the default one (see defaultProfileName). */
+export function resolveProfile(name?: string): TargetProfile {
+  return getProfile(name === undefined || name === '' ? defaultProfileName() : name);
+}
