@@ -1,0 +1,214 @@
+// RFC 7541 section 3 and section 6: decoding a header block into a flat [name, value, ...] list.
+
+import { ConnectionError, ErrorCode } from '../errors.js';
+import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
+import { huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
+import { type Cursor, decodeInteger } from './integer.js';
+import { STATIC_COUNT, STATIC_NAMES, STATIC_VALUES } from './static-table.js';
+
+/**
+ * The decoded header list is larger than `maxHeaderListSize` (RFC 7541 section 4.1 sizing). The
+ * block was decoded to the end, so the dynamic table is in sync and the connection can go on.
+ */
+export class HeaderListTooLargeError extends Error {
+  override name = 'HeaderListTooLargeError';
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`header list of ${size} octets is larger than the limit of ${limit}`);
+  }
+}
+
+const SCRATCH_SIZE = 1024;
+/** A scratch buffer grown past this for one huge Huffman literal is dropped after the block. */
+const SCRATCH_KEEP = 64 * 1024;
+
+function compressionError(message: string): ConnectionError {
+  return new ConnectionError(ErrorCode.COMPRESSION_ERROR, message);
+}
+
+export class HpackDecoder {
+  /** The dynamic table (exposed for tests and diagnostics; do not modify). */
+  readonly table: DynamicTable;
+  /** Octets (name + value + 32 per field) above which decode throws HeaderListTooLargeError. */
+  maxHeaderListSize: number;
+  /** Our SETTINGS_HEADER_TABLE_SIZE: the largest size update the peer may send. */
+  private setting: number;
+  /** The setting went below the table's size: the next block must start with a size update. */
+  private updateRequired = false;
+  private readonly cur: Cursor = { pos: 0 };
+  private scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  // The last string read by readString: its length, and where its octets are.
+  private strLen = 0;
+  private strStart = 0;
+  private strHuffman = false;
+  // Per block: running header list size, and whether it went over the limit.
+  private listSize = 0;
+  private over = false;
+
+  constructor(maxTableSize = 4096, maxHeaderListSize = Infinity) {
+    this.table = new DynamicTable(maxTableSize);
+    this.setting = maxTableSize;
+    this.maxHeaderListSize = maxHeaderListSize;
+  }
+
+  /**
+   * Our advertised SETTINGS_HEADER_TABLE_SIZE, once the peer has acknowledged it. When it is below
+   * the size the peer's encoder uses now, the peer must send a size update: "This dynamic table
+   * size update MUST occur at the beginning of the first header block following the change to the
+   * dynamic table size." (RFC 7541 section 4.2)
+   */
+  setMaxTableSize(n: number): void {
+    this.setting = n;
+    this.updateRequired = n < this.table.maxSize;
+  }
+
+  /**
+   * Decode one complete header block. Throws ConnectionError(COMPRESSION_ERROR) on a malformed
+   * block, and HeaderListTooLargeError (after decoding the whole block) when the list is too large.
+   */
+  decode(block: Buffer): string[] {
+    const c = this.cur;
+    const end = block.length;
+    const out: string[] = [];
+    c.pos = 0;
+    this.listSize = 0;
+    this.over = false;
+    let fieldSeen = false;
+    while (c.pos < end) {
+      const b = block[c.pos]!;
+      if ((b & 0xe0) === 0x20) {
+        // RFC 7541 section 6.3, dynamic table size update: '001' and a 5-bit prefix integer.
+        if (fieldSeen) {
+          throw compressionError('dynamic table size update after a header field');
+        }
+        const size = decodeInteger(block, c, end, 5);
+        // "The new maximum size MUST be lower than or equal to the limit determined by the
+        // protocol using HPACK. A value that exceeds this limit MUST be treated as a decoding
+        // error." (RFC 7541 section 6.3)
+        if (size > this.setting) {
+          throw compressionError(`dynamic table size update to ${size} above ${this.setting}`);
+        }
+        this.table.setMaxSize(size);
+        this.updateRequired = false;
+        continue;
+      }
+      if (!fieldSeen) {
+        if (this.updateRequired) {
+          throw compressionError('header block does not start with the required size update');
+        }
+        fieldSeen = true;
+      }
+      if (b & 0x80) {
+        // RFC 7541 section 6.1, indexed header field: '1' and a 7-bit index.
+        const index = decodeInteger(block, c, end, 7);
+        // "The index value of 0 is not used. It MUST be treated as a decoding error if found in
+        // an indexed header field representation." (RFC 7541 section 6.1)
+        if (index === 0) throw compressionError('indexed header field with index 0');
+        const name = this.nameAt(index);
+        const value = index <= STATIC_COUNT ? STATIC_VALUES[index]! : this.table.valueAt(index - STATIC_COUNT);
+        this.emit(out, name, value, name.length + value.length);
+      } else if (b & 0x40) {
+        // RFC 7541 section 6.2.1, literal with incremental indexing: '01' and a 6-bit name index.
+        this.literal(block, end, out, 6, true);
+      } else {
+        // RFC 7541 sections 6.2.2 and 6.2.3, literal without indexing ('0000') or never indexed
+        // ('0001'): a 4-bit name index. Both go to the list alone; the never-indexed flag only
+        // matters to an intermediary re-encoding the field, which we are not.
+        this.literal(block, end, out, 4, false);
+      }
+    }
+    if (this.scratch.length > SCRATCH_KEEP) this.scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+    if (this.over) throw new HeaderListTooLargeError(this.listSize, this.maxHeaderListSize);
+    return out;
+  }
+
+  /**
+   * Name of static or dynamic entry `index` (>= 1). "Indices strictly greater than the sum of the
+   * lengths of both tables MUST be treated as a decoding error." (RFC 7541 section 2.3.3)
+   */
+  private nameAt(index: number): string {
+    if (index <= STATIC_COUNT) return STATIC_NAMES[index]!;
+    if (index - STATIC_COUNT > this.table.count) {
+      throw compressionError(`index ${index} beyond the tables (${STATIC_COUNT + this.table.count})`);
+    }
+    return this.table.nameAt(index - STATIC_COUNT);
+  }
+
+  private literal(block: Buffer, end: number, out: string[], prefixBits: number, indexing: boolean): void {
+    const c = this.cur;
+    const nameIndex = decodeInteger(block, c, end, prefixBits);
+    let name = '';
+    let nameLen: number;
+    const limit = this.maxHeaderListSize;
+    if (nameIndex !== 0) {
+      name = this.nameAt(nameIndex);
+      nameLen = name.length;
+    } else {
+      this.readString(block, end);
+      nameLen = this.strLen;
+      // Keep the name only when it can still be in the list or in the table: a huge literal
+      // never becomes a string.
+      const fits = !this.over && this.listSize + nameLen + ENTRY_OVERHEAD <= limit;
+      if (fits || (indexing && nameLen + ENTRY_OVERHEAD <= this.table.maxSize)) name = this.takeString(block);
+    }
+    this.readString(block, end);
+    const valueLen = this.strLen;
+    const entrySize = nameLen + valueLen + ENTRY_OVERHEAD;
+    const toTable = indexing && entrySize <= this.table.maxSize;
+    const fits = !this.over && this.listSize + entrySize <= limit;
+    const value = toTable || fits ? this.takeString(block) : '';
+    if (indexing) {
+      // An entry larger than the table empties it (RFC 7541 section 4.4); its strings are not needed.
+      if (toTable) this.table.add(name, value);
+      else this.table.clear();
+    }
+    this.emit(out, name, value, nameLen + valueLen);
+  }
+
+  /** Count a field toward the list size and keep it while the list is within the limit. */
+  private emit(out: string[], name: string, value: string, octets: number): void {
+    this.listSize += octets + ENTRY_OVERHEAD;
+    if (this.over) return;
+    if (this.listSize > this.maxHeaderListSize) {
+      this.over = true;
+      out.length = 0; // keep no more strings
+      return;
+    }
+    out.push(name, value);
+  }
+
+  /**
+   * Read a string literal (RFC 7541 section 5.2: 'H' flag, 7-bit prefix length, octets), decoding
+   * Huffman into the scratch buffer, without making a JS string yet.
+   */
+  private readString(block: Buffer, end: number): void {
+    const c = this.cur;
+    if (c.pos >= end) throw compressionError('header block ends before a string literal');
+    const huffman = (block[c.pos]! & 0x80) !== 0;
+    const len = decodeInteger(block, c, end, 7);
+    if (len > end - c.pos) throw compressionError('string literal runs past the header block');
+    const start = c.pos;
+    c.pos = start + len;
+    this.strHuffman = huffman;
+    if (!huffman) {
+      this.strStart = start;
+      this.strLen = len;
+      return;
+    }
+    const room = huffmanMaxDecodedLength(len);
+    if (room > this.scratch.length) {
+      this.scratch = Buffer.allocUnsafe(Math.max(room, this.scratch.length * 2));
+    }
+    this.strLen = huffmanDecode(block, start, start + len, this.scratch, 0);
+  }
+
+  /** The last string read, as latin1. */
+  private takeString(block: Buffer): string {
+    if (this.strLen === 0) return '';
+    return this.strHuffman
+      ? this.scratch.toString('latin1', 0, this.strLen)
+      : block.toString('latin1', this.strStart, this.strStart + this.strLen);
+  }
+}
