@@ -44,6 +44,11 @@ export interface CallContext {
   sendHeaders(metadata?: Metadata): void;
   /** Trailing metadata sent with the status. */
   readonly trailers: Metadata;
+  /**
+   * Compress this call's responses with `encoding` when the client's grpc-accept-encoding lists
+   * it (otherwise they go uncompressed). Effective only before the response headers are sent.
+   */
+  setCompression(encoding: 'identity' | 'gzip' | 'deflate'): void;
 }
 
 export interface ServerWriter<Res> {

@@ -1,0 +1,547 @@
+// One gRPC call on one HTTP/2 stream, server side (gRPC over HTTP/2 spec): request validation,
+// request messages in, the handler (through the job queue and the interceptors), response
+// headers, messages and status out; deadline and cancellation.
+//
+// Life of a call: validate headers -> arm the deadline timer (one per call) -> admit through the
+// queue ('rejected' = RESOURCE_EXHAUSTED at once; waiting time counts against the deadline) ->
+// start(): interceptors, handler -> status -> queue.done(). Streaming calls hold their running slot
+// for the whole call. The client's RST_STREAM or a lost connection aborts ctx.signal; the deadline
+// aborts it, sends DEADLINE_EXCEEDED and RST_STREAM(CANCEL).
+//
+// Flow control: request bytes are handed back to the peer (stream.consume) as they arrive while
+// at most HIGH_WATER decoded messages wait for the handler; past that they are held until the
+// handler takes messages, so a slow streaming handler holds the peer to one stream window.
+import type { HeaderList, ServerStream } from '../http2/api.js';
+import { ErrorCode } from '../http2/errors.js';
+import type { AnyHandler, MethodDefinition, MethodKind, ServerWriter } from './method.js';
+import { Metadata } from './metadata.js';
+import type { InterceptorContext, ServerInterceptor } from './interceptors.js';
+import { GrpcError, Status } from './status.js';
+import { MessageDecoder, frameMessage } from './message-framing.js';
+import type { MessageSink } from './message-framing.js';
+import { ACCEPT_ENCODING, compress, decompress, isSupportedEncoding, parseAcceptEncoding } from './compression.js';
+import type { Encoding } from './compression.js';
+import { parseTimeout } from './timeout.js';
+import { appendMetadata, headersToMetadata } from './metadata-headers.js';
+import { percentEncode } from './percent.js';
+import { RequestStream, drainReplies, isGrpcContentType } from './call-io.js';
+
+/** A method as the router resolves it. */
+export interface Route {
+  def: MethodDefinition<any, any>;
+  handler: AnyHandler;
+  /** "helloworld.Greeter" */
+  service: string;
+}
+
+/** The job queue as a call uses it (src/queue JobQueue fits). */
+export interface Admission {
+  admit(job: { start(): void }): 'run' | 'queued' | 'rejected';
+  done(job: { start(): void }): boolean;
+  cancel(job: { start(): void }): boolean;
+}
+
+/** Everything a call needs from the server, shared by all calls of a server. */
+export interface CallOptions {
+  lookup(path: string): Route | undefined;
+  queue: Admission;
+  interceptors: readonly ServerInterceptor[];
+  maxReceiveMessageLength: number;
+  maxSendMessageLength: number;
+  /** Response compression when the client accepts it and the call does not choose. */
+  compression: Encoding;
+  /** Refuse requests without "te: trailers" (INTERNAL). Default false: such requests are served. */
+  requireTeTrailers: boolean;
+  /** Told about errors a handler threw that were not GrpcErrors (they become UNKNOWN). */
+  onHandlerError?: (error: unknown, ctx: InterceptorContext) => void;
+}
+
+const HIGH_WATER = 1;
+// setTimeout's largest delay; longer deadlines need no timer (the call cannot outlive them in practice).
+const MAX_TIMER_MS = 0x7fffffff;
+
+type Phase = 'new' | 'waiting' | 'running' | 'done';
+type AnyFn = (...args: any[]) => any;
+
+const afterCancel = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class ServerCall implements InterceptorContext, ServerWriter<unknown>, MessageSink {
+  method = '';
+  service = '';
+  methodName = '';
+  kind: MethodKind = 'unary';
+  metadata = new Metadata();
+  deadline = Infinity;
+  readonly trailers = new Metadata();
+  readonly peerCertificate: unknown;
+
+  private readonly controller = new AbortController();
+  private route: Route | null = null;
+  private phase: Phase = 'new';
+  private timer: NodeJS.Timeout | null = null;
+  private headersSent = false;
+  private finished = false;
+  private closed = false;
+  private messagesSent = 0;
+  private requestEncoding: Encoding | null = null;
+  private acceptEncoding: string | undefined;
+  private wantEncoding: Encoding | null = null;
+  private responseEncoding: Encoding = 'identity';
+  // Receive side.
+  private readonly decoder: MessageDecoder;
+  private readonly inbox: { payload: Buffer; compressed: boolean }[] = [];
+  private received = 0;
+  private deferred = 0;
+  private clientEnded = false;
+  private recvError: GrpcError | null = null;
+  private wake: (() => void) | null = null;
+  // Send side.
+  private drainWait: Promise<void> | null = null;
+  private drainResolve: (() => void) | null = null;
+
+  constructor(
+    private readonly stream: ServerStream,
+    private readonly opts: CallOptions,
+    readonly peer: string,
+  ) {
+    this.peerCertificate = stream.peer.peerCertificate;
+    this.decoder = new MessageDecoder(this, opts.maxReceiveMessageLength);
+    stream.ondata = this.handleData;
+    stream.onend = this.handleEnd;
+    stream.onclose = this.handleClose;
+    stream.ondrain = this.handleDrain;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Validate the request headers and admit the call; answers at once when it cannot be served. */
+  begin(): void {
+    const h = this.stream.headers;
+    let method: string | undefined;
+    let path: string | undefined;
+    let contentType: string | undefined;
+    let te: string | undefined;
+    let encoding: string | undefined;
+    let timeout: string | undefined;
+    for (let i = 0; i + 1 < h.length; i += 2) {
+      const v = h[i + 1]!;
+      switch (h[i]) {
+        case ':method': method = v; break;
+        case ':path': path = v; break;
+        case 'content-type': contentType = v; break;
+        case 'te': te = v; break;
+        case 'grpc-encoding': encoding = v; break;
+        case 'grpc-accept-encoding': this.acceptEncoding = this.acceptEncoding === undefined ? v : `${this.acceptEncoding},${v}`; break;
+        case 'grpc-timeout': timeout = v; break;
+      }
+    }
+    // Spec: "Call-Definition -> Method Scheme Path TE [Authority] [Timeout] Content-Type ...
+    //  Method -> ":method POST""; a gRPC server answers other methods with 405.
+    if (method !== 'POST') return this.rejectHttp(405);
+    // Spec: "If Content-Type does not begin with "application/grpc", gRPC servers SHOULD respond
+    //  with HTTP status of 415 (Unsupported Media Type)."
+    if (contentType === undefined || !isGrpcContentType(contentType)) return this.rejectHttp(415);
+    this.method = path ?? '';
+    // Spec: "TE -> "te" "trailers" # Used to detect incompatible proxies".
+    if (te !== 'trailers' && this.opts.requireTeTrailers) {
+      return this.trailersOnly(new GrpcError(Status.INTERNAL, 'request without "te: trailers"'));
+    }
+    const route = path === undefined ? undefined : this.opts.lookup(path);
+    if (route === undefined) {
+      return this.trailersOnly(new GrpcError(Status.UNIMPLEMENTED, `unknown method ${path ?? '(no :path)'}`));
+    }
+    this.route = route;
+    this.service = route.service;
+    this.methodName = route.def.name;
+    this.kind = route.def.kind;
+    if (encoding !== undefined) {
+      if (!isSupportedEncoding(encoding)) {
+        return this.trailersOnly(
+          new GrpcError(Status.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}"`),
+          ['grpc-accept-encoding', ACCEPT_ENCODING],
+        );
+      }
+      this.requestEncoding = encoding;
+    }
+    this.metadata = headersToMetadata(h);
+    if (timeout !== undefined) {
+      const t = parseTimeout(timeout);
+      if (!t.ok) return this.trailersOnly(new GrpcError(Status.INTERNAL, t.error));
+      this.deadline = Date.now() + t.ms;
+      if (t.ms <= 0) return this.trailersOnly(new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded'));
+      if (t.ms <= MAX_TIMER_MS) this.timer = setTimeout(this.handleDeadline, Math.ceil(t.ms));
+    }
+    this.phase = 'waiting';
+    if (this.opts.queue.admit(this) === 'rejected') {
+      this.phase = 'done';
+      this.finish(new GrpcError(Status.RESOURCE_EXHAUSTED, 'server busy: job queue full'));
+    }
+  }
+
+  /** QueueJob: the call got a running slot. */
+  start(): void {
+    if (this.phase !== 'waiting') return;
+    this.phase = 'running';
+    let p: Promise<void>;
+    try {
+      p = this.runChain(0);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(this.handlerDone, this.handlerFailed);
+  }
+
+  // ---- CallContext ----
+
+  sendHeaders(metadata?: Metadata): void {
+    if (this.headersSent || this.finished) return;
+    this.headersSent = true;
+    const want = this.wantEncoding ?? this.opts.compression;
+    if (want !== 'identity' && parseAcceptEncoding(this.acceptEncoding).has(want)) this.responseEncoding = want;
+    const h: HeaderList = [':status', '200', 'content-type', 'application/grpc'];
+    if (this.responseEncoding !== 'identity') h.push('grpc-encoding', this.responseEncoding);
+    h.push('grpc-accept-encoding', ACCEPT_ENCODING);
+    this.stream.respond(appendMetadata(h, metadata), false);
+  }
+
+  setCompression(encoding: Encoding): void {
+    if (!isSupportedEncoding(encoding)) throw new TypeError(`unsupported compression "${String(encoding)}"`);
+    this.wantEncoding = encoding;
+  }
+
+  // ---- ServerWriter ----
+
+  write(message: unknown): Promise<void> {
+    if (this.finished) return afterCancel();
+    try {
+      if (!this.sendMessage(message)) {
+        if (this.drainWait === null) this.drainWait = new Promise<void>((r) => (this.drainResolve = r));
+        return this.drainWait;
+      }
+    } catch (err) {
+      const e = GrpcError.from(err);
+      this.terminate(e);
+      return Promise.reject(e);
+    }
+    return Promise.resolve();
+  }
+
+  // ---- MessageSink (called by the decoder) ----
+
+  onMessage(compressed: boolean, payload: Buffer): void {
+    if (compressed && this.requestEncoding === null) {
+      throw new GrpcError(Status.INTERNAL, 'compressed message received without grpc-encoding');
+    }
+    this.received++;
+    if (this.received > 1 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
+      throw new GrpcError(Status.INTERNAL, `more than one request message for a ${this.kind} call`);
+    }
+    this.inbox.push({ payload, compressed });
+    this.notify();
+  }
+
+  // ---- request messages, for the handler ----
+
+  /** The next request message, or done when the client has ended its side. */
+  async nextRequest(): Promise<IteratorResult<unknown>> {
+    for (;;) {
+      if (this.recvError !== null) throw this.recvError;
+      if (this.inbox.length > 0) return { value: this.takeMessage(), done: false };
+      if (this.clientEnded) return { value: undefined, done: true };
+      if (this.finished) throw (this.controller.signal.reason as GrpcError | undefined) ?? new GrpcError(Status.CANCELLED, 'call cancelled');
+      await this.waitInput();
+    }
+  }
+
+  /** The handler stopped reading (broke out of its loop): later messages are dropped. */
+  stopReading(): void {
+    this.inbox.length = 0;
+    this.releaseDeferred();
+    this.clientEnded = true;
+  }
+
+  private waitInput(): Promise<void> {
+    return new Promise<void>((r) => {
+      const prev = this.wake;
+      this.wake = prev === null ? r : () => { prev(); r(); };
+    });
+  }
+
+  private async readSingle(): Promise<unknown> {
+    const first = await this.nextRequest();
+    if (first.done) throw new GrpcError(Status.INTERNAL, `no request message for a ${this.kind} call`);
+    while (!this.clientEnded) {
+      if (this.recvError !== null) throw this.recvError;
+      if (this.finished) throw new GrpcError(Status.CANCELLED, 'call cancelled');
+      await this.waitInput();
+    }
+    if (this.recvError !== null) throw this.recvError;
+    return first.value;
+  }
+
+  private takeMessage(): unknown {
+    const m = this.inbox.shift()!;
+    if (this.inbox.length <= HIGH_WATER) this.releaseDeferred();
+    try {
+      const bytes = m.compressed
+        ? decompress(this.requestEncoding!, m.payload, this.opts.maxReceiveMessageLength)
+        : m.payload;
+      try {
+        return this.route!.def.request.decode(bytes);
+      } catch (err) {
+        throw new GrpcError(Status.INTERNAL, `could not parse request message: ${(err as Error).message}`);
+      }
+    } catch (err) {
+      const e = GrpcError.from(err);
+      this.recvError = e;
+      this.terminate(e);
+      throw e;
+    }
+  }
+
+  private releaseDeferred(): void {
+    if (this.deferred > 0 && !this.closed) {
+      this.stream.consume(this.deferred);
+    }
+    this.deferred = 0;
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    if (w !== null) {
+      this.wake = null;
+      w();
+    }
+  }
+
+  // ---- the handler ----
+
+  private runChain(i: number): Promise<void> {
+    const list = this.opts.interceptors;
+    if (i >= list.length) return this.invoke();
+    let called = false;
+    return list[i]!(this, () => {
+      if (called) return Promise.reject(new GrpcError(Status.INTERNAL, 'interceptor called next() twice'));
+      called = true;
+      return this.runChain(i + 1);
+    });
+  }
+
+  private async invoke(): Promise<void> {
+    const handler = this.route!.handler as AnyFn;
+    switch (this.kind) {
+      case 'unary': {
+        const req = await this.readSingle();
+        const res = await handler(req, this);
+        await this.write(res);
+        return;
+      }
+      case 'server_streaming': {
+        const req = await this.readSingle();
+        return drainReplies(this, handler(req, this, this));
+      }
+      case 'client_streaming': {
+        const res = await handler(new RequestStream(this), this);
+        await this.write(res);
+        return;
+      }
+      case 'bidi_streaming':
+        return drainReplies(this, handler(new RequestStream(this), this, this));
+    }
+  }
+
+  private readonly handlerDone = (): void => {
+    if (this.messagesSent === 0 && (this.kind === 'unary' || this.kind === 'client_streaming')) {
+      this.finish(new GrpcError(Status.INTERNAL, 'no response message for a unary call'));
+    } else {
+      this.finish(null);
+    }
+    this.settle();
+  };
+
+  private readonly handlerFailed = (err: unknown): void => {
+    if (!(err instanceof GrpcError) && !this.finished && this.opts.onHandlerError !== undefined) {
+      try {
+        this.opts.onHandlerError(err, this);
+      } catch {
+        // a failing error hook must not take the call down with it
+      }
+    }
+    this.finish(GrpcError.from(err));
+    this.settle();
+  };
+
+  private settle(): void {
+    if (this.phase === 'running') {
+      this.phase = 'done';
+      this.opts.queue.done(this);
+    }
+  }
+
+  // ---- sending ----
+
+  /** Encode, compress, frame and write one response message; false when the stream wants a drain. */
+  private sendMessage(message: unknown): boolean {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.route!.def.response.encode(message);
+    } catch (err) {
+      throw new GrpcError(Status.INTERNAL, `could not serialize response message: ${(err as Error).message}`);
+    }
+    if (bytes.length > this.opts.maxSendMessageLength) {
+      throw new GrpcError(
+        Status.RESOURCE_EXHAUSTED,
+        `sent message larger than max (${bytes.length} vs. ${this.opts.maxSendMessageLength})`,
+      );
+    }
+    if (!this.headersSent) this.sendHeaders();
+    const enc = this.responseEncoding;
+    const parts = frameMessage(enc === 'identity' ? bytes : compress(enc, bytes), enc !== 'identity');
+    this.messagesSent++;
+    let ok = this.stream.write(parts[0]!);
+    if (parts.length > 1) ok = this.stream.write(parts[1]!) && ok;
+    return ok;
+  }
+
+  /** End the call with `err` (or OK): the status as trailers, or Trailers-Only before any response. */
+  private finish(err: GrpcError | null, extra?: HeaderList): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearTimer();
+    this.inbox.length = 0;
+    this.releaseDeferred();
+    this.notify();
+    if (this.closed) return;
+    const md = err !== null && err.metadata.size > 0 ? this.mergedTrailers(err.metadata) : this.trailers;
+    const code = err === null ? Status.OK : err.code;
+    const message = err === null ? '' : err.details;
+    const h: HeaderList = this.headersSent ? [] : [':status', '200', 'content-type', 'application/grpc'];
+    h.push('grpc-status', String(code));
+    if (message.length > 0) h.push('grpc-message', percentEncode(message));
+    if (extra !== undefined) h.push(...extra);
+    appendMetadata(h, md);
+    if (this.headersSent) {
+      this.stream.end(h);
+    } else {
+      // Spec: "Trailers-Only is permitted for calls that produce an immediate error":
+      // one HEADERS frame with END_STREAM carrying :status, content-type and the status.
+      this.headersSent = true;
+      this.stream.respond(h, true);
+    }
+  }
+
+  private mergedTrailers(errMd: Metadata): Metadata {
+    const m = this.trailers.clone();
+    m.merge(errMd);
+    return m;
+  }
+
+  private trailersOnly(err: GrpcError, extra?: HeaderList): void {
+    this.phase = 'done';
+    this.finish(err, extra);
+  }
+
+  private rejectHttp(status: number): void {
+    this.phase = 'done';
+    this.finished = true;
+    this.headersSent = true;
+    this.stream.respond([':status', String(status), 'content-type', 'text/plain'], true);
+  }
+
+  /** End the call early (deadline, bad input): abort the handler's signal and send `err`. */
+  private terminate(err: GrpcError, rstCode?: number): void {
+    if (this.finished) return;
+    if (this.phase === 'waiting') {
+      this.opts.queue.cancel(this);
+      this.phase = 'done';
+    }
+    this.controller.abort(err);
+    this.finish(err);
+    if (rstCode !== undefined && !this.closed && !this.stream.closed) this.stream.reset(rstCode);
+    this.resolveDrain();
+  }
+
+  private resolveDrain(): void {
+    const r = this.drainResolve;
+    if (r !== null) {
+      this.drainResolve = null;
+      this.drainWait = null;
+      r();
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  // ---- stream callbacks (one bound function each per call) ----
+
+  private readonly handleData = (chunk: Buffer): void => {
+    if (this.finished || this.recvError !== null) {
+      if (!this.closed) this.stream.consume(chunk.length);
+      return;
+    }
+    try {
+      this.decoder.push(chunk);
+    } catch (err) {
+      this.stream.consume(chunk.length);
+      const e = GrpcError.from(err);
+      this.recvError = e;
+      this.terminate(e);
+      return;
+    }
+    if (this.inbox.length <= HIGH_WATER) {
+      this.stream.consume(chunk.length + this.deferred);
+      this.deferred = 0;
+    } else {
+      this.deferred += chunk.length;
+    }
+  };
+
+  private readonly handleEnd = (): void => {
+    this.clientEnded = true;
+    if (this.decoder.partial && !this.finished) {
+      const e = new GrpcError(Status.INTERNAL, 'request stream ended in the middle of a message');
+      this.recvError = e;
+      this.terminate(e);
+    }
+    this.notify();
+  };
+
+  private readonly handleClose = (): void => {
+    this.closed = true;
+    if (!this.finished) {
+      // The client reset the stream or the connection went away: cancelled.
+      if (this.phase === 'waiting') {
+        this.opts.queue.cancel(this);
+        this.phase = 'done';
+      }
+      this.finished = true;
+      this.clearTimer();
+      this.inbox.length = 0;
+      this.controller.abort(new GrpcError(Status.CANCELLED, 'call cancelled by the client'));
+    }
+    this.deferred = 0;
+    this.notify();
+    this.resolveDrain();
+  };
+
+  private readonly handleDrain = (): void => {
+    this.resolveDrain();
+  };
+
+  private readonly handleDeadline = (): void => {
+    this.timer = null;
+    this.terminate(new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded'), ErrorCode.CANCEL);
+  };
+}
+
+/** Serve one stream as a gRPC call. */
+export function serveCall(stream: ServerStream, opts: CallOptions, peer: string): void {
+  new ServerCall(stream, opts, peer).begin();
+}
