@@ -1,0 +1,308 @@
+// Build-time proto compiler: .proto files -> a JSON descriptor plus a TypeScript module holding the
+// same descriptor as a const object (so esbuild bundles it; no JSON file has to sit beside the
+// bundle) and types for the messages and for the service handlers.
+//
+// Uses the FULL protobufjs build (its .proto parser). Runtime code never does: it loads the
+// descriptor with protobufjs/light via loadServices() in src/proto/.
+//
+//   node scripts/proto-gen.mjs <file.proto>... --out <dir> [-I <include dir>]... [--name <base>]
+//        [--api-import <module>] [--check]
+//   node scripts/proto-gen.mjs [--check]        regenerate (or check) every output of this repo
+//
+// Writes <dir>/<base>.json and <dir>/<base>.ts, <base> being the first file's name without
+// ".proto". Imports inside .proto files are looked up in the -I directories (default: protos/ at
+// the repository root), then beside the importing file. --api-import names the module the handler
+// types are imported from (default: this repository's src/index.js, as a relative path). --check
+// writes nothing and exits 1 when a file on disk differs from what would be generated.
+//
+// Field names are kept as written in the .proto (keepCase), and the types describe messages as
+// loadServices() hands them over: decoded with { longs: String, enums: String, bytes: Buffer,
+// defaults: true, oneofs: true } (the options @grpc/proto-loader users usually pass). For each
+// message two types are generated: `Foo` (what you may pass in: every field optional, enums as
+// name or number, 64-bit integers as number or string, bytes as Uint8Array or base64) and
+// `Foo__Output` (what you receive: scalars/repeated/maps always present, unset sub-messages null,
+// members of a oneof optional).
+import protobuf from 'protobufjs';
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { dirname, join, resolve, relative, basename, sep, isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** What `npm run proto` regenerates when given no files (paths relative to the repo root). */
+const REPO_OUTPUTS = [
+  { files: ['protos/helloworld.proto'], out: 'examples/greeter/generated' },
+  { files: ['protos/grpc/testing/test.proto'], out: 'examples/interop/generated' },
+  { files: ['protos/grpc/health/v1/health.proto'], out: 'src/services/generated' },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+function loadRoot(files, includeDirs) {
+  const root = new protobuf.Root();
+  root.resolvePath = (origin, target) => {
+    if (isAbsolute(target)) return target;
+    for (const dir of includeDirs) {
+      const p = join(dir, target);
+      if (existsSync(p)) return p;
+    }
+    return origin ? join(dirname(origin), target) : resolve(target);
+  };
+  root.loadSync(files.map((f) => resolve(f)), { keepCase: true });
+  root.resolveAll();
+  return root;
+}
+
+/** The file's path relative to the include dir holding it (stable whatever the cwd). */
+function sourceLabel(file, includeDirs) {
+  const abs = resolve(file);
+  for (const dir of includeDirs) {
+    const rel = relative(dir, abs);
+    if (!rel.startsWith('..') && !isAbsolute(rel)) return rel.split(sep).join('/');
+  }
+  return basename(abs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Naming
+
+/** Collect every type, enum and service under the root, in declaration order. */
+function collect(ns, out = { types: [], enums: [], services: [] }) {
+  for (const obj of ns.nestedArray) {
+    if (obj instanceof protobuf.Type) out.types.push(obj);
+    else if (obj instanceof protobuf.Enum) out.enums.push(obj);
+    else if (obj instanceof protobuf.Service) out.services.push(obj);
+    if (obj instanceof protobuf.Namespace) collect(obj, out);
+  }
+  return out;
+}
+
+const fullName = (obj) => obj.fullName.replace(/^\./, '');
+
+/** Name relative to its package: nested types joined with "_" (Outer.Inner -> Outer_Inner). */
+function shortName(obj) {
+  const parts = [];
+  for (let o = obj; o && o.parent; o = o.parent) {
+    parts.unshift(o.name);
+    if (!(o.parent instanceof protobuf.Type)) break;
+  }
+  return parts.join('_');
+}
+
+function makeNamer(all) {
+  const counts = new Map();
+  for (const obj of all) counts.set(shortName(obj), (counts.get(shortName(obj)) ?? 0) + 1);
+  const names = new Map();
+  for (const obj of all) {
+    const s = shortName(obj);
+    names.set(obj, counts.get(s) === 1 ? s : fullName(obj).replace(/\./g, '_'));
+  }
+  return (obj) => names.get(obj);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+const INT32 = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'double', 'float']);
+const INT64 = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+function scalarType(type, output) {
+  if (INT32.has(type)) return 'number';
+  if (INT64.has(type)) return output ? 'string' : 'number | string';
+  if (type === 'bool') return 'boolean';
+  if (type === 'string') return 'string';
+  if (type === 'bytes') return output ? 'Buffer' : 'Uint8Array | string';
+  throw new Error(`unknown scalar type ${type}`);
+}
+
+function valueType(field, output, nameOf) {
+  const rt = field.resolvedType;
+  if (rt instanceof protobuf.Enum) return output ? nameOf(rt) : `${nameOf(rt)} | number`;
+  if (rt instanceof protobuf.Type) return output ? `${nameOf(rt)}__Output` : nameOf(rt);
+  return scalarType(field.type, output);
+}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const prop = (name) => (IDENT.test(name) ? name : JSON.stringify(name));
+
+function fieldLine(field, output, nameOf) {
+  const v = valueType(field, output, nameOf);
+  const isMessage = field.resolvedType instanceof protobuf.Type;
+  let t;
+  if (field.map) t = `Record<string, ${v}>`;
+  else if (field.repeated) t = `${v.includes(' ') ? `(${v})` : v}[]`;
+  else if (isMessage) t = `${v} | null`;
+  else t = v;
+  // Output: toObject's `defaults` fills every field except members of a oneof.
+  const optional = !output || field.partOf != null;
+  return `  ${prop(field.name)}${optional ? '?' : ''}: ${t};`;
+}
+
+function messageTypes(type, nameOf) {
+  const name = nameOf(type);
+  const lines = [];
+  const fields = type.fieldsArray;
+  for (const output of [false, true]) {
+    const tsName = output ? `${name}__Output` : name;
+    lines.push(`/** ${fullName(type)}${output ? ' as received' : ''} */`);
+    if (fields.length === 0 && type.oneofsArray.length === 0) {
+      lines.push(`export type ${tsName} = Record<string, never>;`, '');
+      continue;
+    }
+    lines.push(`export interface ${tsName} {`);
+    for (const f of fields) lines.push(fieldLine(f, output, nameOf));
+    // oneofs: true adds a virtual property naming the member that is set.
+    if (output) {
+      for (const o of type.oneofsArray) {
+        lines.push(`  ${prop(o.name)}?: ${o.oneof.map((n) => JSON.stringify(n)).join(' | ')};`);
+      }
+    }
+    lines.push('}', '');
+  }
+  return lines;
+}
+
+function enumType(en, nameOf) {
+  const names = Object.keys(en.values).map((n) => JSON.stringify(n));
+  return [`/** ${fullName(en)} (received as the value's name) */`, `export type ${nameOf(en)} = ${names.join(' | ')};`, ''];
+}
+
+const HANDLER = {
+  unary: 'UnaryHandler',
+  server_streaming: 'ServerStreamingHandler',
+  client_streaming: 'ClientStreamingHandler',
+  bidi_streaming: 'BidiStreamingHandler',
+};
+
+function methodKind(m) {
+  if (m.requestStream) return m.responseStream ? 'bidi_streaming' : 'client_streaming';
+  return m.responseStream ? 'server_streaming' : 'unary';
+}
+
+function serviceTypes(svc, nameOf, usedHandlers) {
+  const lines = [`/** Handlers implementing ${fullName(svc)}: pass to server.addService(). */`];
+  lines.push(`export type ${nameOf(svc)}Handlers = {`);
+  for (const m of svc.methodsArray) {
+    const h = HANDLER[methodKind(m)];
+    usedHandlers.add(h);
+    lines.push(`  ${prop(m.name)}: ${h}<${nameOf(m.resolvedRequestType)}__Output, ${nameOf(m.resolvedResponseType)}>;`);
+  }
+  lines.push('};', '');
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+export function generate(files, { outDir, includeDirs = [join(ROOT, 'protos')], name, apiImport } = {}) {
+  const incs = includeDirs.map((d) => resolve(d));
+  const root = loadRoot(files, incs);
+  const base = name ?? basename(files[0]).replace(/\.proto$/, '');
+  const json = JSON.stringify(root.toJSON(), null, 2) + '\n';
+
+  const { types, enums, services } = collect(root);
+  const nameOf = makeNamer([...types, ...enums, ...services]);
+  const used = new Set();
+  const body = [];
+  for (const en of enums) body.push(...enumType(en, nameOf));
+  for (const t of types) body.push(...messageTypes(t, nameOf));
+  for (const s of services) body.push(...serviceTypes(s, nameOf, used));
+
+  let spec = apiImport;
+  if (spec === undefined) {
+    spec = relative(resolve(outDir), join(ROOT, 'src', 'index.js')).split(sep).join('/');
+    if (!spec.startsWith('.')) spec = './' + spec;
+  }
+  const sources = files.map((f) => sourceLabel(f, incs)).join(', ');
+  const head = [
+    `// Generated by scripts/proto-gen.mjs from ${sources}. Do not edit: run \`npm run proto\`.`,
+    '/* eslint-disable */',
+  ];
+  if (used.size > 0) head.push(`import type { ${[...used].sort().join(', ')} } from '${spec}';`);
+  head.push('');
+  const names = services.map((s) => `  ${prop(nameOf(s))}: ${JSON.stringify(fullName(s))},`);
+  const ts = [
+    ...head,
+    '/** The protobufjs JSON descriptor (root.toJSON()): pass it to loadServices(). */',
+    `export const descriptor = ${json.trimEnd()};`,
+    '',
+    '/** Fully qualified names of the services, for loadServices(descriptor)[name]. */',
+    `export const serviceNames = {${names.length ? '\n' + names.join('\n') + '\n' : ''}} as const;`,
+    '',
+    ...body,
+  ].join('\n');
+  return { base, json, ts: ts.replace(/\n+$/, '\n') };
+}
+
+function writeOrCheck(files, opts, check) {
+  const { base, json, ts } = generate(files, opts);
+  const outputs = [
+    [join(opts.outDir, base + '.json'), json],
+    [join(opts.outDir, base + '.ts'), ts],
+  ];
+  let ok = true;
+  for (const [path, text] of outputs) {
+    const rel = relative(process.cwd(), path);
+    if (check) {
+      const same = existsSync(path) && readFileSync(path, 'utf8') === text;
+      if (!same) {
+        ok = false;
+        console.error(`out of date: ${rel}`);
+      }
+    } else {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+      console.log(`wrote ${rel}`);
+    }
+  }
+  return ok;
+}
+
+function main(argv) {
+  const files = [];
+  const includeDirs = [];
+  let outDir;
+  let name;
+  let apiImport;
+  let check = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--out' || a === '-o') outDir = value();
+    else if (a === '-I' || a === '--proto_path' || a === '--proto-path') includeDirs.push(value());
+    else if (a === '--name') name = value();
+    else if (a === '--api-import') apiImport = value();
+    else if (a === '--check') check = true;
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node scripts/proto-gen.mjs <file.proto>... --out <dir> [-I <dir>]... [--name <base>] [--api-import <module>] [--check]');
+      return 0;
+    } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
+    else files.push(a);
+  }
+  if (includeDirs.length === 0) includeDirs.push(join(ROOT, 'protos'));
+  let ok = true;
+  if (files.length === 0) {
+    for (const job of REPO_OUTPUTS) {
+      const opts = { outDir: join(ROOT, job.out), includeDirs, name, apiImport };
+      ok = writeOrCheck(job.files.map((f) => join(ROOT, f)), opts, check) && ok;
+    }
+  } else {
+    if (outDir === undefined) throw new Error('--out <dir> is required with input files');
+    ok = writeOrCheck(files, { outDir, includeDirs, name, apiImport }, check);
+  }
+  if (!ok) console.error('run `npm run proto` to regenerate');
+  return ok ? 0 : 1;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (err) {
+    console.error(`proto-gen: ${err instanceof Error ? err.message : err}`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,1 @@
+export { loadServices, servicesFromRoot, messageCodec, lookupType, DECODE_OPTIONS } from './load.js';

@@ -1,0 +1,115 @@
+// Services from protobufjs JSON descriptors, using only the LIGHT protobufjs build (reflection,
+// encode/decode; no .proto parser: descriptors are made at build time by scripts/proto-gen.mjs).
+//
+// Import specifier: 'protobufjs/light.js'. protobufjs has no "exports" map, so under NodeNext the
+// specifier must name the file; it is CommonJS, so Node hands its module.exports over as the
+// default import, and TypeScript (light.d.ts re-exports index.d.ts) types that default import as
+// the whole namespace. esbuild resolves the same file and wraps it the same way when bundling.
+//
+// Messages are plain objects, converted with the options most @grpc/proto-loader users pass:
+//   keepCase      field names exactly as in the .proto (snake_case stays snake_case); this is
+//                 fixed when the descriptor is generated (proto-gen parses with keepCase: true)
+//   longs: String 64-bit integers decode to decimal strings (no precision loss, no Long objects)
+//   enums: String enum fields decode to the value's name ("SERVING"); names or numbers are
+//                 accepted when encoding
+//   bytes: Buffer bytes fields decode to Buffers (views into the received message: copy one you
+//                 keep for long if memory matters); Uint8Array or base64 strings encode
+//   defaults: true every field is present after decoding: zero values, [] for repeated, {} for
+//                 maps, null for unset sub-messages (members of a oneof are left out)
+//   oneofs: true  a oneof's name is set to the name of its member that is present
+// Encoding goes through Type.fromObject, so a message given with wrong field types throws a
+// TypeError (which the call layer turns into a status) rather than writing garbage.
+import protobuf from 'protobufjs/light.js';
+import type { MessageCodec, MethodDefinition, MethodKind, ServiceDefinition } from '../grpc/method.js';
+
+type PbType = protobuf.Type;
+type PbConversionOptions = protobuf.IConversionOptions;
+
+/** The options messages are decoded with (see the header). */
+export const DECODE_OPTIONS: Readonly<PbConversionOptions> = Object.freeze({
+  longs: String,
+  enums: String,
+  bytes: Buffer,
+  defaults: true,
+  oneofs: true,
+});
+
+/** A codec for one message type: plain object <-> protobuf bytes. */
+export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
+  return {
+    encode(message: T): Uint8Array {
+      return type.encode(type.fromObject(message as Record<string, unknown>)).finish();
+    },
+    decode(bytes: Uint8Array): T {
+      // protobufjs reads Buffers with its faster Buffer reader, and bytes fields then come out as
+      // Buffers: wrap a plain Uint8Array without copying.
+      const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return type.toObject(type.decode(buf), DECODE_OPTIONS) as T;
+    },
+  };
+}
+
+function methodKind(m: protobuf.Method): MethodKind {
+  if (m.requestStream) return m.responseStream ? 'bidi_streaming' : 'client_streaming';
+  return m.responseStream ? 'server_streaming' : 'unary';
+}
+
+function collectServices(ns: protobuf.NamespaceBase, out: protobuf.Service[]): void {
+  for (const obj of ns.nestedArray) {
+    if (obj instanceof protobuf.Service) out.push(obj);
+    // Services can only sit in namespaces, but types are namespaces too: walk everything.
+    if (obj instanceof protobuf.Namespace) collectServices(obj, out);
+  }
+}
+
+const stripDot = (name: string): string => (name.startsWith('.') ? name.slice(1) : name);
+
+/** Every service of a protobufjs root, keyed by fully qualified name ("helloworld.Greeter"). */
+export function servicesFromRoot(root: protobuf.Root): Record<string, ServiceDefinition> {
+  root.resolveAll();
+  const services: protobuf.Service[] = [];
+  collectServices(root, services);
+  const codecs = new Map<PbType, MessageCodec<unknown>>();
+  const codecFor = (t: PbType): MessageCodec<unknown> => {
+    let c = codecs.get(t);
+    if (c === undefined) {
+      c = messageCodec(t);
+      codecs.set(t, c);
+    }
+    return c;
+  };
+  const out: Record<string, ServiceDefinition> = {};
+  for (const svc of services) {
+    const name = stripDot(svc.fullName);
+    const methods: Record<string, MethodDefinition<any, any>> = {};
+    for (const m of svc.methodsArray) {
+      m.resolve();
+      methods[m.name] = {
+        name: m.name,
+        path: `/${name}/${m.name}`,
+        kind: methodKind(m),
+        request: codecFor(m.resolvedRequestType!),
+        response: codecFor(m.resolvedResponseType!),
+      };
+    }
+    out[name] = { name, methods };
+  }
+  return out;
+}
+
+/**
+ * Load the services of a JSON descriptor (what scripts/proto-gen.mjs writes: protobufjs's
+ * root.toJSON()). Returns ServiceDefinitions keyed by fully qualified name, ready for
+ * server.addService(). Throws if the descriptor is malformed or references unknown types.
+ */
+export function loadServices(descriptor: object): Record<string, ServiceDefinition> {
+  const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
+  return servicesFromRoot(root);
+}
+
+/** The protobufjs light Type of a message, e.g. for tests or hand-made codecs. */
+export function lookupType(descriptor: object, fullName: string): PbType {
+  const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
+  root.resolveAll();
+  return root.lookupType(fullName);
+}
