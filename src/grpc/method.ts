@@ -49,11 +49,25 @@ export interface CallContext {
    * it (otherwise they go uncompressed). Effective only before the response headers are sent.
    */
   setCompression(encoding: 'identity' | 'gzip' | 'deflate'): void;
+  /**
+   * Whether the request message most recently handed to the handler arrived compressed
+   * (Compressed-Flag 1); false before the first one. Optional for implementations: the gRPC
+   * interop tests' expect_compressed checks need it.
+   */
+  readonly requestCompressed?: boolean;
+}
+
+export interface WriteOptions {
+  /**
+   * false: send this message with Compressed-Flag 0 even though the call compresses its responses
+   * (gRPC allows per-message choice; the interop test server_compressed_streaming needs it).
+   */
+  compress?: boolean;
 }
 
 export interface ServerWriter<Res> {
   /** Resolves once the message is handed to the transport under flow control (await it for backpressure). */
-  write(message: Res): Promise<void>;
+  write(message: Res, options?: WriteOptions): Promise<void>;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Res | Promise<Res>;
