@@ -1,0 +1,517 @@
+// A tiny raw HTTP/2 client over node:net for conformance and flood tests: it sends whatever bytes
+// a test gives it (valid or not) and parses what the server sends back with the project's
+// FrameReader and HpackDecoder (the server's frames are expected to be valid; a frame the reader
+// rejects fails the pending expectation with the reader's error).
+import net from 'node:net';
+import { FrameReader } from '../../src/http2/frame/reader.js';
+import { HpackDecoder, HpackEncoder } from '../../src/http2/hpack/index.js';
+import {
+  CLIENT_PREFACE,
+  DEFAULT_MAX_FRAME_SIZE,
+  FRAME_HEADER_LENGTH,
+  Flag,
+  FrameType,
+} from '../../src/http2/frame/constants.js';
+import { errorCodeName } from '../../src/http2/errors.js';
+import type { Frame, GoawayFrame, HeadersFrame, RstStreamFrame } from '../../src/http2/frame/types.js';
+
+/** A frame as received, with the decoded header list for HEADERS frames. */
+export type Received = Frame & { headerList?: string[] };
+
+export const DEFAULT_TIMEOUT_MS = 2000;
+
+const typeNames: string[] = [];
+for (const [k, v] of Object.entries(FrameType)) typeNames[v] = k;
+
+/** One frame as raw bytes: 9-octet header + payload. `length` overrides the length field. */
+export function rawFrame(
+  type: number,
+  flags: number,
+  streamId: number,
+  payload: Buffer | Uint8Array | number[] = Buffer.alloc(0),
+  length?: number,
+): Buffer {
+  const body = Buffer.from(payload as Uint8Array);
+  const out = Buffer.alloc(FRAME_HEADER_LENGTH + body.length);
+  const len = length ?? body.length;
+  out[0] = (len >>> 16) & 0xff;
+  out[1] = (len >>> 8) & 0xff;
+  out[2] = len & 0xff;
+  out[3] = type;
+  out[4] = flags;
+  out.writeUInt32BE(streamId >>> 0, 5);
+  body.copy(out, FRAME_HEADER_LENGTH);
+  return out;
+}
+
+/** SETTINGS payload from flat id/value pairs. */
+export function settingsPayload(pairs: number[]): Buffer {
+  const b = Buffer.alloc((pairs.length / 2) * 6);
+  for (let i = 0; i < pairs.length; i += 2) {
+    b.writeUInt16BE(pairs[i]!, i * 3);
+    b.writeUInt32BE(pairs[i + 1]! >>> 0, i * 3 + 2);
+  }
+  return b;
+}
+
+export function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+/** PRIORITY fields (5 octets): exclusive bit + dependency, weight-1. */
+export function priorityFields(dependency: number, weight = 16, exclusive = false): Buffer {
+  const b = Buffer.alloc(5);
+  b.writeUInt32BE(((exclusive ? 0x80000000 : 0) | dependency) >>> 0);
+  b[4] = weight - 1;
+  return b;
+}
+
+/** An HPACK integer with an N-bit prefix, first octet ORed with `first`. */
+export function hpackInt(value: number, prefixBits: number, first = 0): number[] {
+  const max = (1 << prefixBits) - 1;
+  if (value < max) return [first | value];
+  const out = [first | max];
+  value -= max;
+  while (value >= 128) {
+    out.push((value % 128) + 128);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+  return out;
+}
+
+/**
+ * A header block of "literal header field without indexing, new name" representations with raw
+ * (non-Huffman) strings, exactly as given: for malformed requests (uppercase names, ...) that an
+ * encoder might normalise. Does not touch any dynamic table.
+ */
+export function literalBlock(headers: string[]): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = Buffer.from(headers[i]!, 'latin1');
+    const value = Buffer.from(headers[i + 1]!, 'latin1');
+    bytes.push(0x00, ...hpackInt(name.length, 7), ...name, ...hpackInt(value.length, 7), ...value);
+  }
+  return Buffer.from(bytes);
+}
+
+export const GET_HEADERS = [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'localhost'];
+export const POST_HEADERS = [':method', 'POST', ':scheme', 'http', ':path', '/echo', ':authority', 'localhost'];
+
+export interface ConnectOptions {
+  host?: string;
+  /** Send the client preface and our SETTINGS (default true). */
+  preface?: boolean;
+  /** Our initial SETTINGS, flat id/value pairs. */
+  settings?: number[];
+  /** Wait for the server's SETTINGS and for its ACK of ours (default true when preface is sent). */
+  handshake?: boolean;
+  /** Answer every server SETTINGS (non-ACK) with an ACK (default true). */
+  autoAck?: boolean;
+  timeoutMs?: number;
+}
+
+export interface Response {
+  headers: string[];
+  status: string | undefined;
+  body: Buffer;
+  trailers: string[] | null;
+}
+
+type Waiter = () => void;
+
+export class H2Client {
+  readonly socket: net.Socket;
+  readonly encoder = new HpackEncoder();
+  readonly decoder = new HpackDecoder(4096, Infinity);
+  /** Frames received and not yet taken by an expectation. */
+  readonly frames: Received[] = [];
+  /** Every frame received, for failure messages. */
+  readonly log: string[] = [];
+  /** The server's SETTINGS pairs from its first SETTINGS frame. */
+  serverSettings: number[] = [];
+  closed = false;
+  /** Set when the server sent something the reader could not parse. */
+  readerError: Error | null = null;
+  /** Sum of the increments of the server's WINDOW_UPDATE frames on stream 0. */
+  connWindowIncrements = 0;
+  /** Answer server SETTINGS with an ACK. */
+  autoAck = true;
+
+  private readonly reader: FrameReader;
+  private readonly waiters = new Set<Waiter>();
+  private readonly closedPromise: Promise<void>;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    this.reader = new FrameReader({
+      maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+      maxContinuationFrames: 10000,
+      maxHeaderBlockSize: 1 << 24,
+      expectPreface: false,
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {
+      /* ECONNRESET / EPIPE after the server closes: the 'close' event reports it */
+    });
+    this.closedPromise = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.closed = true;
+        this.log.push('<closed>');
+        this.wake();
+        resolve();
+      });
+    });
+  }
+
+  static async connect(port: number, opts: ConnectOptions = {}): Promise<H2Client> {
+    const socket = net.connect({ port, host: opts.host ?? '127.0.0.1' });
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const c = new H2Client(socket);
+    c.autoAck = opts.autoAck ?? true;
+    if (opts.preface ?? true) {
+      c.send(Buffer.concat([CLIENT_PREFACE, rawFrame(FrameType.SETTINGS, 0, 0, settingsPayload(opts.settings ?? []))]));
+      if (opts.handshake ?? true) {
+        const t = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        const s = await c.expectFrame(FrameType.SETTINGS, (f) => !f.ack, t);
+        if (s.type === FrameType.SETTINGS) c.serverSettings = s.settings;
+        await c.expectFrame(FrameType.SETTINGS, (f) => f.ack, t);
+      }
+    }
+    return c;
+  }
+
+  /** The value of one of the server's initial settings, or undefined when it did not send it. */
+  serverSetting(id: number): number | undefined {
+    for (let i = 0; i < this.serverSettings.length; i += 2) {
+      if (this.serverSettings[i] === id) return this.serverSettings[i + 1];
+    }
+    return undefined;
+  }
+
+  send(...chunks: Buffer[]): void {
+    if (this.closed || this.socket.destroyed) return;
+    for (const b of chunks) this.socket.write(b);
+  }
+
+  /** Write and resolve once the socket has flushed it to the kernel (or failed). */
+  sendAndFlush(bytes: Buffer): Promise<void> {
+    if (this.closed || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.write(bytes, () => resolve()));
+  }
+
+  // ---- frame builders bound to this client's HPACK encoder ----
+
+  /** HEADERS (+ flags) with a block from our HpackEncoder. */
+  headersFrame(
+    streamId: number,
+    headers: string[],
+    opts: { endStream?: boolean; endHeaders?: boolean; priority?: Buffer; padLength?: number } = {},
+  ): Buffer {
+    return headersWithBlock(streamId, this.encoder.encode(headers), opts);
+  }
+
+  /** A GET request on `streamId` (HEADERS with END_STREAM). */
+  get(streamId: number, path = '/'): void {
+    const h = GET_HEADERS.slice();
+    h[5] = path;
+    this.send(this.headersFrame(streamId, h, { endStream: true }));
+  }
+
+  /** A POST on `streamId`; with `body` it is sent as one DATA frame with END_STREAM. */
+  post(streamId: number, body?: Buffer, extra: string[] = []): void {
+    this.send(this.headersFrame(streamId, [...POST_HEADERS, ...extra], { endStream: false }));
+    if (body) this.send(rawFrame(FrameType.DATA, Flag.END_STREAM, streamId, body));
+  }
+
+  ping(data = Buffer.from('pingpong'), ack = false): void {
+    this.send(rawFrame(FrameType.PING, ack ? Flag.ACK : 0, 0, data));
+  }
+
+  // ---- expectations ----
+
+  /**
+   * The first received frame of `type` matching `predicate`, removed from the queue. Rejects on
+   * timeout, when the connection closes without one, or when the server sent an unparsable frame.
+   */
+  expectFrame<T extends number>(
+    type: T,
+    predicate: (f: Extract<Received, { type: T }>) => boolean = () => true,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<Extract<Received, { type: T }>> {
+    const what = `${typeNames[type] ?? type} frame`;
+    return this.waitFor(() => {
+      const i = this.frames.findIndex((f) => f.type === type && predicate(f as Extract<Received, { type: T }>));
+      if (i < 0) return undefined;
+      return this.frames.splice(i, 1)[0] as Extract<Received, { type: T }>;
+    }, what, timeoutMs);
+  }
+
+  /** A GOAWAY carrying `code` (or one of `code`): RFC 9113 5.4.1, the connection error's code. */
+  async expectGoaway(code: number | number[], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<GoawayFrame> {
+    const codes = Array.isArray(code) ? code : [code];
+    const want = codes.map(errorCodeName).join(' or ');
+    const g = (await this.expectFrame(FrameType.GOAWAY, () => true, timeoutMs).catch((e: Error) => {
+      throw new Error(`expected GOAWAY(${want}): ${e.message}`);
+    })) as GoawayFrame;
+    if (!codes.includes(g.errorCode)) {
+      throw new Error(`expected GOAWAY(${want}), got ${describe(g)}; received: ${this.history()}`);
+    }
+    return g;
+  }
+
+  /**
+   * A connection error: GOAWAY with `code`, then the connection closes ("After sending the GOAWAY
+   * frame for an error condition, the endpoint MUST close the TCP connection", RFC 9113 5.4.1).
+   */
+  async expectConnectionError(code: number | number[], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<GoawayFrame> {
+    const g = await this.expectGoaway(code, timeoutMs);
+    await this.expectClosed(timeoutMs);
+    return g;
+  }
+
+  /** A RST_STREAM on `streamId` carrying `code` (or one of `code`); a GOAWAY first fails it. */
+  async expectRst(streamId: number, code: number | number[], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RstStreamFrame> {
+    const codes = Array.isArray(code) ? code : [code];
+    const want = `RST_STREAM(${streamId}, ${codes.map(errorCodeName).join(' or ')})`;
+    const r = await this.waitFor(() => {
+      const i = this.frames.findIndex(
+        (f) => (f.type === FrameType.RST_STREAM && f.streamId === streamId) || f.type === FrameType.GOAWAY,
+      );
+      if (i < 0) return undefined;
+      return this.frames.splice(i, 1)[0];
+    }, want, timeoutMs);
+    if (r.type !== FrameType.RST_STREAM || !codes.includes(r.errorCode)) {
+      throw new Error(`expected ${want}, got ${describe(r)}; received: ${this.history()}`);
+    }
+    return r;
+  }
+
+  /**
+   * A stream error that leaves the connection usable: RST_STREAM(streamId, code), then a GET on
+   * `nextStreamId` is answered with 200.
+   */
+  async expectStreamError(streamId: number, code: number | number[], nextStreamId: number): Promise<void> {
+    await this.expectRst(streamId, code);
+    await this.expectAlive(nextStreamId);
+  }
+
+  /** A GET on `streamId` is answered with :status 200. */
+  async expectAlive(streamId: number): Promise<Response> {
+    this.get(streamId);
+    const r = await this.expectResponse(streamId);
+    if (r.status !== '200') throw new Error(`GET on stream ${streamId}: status ${r.status}; received: ${this.history()}`);
+    return r;
+  }
+
+  /**
+   * Either a stream error on `streamId` or a connection error, with `code`: for the cases where
+   * the RFC allows both (or where the state the server is in decides which one applies).
+   */
+  async expectStreamOrConnectionError(streamId: number, code: number | number[], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Received> {
+    const codes = Array.isArray(code) ? code : [code];
+    const want = codes.map(errorCodeName).join(' or ');
+    const r = await this.waitFor(() => {
+      const i = this.frames.findIndex(
+        (f) => (f.type === FrameType.RST_STREAM && f.streamId === streamId) || f.type === FrameType.GOAWAY,
+      );
+      if (i < 0) return undefined;
+      return this.frames.splice(i, 1)[0];
+    }, `RST_STREAM(${streamId}, ${want}) or GOAWAY(${want})`, timeoutMs);
+    const got = r.type === FrameType.RST_STREAM || r.type === FrameType.GOAWAY ? r.errorCode : -1;
+    if (!codes.includes(got)) {
+      throw new Error(`expected ${want} on stream ${streamId} or the connection, got ${describe(r)}; received: ${this.history()}`);
+    }
+    return r;
+  }
+
+  /** The connection closes (possibly after a GOAWAY, which is left in `frames`). */
+  async expectClosed(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await this.waitFor(() => (this.closed ? true : undefined), 'connection close', timeoutMs, true);
+  }
+
+  /** Nothing of `type` (matching `predicate`) arrives before a PING round trip completes. */
+  async expectNoFrameBeforePingAck<T extends number>(
+    type: T,
+    predicate: (f: Extract<Received, { type: T }>) => boolean = () => true,
+  ): Promise<void> {
+    const data = Buffer.from('barrier!');
+    this.ping(data);
+    await this.expectFrame(FrameType.PING, (f) => f.ack && f.data.equals(data));
+    const bad = this.frames.find((f) => f.type === type && predicate(f as Extract<Received, { type: T }>));
+    if (bad) throw new Error(`unexpected ${describe(bad)}; received: ${this.history()}`);
+  }
+
+  /** The whole response on `streamId`: HEADERS, DATA until END_STREAM, optional trailers. */
+  async expectResponse(streamId: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Response> {
+    const h = (await this.expectFrame(FrameType.HEADERS, (f) => f.streamId === streamId, timeoutMs)) as HeadersFrame & Received;
+    const headers = h.headerList ?? [];
+    const res: Response = { headers, status: headerValue(headers, ':status'), body: Buffer.alloc(0), trailers: null };
+    if (h.endStream) return res;
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const f = await this.waitFor(() => {
+        const i = this.frames.findIndex(
+          (x) =>
+            ((x.type === FrameType.DATA || x.type === FrameType.HEADERS || x.type === FrameType.RST_STREAM) &&
+              x.streamId === streamId) ||
+            x.type === FrameType.GOAWAY,
+        );
+        return i < 0 ? undefined : this.frames.splice(i, 1)[0];
+      }, `rest of response on stream ${streamId}`, timeoutMs);
+      if (f.type === FrameType.DATA) {
+        chunks.push(f.data);
+        if (f.endStream) break;
+      } else if (f.type === FrameType.HEADERS) {
+        res.trailers = f.headerList ?? [];
+        break;
+      } else {
+        throw new Error(`response on stream ${streamId} cut by ${describe(f)}; received: ${this.history()}`);
+      }
+    }
+    res.body = Buffer.concat(chunks);
+    return res;
+  }
+
+  /** Resolves once `cond()` holds (checked after every received frame). */
+  waitUntil(cond: () => boolean, what: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<true> {
+    return this.waitFor(() => (cond() ? true : undefined), what, timeoutMs);
+  }
+
+  /** What was received so far, in order, for failure messages. */
+  history(): string {
+    const l = this.log.length > 40 ? ['...', ...this.log.slice(-40)] : this.log;
+    return l.join(', ') || '(nothing)';
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  closedAsPromise(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  // ---- internals ----
+
+  private waitFor<R>(take: () => R | undefined, what: string, timeoutMs: number, closeIsOk = false): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const settle = (): Error | R | undefined => {
+        const r = take();
+        if (r !== undefined) return r;
+        if (this.readerError) return new Error(`while waiting for ${what}: server sent an invalid frame: ${this.readerError.message}`);
+        if (this.closed && !closeIsOk) return new Error(`connection closed while waiting for ${what}; received: ${this.history()}`);
+        return undefined;
+      };
+      const first = settle();
+      if (first !== undefined) {
+        if (first instanceof Error) reject(first);
+        else resolve(first);
+        return;
+      }
+      const w: Waiter = () => {
+        const r = settle();
+        if (r === undefined) return;
+        clearTimeout(timer);
+        this.waiters.delete(w);
+        if (r instanceof Error) reject(r);
+        else resolve(r);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(w);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; received: ${this.history()}`));
+      }, timeoutMs);
+      this.waiters.add(w);
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.readerError) return;
+    try {
+      this.reader.push(chunk);
+      for (let f = this.reader.next(); f; f = this.reader.next()) {
+        const r = f as Received;
+        if (f.type === FrameType.HEADERS) r.headerList = this.decoder.decode(f.block);
+        this.log.push(describe(r));
+        if (f.type === FrameType.WINDOW_UPDATE && f.streamId === 0) this.connWindowIncrements += f.increment;
+        if (f.type === FrameType.SETTINGS && !f.ack && this.autoAck) {
+          this.send(rawFrame(FrameType.SETTINGS, Flag.ACK, 0));
+        }
+        this.frames.push(r);
+      }
+    } catch (e) {
+      this.readerError = e instanceof Error ? e : new Error(String(e));
+      this.log.push(`<reader error: ${this.readerError.message}>`);
+    }
+    this.wake();
+  }
+}
+
+/** A HEADERS frame around an already-encoded block, with optional padding and priority. */
+export function headersWithBlock(
+  streamId: number,
+  block: Buffer,
+  opts: { endStream?: boolean; endHeaders?: boolean; priority?: Buffer; padLength?: number } = {},
+): Buffer {
+  let flags = 0;
+  if (opts.endStream) flags |= Flag.END_STREAM;
+  if (opts.endHeaders ?? true) flags |= Flag.END_HEADERS;
+  const parts: Buffer[] = [];
+  if (opts.padLength !== undefined) {
+    flags |= Flag.PADDED;
+    parts.push(Buffer.from([opts.padLength]));
+  }
+  if (opts.priority) {
+    flags |= Flag.PRIORITY;
+    parts.push(opts.priority);
+  }
+  parts.push(block);
+  if (opts.padLength !== undefined) parts.push(Buffer.alloc(opts.padLength));
+  return rawFrame(FrameType.HEADERS, flags, streamId, Buffer.concat(parts));
+}
+
+export function headerValue(headers: string[], name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return undefined;
+}
+
+export function describe(f: Received): string {
+  switch (f.type) {
+    case FrameType.GOAWAY:
+      return `GOAWAY(last=${f.lastStreamId}, ${errorCodeName(f.errorCode)}${f.debug.length ? ', ' + JSON.stringify(f.debug.toString('latin1')) : ''})`;
+    case FrameType.RST_STREAM:
+      return `RST_STREAM(${f.streamId}, ${errorCodeName(f.errorCode)})`;
+    case FrameType.SETTINGS:
+      return f.ack ? 'SETTINGS(ACK)' : `SETTINGS(${f.settings.join(',')})`;
+    case FrameType.PING:
+      return `PING(${f.ack ? 'ACK, ' : ''}${f.data.toString('hex')})`;
+    case FrameType.WINDOW_UPDATE:
+      return `WINDOW_UPDATE(${f.streamId}, +${f.increment})`;
+    case FrameType.HEADERS:
+      return `HEADERS(${f.streamId}${f.endStream ? ', END_STREAM' : ''}, ${JSON.stringify(f.headerList ?? [])})`;
+    case FrameType.DATA:
+      return `DATA(${f.streamId}, ${f.data.length}${f.endStream ? ', END_STREAM' : ''})`;
+    default:
+      return `${typeNames[f.type] ?? f.type}(${f.streamId})`;
+  }
+}
+
+/** Connect, run `fn`, always close the socket. */
+export async function withClient(port: number, fn: (c: H2Client) => Promise<void>, opts?: ConnectOptions): Promise<void> {
+  const c = await H2Client.connect(port, opts);
+  try {
+    await fn(c);
+  } finally {
+    c.close();
+  }
+}
