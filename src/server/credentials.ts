@@ -1,0 +1,58 @@
+// Server credentials, shaped like grpc-js's ServerCredentials.
+import type { TlsOptions } from 'node:tls';
+
+export interface KeyCertPair {
+  private_key: Buffer;
+  cert_chain: Buffer;
+}
+
+export class ServerCredentials {
+  private constructor(private readonly tls: TlsOptions | null) {}
+
+  /** Plain TCP (h2c with prior knowledge), as gRPC clients speak it without TLS. */
+  static createInsecure(): ServerCredentials {
+    return new ServerCredentials(null);
+  }
+
+  /**
+   * TLS with ALPN "h2". `rootCerts` are the CAs client certificates are checked against;
+   * `checkClientCertificate` true requires and verifies a client certificate (mutual TLS).
+   */
+  static createSsl(
+    rootCerts: Buffer | null,
+    keyCertPairs: KeyCertPair[],
+    checkClientCertificate = false,
+  ): ServerCredentials {
+    if (!Array.isArray(keyCertPairs) || keyCertPairs.length === 0) {
+      throw new TypeError('createSsl: at least one { private_key, cert_chain } pair is required');
+    }
+    for (const p of keyCertPairs) {
+      if (!Buffer.isBuffer(p.private_key) || !Buffer.isBuffer(p.cert_chain)) {
+        throw new TypeError('createSsl: private_key and cert_chain must be Buffers');
+      }
+    }
+    if (rootCerts !== null && !Buffer.isBuffer(rootCerts)) throw new TypeError('createSsl: rootCerts must be a Buffer or null');
+    if (checkClientCertificate && rootCerts === null) {
+      throw new TypeError('createSsl: checking client certificates needs rootCerts');
+    }
+    return new ServerCredentials({
+      key: keyCertPairs.map((p) => p.private_key),
+      cert: keyCertPairs.map((p) => p.cert_chain),
+      ...(rootCerts !== null ? { ca: rootCerts } : {}),
+      requestCert: checkClientCertificate,
+      rejectUnauthorized: checkClientCertificate,
+      // RFC 9113 section 3.2: "The string "h2" identifies the protocol where HTTP/2 uses TLS."
+      ALPNProtocols: ['h2'],
+    });
+  }
+
+  /** True for TLS credentials. */
+  get secure(): boolean {
+    return this.tls !== null;
+  }
+
+  /** The node:tls server options (internal). */
+  tlsOptions(): TlsOptions | null {
+    return this.tls === null ? null : { ...this.tls };
+  }
+}

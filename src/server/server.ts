@@ -1,0 +1,289 @@
+// The public Server: services, listening sockets (h2c or TLS), connections, graceful stop.
+//
+//   const server = new Server({ profile: 'pi4b', interceptors: [auth] });
+//   server.addService(services['helloworld.Greeter'], { SayHello: (req) => ({ message: `hello ${req.name}` }) });
+//   const port = await server.bind('0.0.0.0:50051', ServerCredentials.createInsecure());
+//   server.start();
+//   ...
+//   await server.stop(5000);
+//
+// Options come from the target profile (`profile`, else GRPC_EDGE_TARGET / the bundle's board /
+// host-x64); explicit options override the profile's values.
+//
+// Job queue: every call is admitted before its handler runs; at most `maxRunning` handlers run at
+// once and `maxWaiting` calls wait (FIFO); past that a call gets RESOURCE_EXHAUSTED at once.
+// Waiting time counts against the call's deadline; a call cancelled while waiting leaves the
+// queue. Streaming calls (all three kinds) hold their running slot for the whole call.
+import { createServer as createNetServer, isIPv6 } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import type { Http2Options, PeerInfo, ServerStream } from '../http2/api.js';
+import { ErrorCode } from '../http2/errors.js';
+import { Http2ServerConnection } from '../http2/connection.js';
+import type { ServiceDefinition, ServiceImplementation } from '../grpc/method.js';
+import type { ServerInterceptor, InterceptorContext } from '../grpc/interceptors.js';
+import { serveCall } from '../grpc/call.js';
+import type { CallOptions } from '../grpc/call.js';
+import type { Encoding } from '../grpc/compression.js';
+import { isSupportedEncoding } from '../grpc/compression.js';
+import { JobQueue } from '../queue/index.js';
+import type { JobQueueStats } from '../queue/index.js';
+import { resolveProfile } from './profile.js';
+import { Router } from './router.js';
+import { ServerCredentials } from './credentials.js';
+import { parseBindAddress } from './address.js';
+
+export interface ServerOptions {
+  /** Target profile name (targets/<name>.json); its limits are the defaults below. */
+  profile?: string;
+  /** Handlers running at once. */
+  maxRunning?: number;
+  /** Calls waiting for a running slot before new ones get RESOURCE_EXHAUSTED. */
+  maxWaiting?: number;
+  /** Largest request message (bytes, after decompression). */
+  maxReceiveMessageLength?: number;
+  /** Largest response message (bytes, before compression). */
+  maxSendMessageLength?: number;
+  /** Run around every call, first = outermost (see src/grpc/interceptors.ts). */
+  interceptors?: ServerInterceptor[];
+  /** HTTP/2 limits; unset ones come from the profile, then the connection's defaults. */
+  http2?: Http2Options;
+  /** Response compression for clients that accept it (default identity; per call: ctx.setCompression). */
+  compression?: Encoding;
+  /** Refuse requests without "te: trailers" (default false). */
+  requireTeTrailers?: boolean;
+  /** Told about non-GrpcError exceptions from handlers (default: none; they become UNKNOWN). */
+  onHandlerError?: (error: unknown, ctx: InterceptorContext) => void;
+}
+
+export interface ServerStats extends JobQueueStats {
+  connections: number;
+}
+
+interface Listener {
+  server: NetServer;
+  closed: boolean;
+}
+
+const noop = (): void => {};
+const DEFAULT_GRACE_MS = 10_000;
+
+export class Server {
+  /** Resolves once the server has stopped: listeners closed and every connection gone. */
+  readonly terminated: Promise<void>;
+  private resolveTerminated!: () => void;
+  private readonly router = new Router();
+  private readonly queue: JobQueue;
+  private readonly callOptions: CallOptions;
+  private readonly http2: Http2Options;
+  private readonly handshakeTimeoutMs: number | undefined;
+  private readonly listeners: Listener[] = [];
+  private readonly sessions = new Set<Http2ServerConnection>();
+  private stopping = false;
+  private started = false;
+  private graceTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: ServerOptions = {}) {
+    const limits = resolveProfile(options.profile).server;
+    this.queue = new JobQueue({
+      maxRunning: options.maxRunning ?? limits.maxRunning,
+      maxWaiting: options.maxWaiting ?? limits.maxWaiting,
+    });
+    const compression = options.compression ?? 'identity';
+    if (!isSupportedEncoding(compression)) throw new TypeError(`unsupported compression "${String(compression)}"`);
+    this.callOptions = {
+      lookup: this.router.lookup,
+      queue: this.queue,
+      interceptors: (options.interceptors ?? []).slice(),
+      maxReceiveMessageLength: options.maxReceiveMessageLength ?? limits.maxReceiveMessageLength,
+      maxSendMessageLength: options.maxSendMessageLength ?? limits.maxSendMessageLength,
+      compression,
+      requireTeTrailers: options.requireTeTrailers ?? false,
+      ...(options.onHandlerError !== undefined ? { onHandlerError: options.onHandlerError } : {}),
+    };
+    for (const i of this.callOptions.interceptors) {
+      if (typeof i !== 'function') throw new TypeError('interceptors must be functions (ctx, next) => Promise<void>');
+    }
+    this.http2 = {
+      maxConcurrentStreams: limits.maxConcurrentStreams,
+      initialWindowSize: limits.initialWindowSize,
+      connectionWindowSize: limits.connectionWindowSize,
+      maxFrameSize: limits.maxFrameSize,
+      maxHeaderListSize: limits.maxHeaderListSize,
+      idleTimeoutMs: limits.idleTimeoutMs,
+      handshakeTimeoutMs: limits.handshakeTimeoutMs,
+      ...options.http2,
+    };
+    this.handshakeTimeoutMs = this.http2.handshakeTimeoutMs;
+    this.terminated = new Promise<void>((r) => (this.resolveTerminated = r));
+  }
+
+  /** Register a service. Throws at once on a missing handler or a service registered twice. */
+  addService(def: ServiceDefinition, impl: ServiceImplementation): void {
+    if (this.stopping) throw new Error('addService: the server is stopping');
+    this.router.add(def, impl);
+  }
+
+  /** Unregister a service by its fully qualified name; later calls to it get UNIMPLEMENTED. */
+  removeService(name: string): boolean {
+    return this.router.remove(name);
+  }
+
+  /**
+   * Listen on 'host:port' ('0.0.0.0:50051', '[::1]:0', 'localhost:0') or 'unix:/path'.
+   * Resolves to the bound port (0 for a unix socket); rejects with a clear error for a bad address
+   * or one in use. Connections are served as soon as the socket listens.
+   */
+  bind(address: string, credentials: ServerCredentials = ServerCredentials.createInsecure()): Promise<number> {
+    if (this.stopping) return Promise.reject(new Error('bind: the server is stopping'));
+    if (!(credentials instanceof ServerCredentials)) {
+      return Promise.reject(new TypeError('bind: credentials must come from ServerCredentials.createInsecure() or createSsl()'));
+    }
+    let target: ReturnType<typeof parseBindAddress>;
+    try {
+      target = parseBindAddress(address);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const tlsOpts = credentials.tlsOptions();
+    let server: NetServer;
+    if (tlsOpts === null) {
+      server = createNetServer({ noDelay: true }, (socket) => this.accept(socket, false, target.path));
+    } else {
+      if (this.handshakeTimeoutMs !== undefined && this.handshakeTimeoutMs > 0) tlsOpts.handshakeTimeout = this.handshakeTimeoutMs;
+      const tlsServer = createTlsServer(tlsOpts, (socket) => this.accept(socket, true, target.path));
+      tlsServer.on('tlsClientError', noop);
+      server = tlsServer;
+    }
+    return new Promise<number>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        server.close();
+        const why =
+          err.code === 'EADDRINUSE' ? 'address already in use'
+          : err.code === 'EACCES' ? 'permission denied'
+          : err.code === 'EADDRNOTAVAIL' ? 'address not available on this host'
+          : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'host name not found'
+          : err.message;
+        reject(Object.assign(new Error(`bind ${address}: ${why}`), { code: err.code, cause: err }));
+      };
+      server.once('error', onError);
+      const done = (): void => {
+        server.off('error', onError);
+        server.on('error', noop);
+        if (this.stopping) {
+          server.close();
+          reject(new Error('bind: the server stopped while binding'));
+          return;
+        }
+        this.listeners.push({ server, closed: false });
+        const a = server.address();
+        resolve(a !== null && typeof a === 'object' ? a.port : 0);
+      };
+      if (target.path !== undefined) server.listen({ path: target.path }, done);
+      else server.listen({ host: target.host, port: target.port }, done);
+    });
+  }
+
+  /** Kept for grpc-js familiarity: serving starts when bind() resolves. */
+  start(): void {
+    if (this.stopping) throw new Error('start: the server is stopping');
+    this.started = true;
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  /** Queue counters and the number of open connections. */
+  get stats(): ServerStats {
+    return { ...this.queue.stats, connections: this.sessions.size };
+  }
+
+  /**
+   * Graceful stop (like grpc-js tryShutdown, with a deadline): stop listening, send GOAWAY to every
+   * connection so no new call starts, let running calls finish for up to `graceMs`, then cancel
+   * the rest (their ctx.signal aborts). Resolves when everything is closed.
+   */
+  stop(graceMs: number = DEFAULT_GRACE_MS): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.closeListeners();
+      for (const s of this.sessions) s.shutdown();
+      if (this.sessions.size > 0 && Number.isFinite(graceMs)) {
+        this.graceTimer = setTimeout(() => {
+          this.graceTimer = null;
+          this.destroySessions();
+        }, Math.max(0, graceMs));
+      }
+      this.checkTerminated();
+    }
+    return this.terminated;
+  }
+
+  /** Stop now: close listeners and every connection, cancelling every call. */
+  forceShutdown(): void {
+    this.stopping = true;
+    this.closeListeners();
+    this.destroySessions();
+    this.checkTerminated();
+  }
+
+  private destroySessions(): void {
+    for (const s of this.sessions) s.destroy(ErrorCode.NO_ERROR);
+  }
+
+  private closeListeners(): void {
+    for (const l of this.listeners) {
+      if (l.closed) continue;
+      l.closed = true;
+      l.server.close(() => this.checkTerminated());
+    }
+  }
+
+  private checkTerminated(): void {
+    if (!this.stopping || this.sessions.size > 0) return;
+    for (const l of this.listeners) if (l.server.listening) return;
+    if (this.graceTimer !== null) {
+      clearTimeout(this.graceTimer);
+      this.graceTimer = null;
+    }
+    this.resolveTerminated();
+  }
+
+  private accept(socket: Socket, secure: boolean, unixPath: string | undefined): void {
+    socket.on('error', noop);
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    let peerCertificate: unknown;
+    if (secure) {
+      const tlsSocket = socket as TLSSocket;
+      // RFC 9113 section 3.2: "A client that makes a request to an "https" URI uses TLS with the
+      // application-layer protocol negotiation (ALPN) extension" and the "h2" identifier.
+      if (tlsSocket.alpnProtocol !== 'h2') {
+        socket.destroy();
+        return;
+      }
+      if (tlsSocket.authorized) peerCertificate = tlsSocket.getPeerCertificate();
+    }
+    const peer: PeerInfo = {
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      secure,
+      ...(peerCertificate !== undefined ? { peerCertificate } : {}),
+    };
+    const peerName =
+      unixPath !== undefined ? `unix:${unixPath}`
+      : socket.remoteAddress !== undefined && isIPv6(socket.remoteAddress) ? `ipv6:[${socket.remoteAddress}]:${socket.remotePort}`
+      : `ipv4:${socket.remoteAddress}:${socket.remotePort}`;
+    const opts = this.callOptions;
+    const session = new Http2ServerConnection(socket, peer, this.http2, (stream: ServerStream) => serveCall(stream, opts, peerName));
+    this.sessions.add(session);
+    session.onclose = () => {
+      this.sessions.delete(session);
+      this.checkTerminated();
+    };
+  }
+}
