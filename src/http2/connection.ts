@@ -1,0 +1,654 @@
+// The server side of one HTTP/2 connection over any Duplex (net.Socket, tls.TLSSocket, ...).
+// Reads frames with FrameReader, keeps streams in a Map by id, enforces flow control both ways
+// and the abuse limits of limits.ts, and writes through Output: everything queued during one
+// tick goes out in one batch (one microtask per batch, not one per frame).
+import type { Duplex } from 'node:stream';
+import type { HeaderList, Http2Options, PeerInfo, ServerSession, ServerStream } from './api.js';
+import { ConnectionError, ErrorCode, Http2Error, StreamError } from './errors.js';
+import { DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE } from './frame/constants.js';
+import type { Frame } from './frame/types.js';
+import { FrameReader } from './frame/reader.js';
+import {
+  encodeDataHeader,
+  encodeGoaway,
+  encodeHeaders,
+  encodeRstStream,
+  encodeSettings,
+  encodeWindowUpdate,
+} from './frame/write.js';
+import { HpackDecoder, HpackEncoder } from './hpack/index.js';
+import { growWindow, windowUpdateDue } from './flow.js';
+import { FloodCounter, RecentIds } from './limits.js';
+import { Output } from './output.js';
+import {
+  DEFAULT_HTTP2_OPTIONS,
+  MAX_ENCODER_TABLE_SIZE,
+  PeerSettings,
+  localSettingsPairs,
+  resolveOptions,
+  type ResolvedHttp2Options,
+} from './settings.js';
+import { Http2ServerStream, STREAM_WRITE_HWM } from './stream.js';
+import { handleFrame } from './dispatch.js';
+
+export { DEFAULT_HTTP2_OPTIONS };
+
+/** Counters a test (or a metrics endpoint) can read. */
+export interface Http2ConnectionStats {
+  streamsOpened: number;
+  streamsRefused: number;
+  resetsReceived: number;
+  resetsSent: number;
+  pingsReceived: number;
+  settingsReceived: number;
+  /** The code of the GOAWAY we sent (null: none yet) and why. */
+  goawayCode: number | null;
+  goawayReason: string | null;
+  /** The code of the GOAWAY the peer sent (null: none). */
+  goawayReceived: number | null;
+  /** The most octets ever queued for the socket (ours + the socket's own buffer). */
+  maxOutboundBytes: number;
+  /** Times we stopped reading because the peer does not read. */
+  readPauses: number;
+}
+
+const enum State {
+  ACTIVE = 0,
+  /** GOAWAY(NO_ERROR) sent: existing streams finish, new ones are refused. */
+  DRAINING = 1,
+  /** GOAWAY with an error sent or destroyed: no more frames are processed. */
+  CLOSING = 2,
+  CLOSED = 3,
+}
+
+/** Most DATA octets framed per flush before yielding to I/O. */
+const PUMP_BUDGET = 256 * 1024;
+/** How long a closing socket may linger for the peer to read our GOAWAY and close. */
+const LINGER_MS = 2000;
+
+export class Http2ServerConnection implements ServerSession {
+  onclose: (() => void) | null = null;
+  readonly stats: Http2ConnectionStats = {
+    streamsOpened: 0,
+    streamsRefused: 0,
+    resetsReceived: 0,
+    resetsSent: 0,
+    pingsReceived: 0,
+    settingsReceived: 0,
+    goawayCode: null,
+    goawayReason: null,
+    goawayReceived: null,
+    maxOutboundBytes: 0,
+    readPauses: 0,
+  };
+  readonly opts: ResolvedHttp2Options;
+
+  /** @internal The rest is for frames.ts and stream.ts. */
+  readonly streams = new Map<number, Http2ServerStream>();
+  readonly recentlyReset = new RecentIds();
+  readonly recentlyClosed = new RecentIds();
+  readonly peerSettings = new PeerSettings();
+  readonly decoder: HpackDecoder;
+  readonly encoder: HpackEncoder;
+  readonly out: Output;
+  readonly floodResets: FloodCounter;
+  readonly floodPings: FloodCounter;
+  readonly floodSettings: FloodCounter;
+  readonly floodEmptyData: FloodCounter;
+  lastPeerStreamId = 0;
+  connSendWindow = DEFAULT_INITIAL_WINDOW_SIZE;
+  connRecvWindow: number;
+  connRecvUnacked = 0;
+  /** The per-stream receive window the peer uses: ours once it ACKed our SETTINGS. */
+  localInitialWindow = DEFAULT_INITIAL_WINDOW_SIZE;
+  settingsAckPending = 0;
+  gotPeerSettings = false;
+  peerGoaway = false;
+  encoderTableSize = 4096;
+  state: State = State.ACTIVE;
+
+  private readonly reader: FrameReader;
+  private sendQueue: Http2ServerStream[] = [];
+  private spareQueue: Http2ServerStream[] = [];
+  private readonly drainList: Http2ServerStream[] = [];
+  private flushScheduled = false;
+  private immediateScheduled = false;
+  private finishAfterFlush = false;
+  private blocked = false;
+  private readPaused = false;
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private idleSince = 0;
+
+  constructor(
+    readonly socket: Duplex,
+    readonly peer: PeerInfo,
+    options: Http2Options,
+    private readonly onStream: (stream: ServerStream) => void,
+  ) {
+    const o = (this.opts = resolveOptions(options));
+    this.reader = new FrameReader({
+      maxFrameSize: o.maxFrameSize,
+      maxContinuationFrames: o.maxContinuationFrames,
+      maxHeaderBlockSize: Math.max(o.maxHeaderListSize * 2, 65536),
+      expectPreface: true,
+    });
+    // Until the peer ACKs our SETTINGS it may use the default table size (RFC 9113 6.5.3).
+    this.decoder = new HpackDecoder(Math.max(o.headerTableSize, 4096), o.maxHeaderListSize);
+    this.encoder = new HpackEncoder(4096);
+    this.out = new Output(socket);
+    this.floodResets = new FloodCounter(o.maxResetsPerWindow, o.floodWindowMs);
+    this.floodPings = new FloodCounter(o.maxPingsPerWindow, o.floodWindowMs);
+    this.floodSettings = new FloodCounter(o.maxSettingsPerWindow, o.floodWindowMs);
+    this.floodEmptyData = new FloodCounter(o.maxEmptyDataPerWindow, o.floodWindowMs);
+    this.connRecvWindow = o.connectionWindowSize;
+
+    const ns = socket as Duplex & { setNoDelay?: (on: boolean) => void };
+    if (typeof ns.setNoDelay === 'function') ns.setNoDelay(true);
+    socket.on('data', this.onSocketData);
+    socket.on('drain', this.onDrain);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
+
+    // "The server connection preface consists of a potentially empty SETTINGS frame that MUST be
+    // the first frame the server sends in the HTTP/2 connection." (3.4)
+    this.out.push(encodeSettings(localSettingsPairs(o), false));
+    this.settingsAckPending++;
+    if (o.connectionWindowSize > DEFAULT_INITIAL_WINDOW_SIZE) {
+      this.out.push(encodeWindowUpdate(0, o.connectionWindowSize - DEFAULT_INITIAL_WINDOW_SIZE));
+    }
+    this.scheduleFlush();
+    if (o.handshakeTimeoutMs > 0) {
+      this.handshakeTimer = setTimeout(this.onHandshakeTimeout, o.handshakeTimeoutMs);
+      this.handshakeTimer.unref();
+    }
+    this.idleStart();
+  }
+
+  // ---- ServerSession ----
+
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Octets waiting to reach the peer: queued here plus the socket's own buffer. */
+  get outboundBytes(): number {
+    return this.out.bytes + this.socket.writableLength;
+  }
+
+  get readingPaused(): boolean {
+    return this.readPaused;
+  }
+
+  shutdown(): void {
+    if (this.state !== State.ACTIVE) return;
+    this.state = State.DRAINING;
+    this.recordGoaway(ErrorCode.NO_ERROR, 'shutdown');
+    this.out.push(encodeGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR));
+    if (this.streams.size === 0) this.finishAfterFlush = true;
+    this.scheduleFlush();
+  }
+
+  destroy(code: number = ErrorCode.NO_ERROR): void {
+    if (this.state >= State.CLOSING) {
+      this.socket.destroy();
+      return;
+    }
+    this.recordGoaway(code, 'destroyed');
+    this.out.push(encodeGoaway(this.lastPeerStreamId, code));
+    this.closeAll(code === ErrorCode.NO_ERROR ? ErrorCode.CANCEL : code);
+    this.state = State.CLOSING;
+    this.writeNow();
+    this.socket.end();
+    this.socket.once('finish', this.destroySocket);
+    this.lingerStart();
+  }
+
+  // ---- socket events ----
+
+  private readonly onSocketData = (chunk: Buffer): void => {
+    if (this.state >= State.CLOSING) return; // lingering: read and discard
+    const reader = this.reader;
+    reader.push(chunk);
+    for (;;) {
+      let f: Frame | null;
+      try {
+        f = reader.next();
+        if (f === null) break;
+        handleFrame(this, f);
+      } catch (e) {
+        this.onError(e);
+      }
+      if (this.state >= State.CLOSING) return;
+    }
+    this.checkOutbound();
+  };
+
+  private readonly onDrain = (): void => {
+    this.blocked = false;
+    if (this.readPaused && this.outboundBytes <= this.opts.maxOutboundBufferBytes >>> 1) {
+      this.readPaused = false;
+      if (this.state < State.CLOSED) this.socket.resume();
+    }
+    this.scheduleFlush();
+  };
+
+  private readonly onSocketError = (): void => {
+    // 'close' follows; the streams learn about it there.
+  };
+
+  private readonly onSocketClose = (): void => {
+    if (this.state === State.CLOSED) return;
+    this.state = State.CLOSED;
+    this.clearTimers();
+    this.out.clear();
+    this.closeAll(ErrorCode.CANCEL);
+    const cb = this.onclose;
+    this.onclose = null;
+    if (cb !== null) cb();
+  };
+
+  private readonly onHandshakeTimeout = (): void => {
+    this.handshakeTimer = null;
+    if (this.gotPeerSettings || this.state >= State.CLOSING) return;
+    this.fail(ErrorCode.SETTINGS_TIMEOUT, 'handshake timeout');
+  };
+
+  private readonly onIdleTimer = (): void => {
+    this.idleTimer = null;
+    if (this.state !== State.ACTIVE || this.streams.size > 0) return;
+    const left = this.idleSince + this.opts.idleTimeoutMs - Date.now();
+    if (left > 0) {
+      this.idleTimer = setTimeout(this.onIdleTimer, left);
+      this.idleTimer.unref();
+      return;
+    }
+    this.shutdown();
+  };
+
+  private readonly destroySocket = (): void => {
+    this.socket.destroy();
+  };
+
+  private idleStart(): void {
+    if (this.opts.idleTimeoutMs === 0) return;
+    this.idleSince = Date.now();
+    if (this.idleTimer === null) {
+      this.idleTimer = setTimeout(this.onIdleTimer, this.opts.idleTimeoutMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  private lingerStart(): void {
+    if (this.readPaused) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
+    if (this.lingerTimer === null) {
+      this.lingerTimer = setTimeout(this.destroySocket, LINGER_MS);
+      this.lingerTimer.unref();
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.handshakeTimer = this.idleTimer = this.lingerTimer = null;
+  }
+
+  // ---- errors ----
+
+  private onError(e: unknown): void {
+    if (e instanceof StreamError) {
+      if (this.floodResets.hit(Date.now())) {
+        this.fail(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream errors');
+        return;
+      }
+      const s = this.streams.get(e.streamId);
+      if (s !== undefined) this.closeStream(s, e.code, true);
+      else this.sendRst(e.streamId, e.code);
+      return;
+    }
+    if (e instanceof Http2Error) this.fail(e.code, e.message);
+    else this.fail(ErrorCode.INTERNAL_ERROR, e instanceof Error ? e.message : String(e));
+  }
+
+  /** A connection error: GOAWAY(code) with the last stream id we saw, then close after flushing. */
+  fail(code: number, message: string): void {
+    if (this.state >= State.CLOSING) return;
+    this.recordGoaway(code, message);
+    this.out.push(encodeGoaway(this.lastPeerStreamId, code, Buffer.from(message.slice(0, 256), 'utf8')));
+    this.closeAll(code);
+    this.state = State.CLOSING;
+    this.writeNow();
+    this.socket.end();
+    this.lingerStart();
+  }
+
+  /** Count a RST_STREAM the peer made us send (refused, malformed); past the limit: ENHANCE_YOUR_CALM. */
+  countProvokedReset(): void {
+    if (this.floodResets.hit(Date.now())) {
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream resets');
+    }
+  }
+
+  private recordGoaway(code: number, reason: string): void {
+    if (this.stats.goawayCode === null || this.stats.goawayCode === ErrorCode.NO_ERROR) {
+      this.stats.goawayCode = code;
+      this.stats.goawayReason = reason;
+    }
+  }
+
+  // ---- streams (called by frames.ts and stream.ts) ----
+
+  /** Create the stream for a valid request and hand it to the consumer. */
+  openStream(id: number, headers: HeaderList, contentLength: number, endStream: boolean): void {
+    const s = new Http2ServerStream(
+      this,
+      id,
+      this.peer,
+      headers,
+      this.peerSettings.initialWindowSize,
+      this.localInitialWindow,
+    );
+    s.contentLength = contentLength;
+    if (endStream) s.remoteEnded = true;
+    this.streams.set(id, s);
+    this.stats.streamsOpened++;
+    try {
+      this.onStream(s);
+    } catch {
+      this.closeStream(s, ErrorCode.INTERNAL_ERROR, true);
+      return;
+    }
+    if (endStream && !s.closed) s.deliverEnd(null);
+  }
+
+  /** RST_STREAM on a stream id that has no stream object (refused, malformed, already gone). */
+  sendRst(id: number, code: number): void {
+    this.out.push(encodeRstStream(id, code));
+    this.recentlyReset.add(id);
+    this.stats.resetsSent++;
+    this.scheduleFlush();
+  }
+
+  sendHeaders(s: Http2ServerStream, headers: HeaderList, endStream: boolean): void {
+    const block = this.encoder.encode(headers);
+    this.out.push(encodeHeaders(s.id, block, endStream, this.peerSettings.maxFrameSize));
+    this.scheduleFlush();
+  }
+
+  sendWindowUpdate(id: number, increment: number): void {
+    this.out.push(encodeWindowUpdate(id, increment));
+    this.scheduleFlush();
+  }
+
+  /** Give connection receive window back once half of it is used. */
+  connDataReceived(n: number): void {
+    this.connRecvWindow -= n;
+    this.connRecvUnacked += n;
+    if (windowUpdateDue(this.connRecvUnacked, this.opts.connectionWindowSize)) {
+      this.connRecvWindow += this.connRecvUnacked;
+      this.out.push(encodeWindowUpdate(0, this.connRecvUnacked));
+      this.connRecvUnacked = 0;
+      this.scheduleFlush();
+    }
+  }
+
+  connWindowUpdate(increment: number): void {
+    this.connSendWindow = growWindow(this.connSendWindow, increment, 0);
+    if (this.sendQueue.length > 0) this.scheduleFlush();
+  }
+
+  streamWindowUpdate(s: Http2ServerStream, increment: number): void {
+    s.sendWindow = growWindow(s.sendWindow, increment, s.id);
+    if (s.pending.bytes > 0 || s.endQueued) this.wantsToSend(s);
+  }
+
+  /** The peer changed SETTINGS_INITIAL_WINDOW_SIZE by `delta`: adjust every stream's send window. */
+  peerInitialWindowChanged(delta: number): void {
+    // "When the value of SETTINGS_INITIAL_WINDOW_SIZE changes, a receiver MUST adjust the size of
+    // all stream flow-control windows that it maintains by the difference between the new value
+    // and the old value." / "An endpoint MUST treat a change to SETTINGS_INITIAL_WINDOW_SIZE that
+    // causes any flow-control window to exceed the maximum size as a connection error of type
+    // FLOW_CONTROL_ERROR." (6.9.2) Windows may go negative.
+    for (const s of this.streams.values()) {
+      s.sendWindow += delta;
+      if (s.sendWindow > MAX_WINDOW_SIZE) {
+        throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window');
+      }
+      if (delta > 0 && s.pending.bytes > 0) this.wantsToSend(s);
+    }
+  }
+
+  /** The peer ACKed our SETTINGS: they apply from now on. */
+  localSettingsAcked(): void {
+    if (this.settingsAckPending === 0) return;
+    this.settingsAckPending--;
+    const o = this.opts;
+    const delta = o.initialWindowSize - this.localInitialWindow;
+    if (delta !== 0) {
+      this.localInitialWindow = o.initialWindowSize;
+      for (const s of this.streams.values()) s.recvWindow += delta;
+    }
+    this.decoder.setMaxTableSize(o.headerTableSize);
+  }
+
+  setEncoderTableSize(peerValue: number): void {
+    const n = Math.min(peerValue, MAX_ENCODER_TABLE_SIZE);
+    if (n !== this.encoderTableSize) {
+      this.encoderTableSize = n;
+      this.encoder.setMaxTableSize(n);
+    }
+  }
+
+  peerHandshakeDone(): void {
+    this.gotPeerSettings = true;
+    if (this.handshakeTimer !== null) {
+      clearTimeout(this.handshakeTimer);
+      this.handshakeTimer = null;
+    }
+  }
+
+  wantsToSend(s: Http2ServerStream): void {
+    if (!s.inSendQueue) {
+      s.inSendQueue = true;
+      this.sendQueue.push(s);
+    }
+    this.scheduleFlush();
+  }
+
+  /** END_STREAM went out on `s`: half-closed (local), or closed when the peer had ended too. */
+  localEnd(s: Http2ServerStream): void {
+    s.localEnded = true;
+    if (s.remoteEnded) {
+      this.closeStream(s, ErrorCode.NO_ERROR, false);
+      return;
+    }
+    // "A server can send a complete response prior to the client sending an entire request ...
+    // a server MAY request that the client abort transmission of a request without error by
+    // sending a RST_STREAM with an error code of NO_ERROR after sending a complete response" (8.1)
+    this.closeStream(s, ErrorCode.NO_ERROR, true);
+  }
+
+  resetStream(s: Http2ServerStream, code: number): void {
+    this.closeStream(s, code, true);
+  }
+
+  closeStream(s: Http2ServerStream, code: number, sendRst: boolean): void {
+    if (s.closed) return;
+    if (sendRst && this.state < State.CLOSING) this.sendRst(s.id, code);
+    else this.recentlyClosed.add(s.id);
+    this.streams.delete(s.id);
+    s.markClosed(code);
+    if (this.streams.size === 0) {
+      if (this.state === State.DRAINING) {
+        this.finishAfterFlush = true;
+        this.scheduleFlush();
+      } else if (this.state === State.ACTIVE) {
+        if (this.peerGoaway) this.shutdown();
+        else this.idleStart();
+      }
+    }
+  }
+
+  private closeAll(code: number): void {
+    if (this.streams.size === 0) return;
+    const all = [...this.streams.values()];
+    this.streams.clear();
+    this.sendQueue.length = 0;
+    for (const s of all) s.markClosed(code);
+  }
+
+  // ---- output ----
+
+  scheduleFlush(): void {
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  private readonly onImmediate = (): void => {
+    this.immediateScheduled = false;
+    this.flush();
+  };
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.state === State.CLOSED) {
+      this.out.clear();
+      return;
+    }
+    if (this.blocked) {
+      this.checkOutbound();
+      return;
+    }
+    if (this.state !== State.CLOSING && this.sendQueue.length > 0) this.pump();
+    if (this.out.length > 0) {
+      this.noteOutbound();
+      if (!this.out.writeAll()) this.blocked = true;
+    }
+    if (this.drainList.length > 0) this.runDrains();
+    if (this.finishAfterFlush && this.state === State.DRAINING && !this.flushScheduled) {
+      this.finishAfterFlush = false;
+      this.state = State.CLOSING;
+      this.socket.end();
+      this.lingerStart();
+      return;
+    }
+    if (!this.blocked && this.sendQueue.length > 0 && this.connSendWindow > 0 && !this.immediateScheduled) {
+      this.immediateScheduled = true;
+      setImmediate(this.onImmediate);
+    }
+    this.checkOutbound();
+  };
+
+  /** Write what is queued right away, blocked or not (GOAWAY before closing). */
+  private writeNow(): void {
+    if (this.out.length > 0 && !this.socket.destroyed) {
+      this.noteOutbound();
+      this.out.writeAll();
+    }
+  }
+
+  private noteOutbound(): void {
+    const n = this.out.bytes + this.socket.writableLength;
+    if (n > this.stats.maxOutboundBytes) this.stats.maxOutboundBytes = n;
+  }
+
+  /** A peer that does not read must not make us buffer without bound: stop reading from it. */
+  private checkOutbound(): void {
+    if (this.readPaused || this.state >= State.CLOSING) return;
+    const n = this.out.bytes + this.socket.writableLength;
+    if (n > this.stats.maxOutboundBytes) this.stats.maxOutboundBytes = n;
+    if (n > this.opts.maxOutboundBufferBytes) {
+      this.readPaused = true;
+      this.stats.readPauses++;
+      this.socket.pause();
+    }
+  }
+
+  /** Frame pending DATA (and END_STREAM) round-robin within the send windows. */
+  private pump(): void {
+    const q = this.sendQueue;
+    this.sendQueue = this.spareQueue; // streams that want to send during callbacks land here
+    const out = this.out;
+    const maxFrame = this.peerSettings.maxFrameSize;
+    let budget = Math.min(PUMP_BUDGET, this.opts.maxOutboundBufferBytes >>> 1);
+    let progress = true;
+    while (progress && q.length > 0) {
+      progress = false;
+      let w = 0;
+      for (let i = 0; i < q.length; i++) {
+        const s = q[i]!;
+        if (s.closed) {
+          s.inSendQueue = false;
+          continue;
+        }
+        const pend = s.pending.bytes;
+        let endSent = false;
+        if (pend > 0 && budget > 0) {
+          let n = pend;
+          if (n > maxFrame) n = maxFrame;
+          if (n > s.sendWindow) n = s.sendWindow;
+          if (n > this.connSendWindow) n = this.connSendWindow;
+          if (n > 0) {
+            endSent = n === pend && s.endQueued && s.trailers === null;
+            out.push(encodeDataHeader(s.id, n, endSent));
+            s.pending.take(n, out);
+            s.sendWindow -= n;
+            this.connSendWindow -= n;
+            budget -= n;
+            progress = true;
+            if (s.needDrain && s.pending.bytes < STREAM_WRITE_HWM) {
+              s.needDrain = false;
+              this.drainList.push(s);
+            }
+          }
+        }
+        if (s.pending.bytes === 0 && s.endQueued && !s.localEnded) {
+          if (!endSent) {
+            if (s.trailers !== null) {
+              const block = this.encoder.encode(s.trailers);
+              out.push(encodeHeaders(s.id, block, true, maxFrame));
+            } else {
+              out.push(encodeDataHeader(s.id, 0, true));
+            }
+          }
+          s.trailers = null;
+          this.localEnd(s);
+        }
+        if (s.closed || s.localEnded || s.pending.bytes === 0 || s.sendWindow <= 0) {
+          s.inSendQueue = false; // a WINDOW_UPDATE or write() puts it back
+          continue;
+        }
+        q[w++] = s;
+      }
+      q.length = w;
+      if (this.connSendWindow <= 0 || budget <= 0) break;
+    }
+    const added = this.sendQueue;
+    for (let i = 0; i < added.length; i++) q.push(added[i]!);
+    added.length = 0;
+    this.spareQueue = added;
+    this.sendQueue = q;
+  }
+
+  private runDrains(): void {
+    const list = this.drainList;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
+      const cb = s.ondrain;
+      if (s.closed || cb === null) continue;
+      try {
+        cb();
+      } catch {
+        this.closeStream(s, ErrorCode.INTERNAL_ERROR, true);
+      }
+    }
+    list.length = 0;
+  }
+}

@@ -1,0 +1,239 @@
+// One server-side stream (RFC 9113 section 5.1). Streams are opened by the client only (we never
+// push), so a server stream is born "open" (or "half-closed (remote)" when the request HEADERS
+// carry END_STREAM) and the reserved states never occur:
+//
+//                              +--------+
+//                              |  idle  |   (no object: ids above the last one seen)
+//                              +--------+
+//                                  |
+//                                  | recv HEADERS (request)
+//                                  v
+//                              +--------+
+//                      recv ES |        | send ES (end() drained)
+//                   ,----------|  open  |----------.
+//                  /           |        |           \
+//                 v            +--------+            v
+//          +----------+            |           +----------+
+//          |   half-  |            |           |   half-  |
+//          |  closed  |            | send R /  |  closed  |
+//          | (remote) |            | recv R    | (local)  |
+//          +----------+            |           +----------+
+//               |                  |                 |
+//               | send ES /        |       recv ES / |
+//               | send R /         v        send R / |
+//               | recv R       +--------+   recv R   |
+//                `------------>| closed |<-----------'
+//                              +--------+
+//   ES = a frame with END_STREAM, R = RST_STREAM. Closed streams leave the connection's Map; ids
+//   we reset are remembered for a while (limits.ts RecentIds) so late frames are ignored.
+import type { HeaderList, PeerInfo, ServerStream } from './api.js';
+import { ErrorCode } from './errors.js';
+import { PendingData, windowUpdateDue } from './flow.js';
+import type { Http2ServerConnection } from './connection.js';
+
+/** write() returns false once this many octets wait to be framed on one stream. */
+export const STREAM_WRITE_HWM = 65536;
+
+type DataCb = ((chunk: Buffer) => void) | null;
+type EndCb = ((trailers: HeaderList | null) => void) | null;
+
+export class Http2ServerStream implements ServerStream {
+  ondrain: (() => void) | null = null;
+  onclose: ((code: number) => void) | null = null;
+  private _ondata: DataCb = null;
+  private _onend: EndCb = null;
+
+  /** The peer sent END_STREAM: half-closed (remote). */
+  remoteEnded = false;
+  /** end() was called; END_STREAM goes out once pending DATA is framed. */
+  endQueued = false;
+  /** END_STREAM was framed: half-closed (local). */
+  localEnded = false;
+  headersSent = false;
+  closed = false;
+  /** In the connection's list of streams with DATA to frame. */
+  inSendQueue = false;
+  needDrain = false;
+
+  /** Flow control: what we may still send, what the peer may still send. */
+  sendWindow: number;
+  recvWindow: number;
+  /** Octets delivered to ondata and not consumed yet; octets consumed and not yet given back. */
+  recvBuffered = 0;
+  recvUnacked = 0;
+
+  readonly pending = new PendingData();
+  trailers: HeaderList | null = null;
+
+  /** content-length of the request, -1 when absent; DATA octets received. */
+  contentLength = -1;
+  received = 0;
+
+  /** Events that arrived before the consumer set its callbacks. */
+  private inbox: Buffer[] | null = null;
+  private inboxEnd = false;
+  private inboxTrailers: HeaderList | null = null;
+
+  constructor(
+    private readonly conn: Http2ServerConnection,
+    readonly id: number,
+    readonly peer: PeerInfo,
+    readonly headers: HeaderList,
+    sendWindow: number,
+    recvWindow: number,
+  ) {
+    this.sendWindow = sendWindow;
+    this.recvWindow = recvWindow;
+  }
+
+  get ondata(): DataCb {
+    return this._ondata;
+  }
+  set ondata(cb: DataCb) {
+    this._ondata = cb;
+    if (cb !== null && this.inbox !== null) queueMicrotask(() => this.drainInbox());
+  }
+  get onend(): EndCb {
+    return this._onend;
+  }
+  set onend(cb: EndCb) {
+    this._onend = cb;
+    if (cb !== null && this.inboxEnd) queueMicrotask(() => this.drainInbox());
+  }
+
+  // ---- receiving (called by the connection) ----
+
+  deliverData(data: Buffer, padding: number): void {
+    if (padding > 0) this.consumeRaw(padding);
+    if (data.length === 0) return;
+    this.recvBuffered += data.length;
+    const cb = this._ondata;
+    if (cb === null || this.inbox !== null) {
+      (this.inbox ??= []).push(data);
+      return;
+    }
+    try {
+      cb(data);
+    } catch {
+      this.reset(ErrorCode.INTERNAL_ERROR);
+    }
+  }
+
+  deliverEnd(trailers: HeaderList | null): void {
+    this.remoteEnded = true;
+    const cb = this._onend;
+    if (cb === null || this.inbox !== null) {
+      this.inboxEnd = true;
+      this.inboxTrailers = trailers;
+    } else {
+      try {
+        cb(trailers);
+      } catch {
+        this.reset(ErrorCode.INTERNAL_ERROR);
+        return;
+      }
+    }
+    if (this.localEnded) this.conn.closeStream(this, ErrorCode.NO_ERROR, false);
+  }
+
+  private drainInbox(): void {
+    const inbox = this.inbox;
+    if (inbox !== null) {
+      const cb = this._ondata;
+      if (cb === null) return;
+      this.inbox = null;
+      try {
+        for (let i = 0; i < inbox.length; i++) {
+          if (this.closed) return;
+          cb(inbox[i]!);
+        }
+      } catch {
+        this.reset(ErrorCode.INTERNAL_ERROR);
+        return;
+      }
+    }
+    if (this.inboxEnd && this._onend !== null && !this.closed) {
+      this.inboxEnd = false;
+      const t = this.inboxTrailers;
+      this.inboxTrailers = null;
+      try {
+        this._onend(t);
+      } catch {
+        this.reset(ErrorCode.INTERNAL_ERROR);
+      }
+    }
+  }
+
+  // ---- the consumer's side ----
+
+  consume(n: number): void {
+    if (n > this.recvBuffered) n = this.recvBuffered;
+    if (n <= 0) return;
+    this.recvBuffered -= n;
+    this.consumeRaw(n);
+  }
+
+  private consumeRaw(n: number): void {
+    // No point in opening the window of a stream the peer has ended or that is gone.
+    if (this.closed || this.remoteEnded) return;
+    this.recvUnacked += n;
+    if (windowUpdateDue(this.recvUnacked, this.conn.localInitialWindow)) {
+      this.recvWindow += this.recvUnacked;
+      this.conn.sendWindowUpdate(this.id, this.recvUnacked);
+      this.recvUnacked = 0;
+    }
+  }
+
+  respond(headers: HeaderList, endStream = false): void {
+    if (this.closed) return;
+    if (this.headersSent) throw new Error(`stream ${this.id}: respond() called twice`);
+    this.headersSent = true;
+    if (endStream) {
+      this.endQueued = true;
+      this.localEnded = true;
+    }
+    this.conn.sendHeaders(this, headers, endStream);
+    if (endStream) this.conn.localEnd(this);
+  }
+
+  write(data: Buffer): boolean {
+    if (this.closed || this.endQueued) return false;
+    if (!this.headersSent) throw new Error(`stream ${this.id}: write() before respond()`);
+    this.pending.push(data);
+    this.conn.wantsToSend(this);
+    if (this.pending.bytes >= STREAM_WRITE_HWM) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  end(trailers?: HeaderList): void {
+    if (this.closed || this.endQueued) return;
+    if (!this.headersSent) throw new Error(`stream ${this.id}: end() before respond()`);
+    this.endQueued = true;
+    this.trailers = trailers !== undefined && trailers.length > 0 ? trailers : null;
+    this.conn.wantsToSend(this);
+  }
+
+  reset(code: number): void {
+    if (this.closed) return;
+    this.conn.resetStream(this, code);
+  }
+
+  /** Mark closed, drop what waits to be sent, tell the consumer once. Called by the connection. */
+  markClosed(code: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending.clear();
+    this.inbox = null;
+    const cb = this.onclose;
+    if (cb !== null) {
+      try {
+        cb(code);
+      } catch {
+        // The stream is gone already; nothing else to do with a throwing close handler.
+      }
+    }
+  }
+}
