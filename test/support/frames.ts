@@ -145,7 +145,7 @@ export function priorityFields(p: Priority): Buffer {
 /** Pad-length octet + body + padding. `padLength` may exceed 255 only as a lie (it is written & 0xff). */
 function padded(body: Buffer, padLength: number | undefined, prefix?: Buffer): Buffer {
   if (padLength === undefined) return prefix ? Buffer.concat([prefix, body]) : body;
-  const parts = [Buffer.from([padLength & 0xff])];
+  const parts: Buffer[] = [Buffer.from([padLength & 0xff])];
   if (prefix) parts.push(prefix);
   parts.push(body, Buffer.alloc(padLength));
   return Buffer.concat(parts);
