@@ -16,7 +16,7 @@
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, basename, extname, relative, resolve } from 'node:path';
+import { join, basename, dirname, extname, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -92,7 +92,9 @@ const kb = (n) => (n / 1024).toFixed(1) + ' KB';
 export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist'), sourcemap = false, format = 'cjs', extraDefine = {} }) {
   const entryPath = resolve(ROOT, entry);
   if (!existsSync(entryPath)) throw new Error(`entry ${entry} does not exist`);
-  const outName = name ?? basename(entryPath, extname(entryPath));
+  // examples/greeter/server.ts -> "greeter": a generic file name takes its folder's name.
+  const stem = basename(entryPath, extname(entryPath));
+  const outName = name ?? (['server', 'index', 'main'].includes(stem) ? basename(dirname(entryPath)) : stem);
   const shebang = `#!/usr/bin/env -S node ${profile.node.flags.join(' ')}`;
   const tryBuild = async (fmt) => {
     const outfile = join(outdir, profile.name, outName + (fmt === 'esm' ? '.mjs' : '.js'));
