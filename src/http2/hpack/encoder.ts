@@ -78,7 +78,9 @@ export class HpackEncoder {
       pos = this.field(pos, name, value, neverIndex !== undefined && neverIndex(name));
     }
     const out = Buffer.allocUnsafe(pos);
-    this.buf.copy(out, 0, 0, pos);
+    // Buffer#copy costs a native call; a typical block is a few dozen octets, so copy in JS.
+    if (pos <= 256) for (let i = 0; i < pos; i++) out[i] = this.buf[i]!;
+    else this.buf.copy(out, 0, 0, pos);
     if (this.buf.length > SCRATCH_KEEP) this.buf = Buffer.allocUnsafe(SCRATCH_SIZE);
     return out;
   }
