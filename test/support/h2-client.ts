@@ -3,6 +3,7 @@
 // FrameReader and HpackDecoder (the server's frames are expected to be valid; a frame the reader
 // rejects fails the pending expectation with the reader's error).
 import net from 'node:net';
+import http2 from 'node:http2';
 import { FrameReader } from '../../src/http2/frame/reader.js';
 import { HpackDecoder, HpackEncoder } from '../../src/http2/hpack/index.js';
 import {
@@ -348,6 +349,18 @@ export class H2Client {
     if (bad) throw new Error(`unexpected ${describe(bad)}; received: ${this.history()}`);
   }
 
+  /** The response :status on `streamId`, or `RST_STREAM(<code>)` when the stream is reset first. */
+  async expectStatusOrRst(streamId: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+    const f = await this.waitFor(() => {
+      const i = this.frames.findIndex(
+        (x) => (x.type === FrameType.HEADERS || x.type === FrameType.RST_STREAM) && x.streamId === streamId,
+      );
+      return i < 0 ? undefined : this.frames.splice(i, 1)[0];
+    }, `a response or RST_STREAM on stream ${streamId}`, timeoutMs);
+    if (f.type === FrameType.RST_STREAM) return `RST_STREAM(${errorCodeName(f.errorCode)})`;
+    return headerValue(f.type === FrameType.HEADERS ? (f.headerList ?? []) : [], ':status') ?? '(no :status)';
+  }
+
   /** The whole response on `streamId`: HEADERS, DATA until END_STREAM, optional trailers. */
   async expectResponse(streamId: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Response> {
     const h = (await this.expectFrame(FrameType.HEADERS, (f) => f.streamId === streamId, timeoutMs)) as HeadersFrame & Received;
@@ -514,4 +527,49 @@ export async function withClient(port: number, fn: (c: H2Client) => Promise<void
   } finally {
     c.close();
   }
+}
+
+// ---- an honest peer for flood tests ----
+
+/**
+ * An honest node:http2 client on its own connection: `n` GETs of `path`, `parallel` at a time;
+ * resolves with the number answered with 200 and the expected body, rejects on any failure.
+ */
+export async function honestRequests(port: number, n: number, parallel = 4, path = '/'): Promise<number> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const failed = new Promise<never>((_, reject) => session.once('error', reject));
+  failed.catch(() => {});
+  let ok = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = session.request({ ':method': 'GET', ':path': path });
+      const chunks: Buffer[] = [];
+      let status = 0;
+      req.on('response', (h) => {
+        status = Number(h[':status']);
+      });
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        if (status === 200 && Buffer.concat(chunks).length > 0) {
+          ok++;
+          resolve();
+        } else reject(new Error(`honest GET ${path}: status ${status}`));
+      });
+      req.on('error', reject);
+      req.setTimeout(5000, () => reject(new Error('honest GET timed out')));
+      req.end();
+    });
+  try {
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        next++;
+        await Promise.race([one(), failed]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
+  } finally {
+    session.destroy();
+  }
+  return ok;
 }

@@ -1,0 +1,134 @@
+// Peers that hold resources without flooding: one that never reads its responses, one that never
+// completes the handshake, one that stays idle. Each time the offending connection is paused or
+// closed with bounded memory, while a second, honest node:http2 connection opened at the same time
+// has all its requests answered. Limits are small through Http2Options.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { startEchoServer } from '../../examples/h2-echo/server.js';
+import type { Http2ServerConnection } from '../../src/http2/connection.js';
+import { ErrorCode } from '../../src/http2/errors.js';
+import { CLIENT_PREFACE, Flag, FrameType, SettingId, MAX_WINDOW_SIZE } from '../../src/http2/frame/constants.js';
+import { H2Client, GET_HEADERS, POST_HEADERS, honestRequests, rawFrame, u32 } from '../support/h2-client.js';
+
+const LIMITS = {
+  handshakeTimeoutMs: 300,
+  idleTimeoutMs: 400,
+  maxOutboundBufferBytes: 65536,
+  maxConcurrentStreams: 16,
+};
+const HONEST = 20;
+
+let server: Awaited<ReturnType<typeof startEchoServer>>;
+let port: number;
+before(async () => {
+  server = await startEchoServer({ port: 0, host: '127.0.0.1', http2: LIMITS });
+  port = server.port;
+});
+after(async () => {
+  await server.close();
+});
+
+function serverConn(c: H2Client): Http2ServerConnection {
+  for (const conn of server.connections) if (conn.peer.remotePort === c.socket.localPort) return conn;
+  throw new Error('server connection not found');
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('a peer that never reads', () => {
+  test('the server stops buffering for it; memory stays bounded; others are served', async () => {
+    // The client opens every flow-control window as wide as it goes, so only the socket limits
+    // what the server may queue, then never reads another byte.
+    const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE] });
+    const conn = serverConn(c);
+    try {
+      c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(MAX_WINDOW_SIZE - 65535)));
+      c.socket.pause();
+      const RESPONSE = 32768;
+      const h = GET_HEADERS.slice();
+      h[5] = `/bytes?n=${RESPONSE}`;
+      let id = 1;
+      let maxQueued = 0;
+      const honest = honestRequests(port, HONEST);
+      // 1000 requests in batches of 8: 32 MB of responses if the server buffered them all
+      for (let batch = 0; batch < 125 && !c.closed; batch++) {
+        const frames: Buffer[] = [];
+        for (let i = 0; i < 8; i++, id += 2) frames.push(c.headersFrame(id, h, { endStream: true }));
+        c.send(Buffer.concat(frames));
+        await tick();
+        let pending = 0;
+        for (const s of conn.streams.values()) pending += s.pending.bytes;
+        maxQueued = Math.max(maxQueued, conn.outboundBytes + pending);
+      }
+      assert.equal(await honest, HONEST);
+      assert.ok(conn.stats.readPauses > 0 || c.closed, 'the server neither stopped reading nor closed the connection');
+      const bound = LIMITS.maxOutboundBufferBytes + 256 * 1024;
+      assert.ok(conn.stats.maxOutboundBytes <= bound, `${conn.stats.maxOutboundBytes} octets queued for the socket (bound ${bound})`);
+      const streamBound = bound + LIMITS.maxConcurrentStreams * 65536;
+      assert.ok(maxQueued <= streamBound, `${maxQueued} octets queued for the socket and in streams (bound ${streamBound})`);
+      // once the peer reads again, the connection either was cut or works again
+      c.socket.resume();
+      if (!c.closed) {
+        c.ping(Buffer.from('resumed!'));
+        await Promise.race([
+          c.expectFrame(FrameType.PING, (f) => f.ack && f.data.toString() === 'resumed!', 10000),
+          c.closedAsPromise(),
+        ]);
+      }
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe('handshake timeout', () => {
+  const closedWithoutHandshake = (bytes: Buffer | null) => async () => {
+    const c = await H2Client.connect(port, { preface: false });
+    try {
+      if (bytes) c.send(bytes);
+      const [, answered] = await Promise.all([c.expectClosed(3000), honestRequests(port, HONEST)]);
+      assert.equal(answered, HONEST);
+    } finally {
+      c.close();
+    }
+  };
+
+  test('a connection that sends nothing is closed', closedWithoutHandshake(null));
+  test('a connection that sends half the preface is closed', closedWithoutHandshake(CLIENT_PREFACE.subarray(0, 10)));
+  test('a connection that sends the preface but no SETTINGS is closed', closedWithoutHandshake(CLIENT_PREFACE));
+});
+
+describe('idle timeout', () => {
+  // "A server that is attempting to gracefully shut down a connection SHOULD send an initial
+  // GOAWAY frame with the last stream identifier set to 2^31-1 and a NO_ERROR code." (6.8): an
+  // idle close is graceful, GOAWAY(NO_ERROR) naming the last stream we processed.
+  test('a connection with no open stream is closed with GOAWAY(NO_ERROR) after idleTimeoutMs', async () => {
+    const c = await H2Client.connect(port);
+    try {
+      await c.expectAlive(1);
+      const [g, answered] = await Promise.all([c.expectGoaway(ErrorCode.NO_ERROR, 5000), honestRequests(port, HONEST)]);
+      assert.equal(answered, HONEST);
+      assert.equal(g.lastStreamId, 1);
+      await c.expectClosed(5000);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a connection with an open stream is neither idle nor handshake-timed-out', async () => {
+    const c = await H2Client.connect(port);
+    try {
+      c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
+      await delay(3 * LIMITS.idleTimeoutMs);
+      await c.expectNoFrameBeforePingAck(FrameType.GOAWAY);
+      c.send(rawFrame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.from('still here')));
+      const r = await c.expectResponse(1);
+      assert.equal(r.body.toString(), 'still here');
+      // and once the stream is done, the idle timer runs again
+      await c.expectGoaway(ErrorCode.NO_ERROR, 5000);
+    } finally {
+      c.close();
+    }
+  });
+});

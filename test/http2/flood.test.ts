@@ -1,0 +1,171 @@
+// Abuse limits (RFC 9113 section 10.5, "An endpoint MAY treat activity that is suspicious as a
+// connection error of type ENHANCE_YOUR_CALM"): for each flood the offending connection gets
+// GOAWAY(ENHANCE_YOUR_CALM) (or the error the RFC names) and is closed, while a second, honest
+// node:http2 connection opened at the same time has all its requests answered. Limits are made
+// small through Http2Options so every flood stays small; the flood window is long (60 s) so that
+// counting never depends on timing.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEchoServer } from '../../examples/h2-echo/server.js';
+import type { Http2ServerConnection } from '../../src/http2/connection.js';
+import { ErrorCode } from '../../src/http2/errors.js';
+import { Flag, FrameType } from '../../src/http2/frame/constants.js';
+import {
+  H2Client,
+  GET_HEADERS,
+  POST_HEADERS,
+  headersWithBlock,
+  honestRequests,
+  rawFrame,
+  settingsPayload,
+  u32,
+} from '../support/h2-client.js';
+
+const { ENHANCE_YOUR_CALM, REFUSED_STREAM, PROTOCOL_ERROR, CANCEL } = ErrorCode;
+
+const LIMITS = {
+  maxResetsPerWindow: 20,
+  maxPingsPerWindow: 20,
+  maxSettingsPerWindow: 20,
+  maxEmptyDataPerWindow: 20,
+  floodWindowMs: 60_000,
+  maxConcurrentStreams: 8,
+  maxHeaderListSize: 4096,
+  maxContinuationFrames: 8,
+};
+const HONEST = 20;
+
+let server: Awaited<ReturnType<typeof startEchoServer>>;
+let port: number;
+before(async () => {
+  server = await startEchoServer({ port: 0, host: '127.0.0.1', http2: LIMITS });
+  port = server.port;
+});
+after(async () => {
+  await server.close();
+});
+
+/** The server's side of a raw client's connection. */
+function serverConn(c: H2Client): Http2ServerConnection {
+  for (const conn of server.connections) if (conn.peer.remotePort === c.socket.localPort) return conn;
+  throw new Error('server connection not found');
+}
+
+/** Run `attack` on a raw connection while an honest client makes HONEST requests. */
+async function flood(attack: (c: H2Client, conn: Http2ServerConnection) => Promise<void>): Promise<void> {
+  const c = await H2Client.connect(port);
+  const conn = serverConn(c);
+  try {
+    const [, answered] = await Promise.all([attack(c, conn), honestRequests(port, HONEST)]);
+    assert.equal(answered, HONEST);
+  } finally {
+    c.close();
+  }
+}
+
+const post = (c: H2Client, id: number) => c.headersFrame(id, POST_HEADERS, { endStream: false });
+const rst = (id: number) => rawFrame(FrameType.RST_STREAM, 0, id, u32(CANCEL));
+
+describe('floods', () => {
+  test('rapid reset (CVE-2023-44487): HEADERS + RST_STREAM repeated -> ENHANCE_YOUR_CALM', () =>
+    flood(async (c, conn) => {
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 200; i++) frames.push(post(c, 1 + 2 * i), rst(1 + 2 * i));
+      c.send(Buffer.concat(frames));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+      assert.ok(conn.stats.streamsOpened <= LIMITS.maxResetsPerWindow + 1, `${conn.stats.streamsOpened} streams opened`);
+    }));
+
+  test('rapid reset with GET requests -> ENHANCE_YOUR_CALM', () =>
+    flood(async (c) => {
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 200; i++) frames.push(c.headersFrame(1 + 2 * i, GET_HEADERS, { endStream: true }), rst(1 + 2 * i));
+      c.send(Buffer.concat(frames));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+    }));
+
+  test('PING flood -> ENHANCE_YOUR_CALM', () =>
+    flood(async (c) => {
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 200; i++) frames.push(rawFrame(FrameType.PING, 0, 0, Buffer.alloc(8, i)));
+      c.send(Buffer.concat(frames));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+      const acks = c.frames.filter((f) => f.type === FrameType.PING).length;
+      assert.ok(acks <= LIMITS.maxPingsPerWindow, `${acks} PING ACKs sent`);
+    }));
+
+  test('SETTINGS flood -> ENHANCE_YOUR_CALM', () =>
+    flood(async (c) => {
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 200; i++) frames.push(rawFrame(FrameType.SETTINGS, 0, 0, settingsPayload([0x3, 100])));
+      c.send(Buffer.concat(frames));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+    }));
+
+  test('empty DATA frames flood -> ENHANCE_YOUR_CALM', () =>
+    flood(async (c) => {
+      const frames: Buffer[] = [post(c, 1)];
+      for (let i = 0; i < 200; i++) frames.push(rawFrame(FrameType.DATA, 0, 1));
+      c.send(Buffer.concat(frames));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+    }));
+
+  test('CONTINUATION flood (empty fragments, never END_HEADERS) -> connection error', () =>
+    flood(async (c) => {
+      const block = c.encoder.encode(POST_HEADERS);
+      c.send(headersWithBlock(1, block.subarray(0, 2), { endStream: false, endHeaders: false }));
+      const batch = Buffer.concat(Array.from({ length: 100 }, () => rawFrame(FrameType.CONTINUATION, 0, 1)));
+      for (let i = 0; i < 1000 && !c.closed; i++) await c.sendAndFlush(batch);
+      await c.expectConnectionError([ENHANCE_YOUR_CALM, PROTOCOL_ERROR]);
+    }));
+
+  test('CONTINUATION flood (large fragments) -> connection error before the block grows without bound', () =>
+    flood(async (c) => {
+      c.send(headersWithBlock(1, c.encoder.encode(POST_HEADERS), { endStream: false, endHeaders: false }));
+      // literal header fields, 16000 octets of fragment per frame
+      const frag = Buffer.alloc(16000, 0x61);
+      const one = rawFrame(FrameType.CONTINUATION, 0, 1, frag);
+      for (let i = 0; i < 1000 && !c.closed; i++) await c.sendAndFlush(one);
+      await c.expectConnectionError([ENHANCE_YOUR_CALM, PROTOCOL_ERROR, ErrorCode.COMPRESSION_ERROR, ErrorCode.FRAME_SIZE_ERROR]);
+    }));
+
+  test('streams past SETTINGS_MAX_CONCURRENT_STREAMS are refused; a flood of them -> ENHANCE_YOUR_CALM', () =>
+    flood(async (c, conn) => {
+      const max = LIMITS.maxConcurrentStreams;
+      const frames: Buffer[] = [];
+      for (let i = 0; i < max + 5; i++) frames.push(post(c, 1 + 2 * i));
+      c.send(Buffer.concat(frames));
+      for (let i = max; i < max + 5; i++) await c.expectRst(1 + 2 * i, [REFUSED_STREAM, PROTOCOL_ERROR]);
+      assert.equal(conn.openStreams, max);
+      // the open streams still work
+      c.send(rawFrame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.from('ok')));
+      assert.equal((await c.expectResponse(1)).body.toString(), 'ok');
+      const more: Buffer[] = [];
+      for (let i = max + 5; i < max + 205; i++) more.push(post(c, 1 + 2 * i));
+      c.send(Buffer.concat(more));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+      assert.ok(conn.stats.streamsOpened <= max + 1, `${conn.stats.streamsOpened} streams opened`);
+    }));
+
+  // "A server that receives a larger field block than it is willing to handle can send an HTTP 431
+  // (Request Header Fields Too Large) status code" (10.5.1)
+  test('a header list past SETTINGS_MAX_HEADER_LIST_SIZE is refused; the connection goes on', () =>
+    flood(async (c) => {
+      c.send(c.headersFrame(1, [...GET_HEADERS, 'x-big', 'v'.repeat(LIMITS.maxHeaderListSize)], { endStream: true }));
+      const refused = await c.expectStatusOrRst(1);
+      assert.ok(refused === '431' || refused.startsWith('RST'), `stream 1: ${refused}`);
+      await c.expectAlive(3);
+    }));
+
+  test('a flood of too-large header lists -> ENHANCE_YOUR_CALM', () =>
+    flood(async (c) => {
+      const big = 'v'.repeat(LIMITS.maxHeaderListSize);
+      const frames: Buffer[] = [];
+      // never-indexed, so each block really carries the octets
+      for (let i = 0; i < 100; i++) {
+        frames.push(headersWithBlock(1 + 2 * i, c.encoder.encode([...GET_HEADERS, 'x-big', big], (n) => n === 'x-big'), { endStream: true }));
+      }
+      c.send(Buffer.concat(frames));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+    }));
+});
