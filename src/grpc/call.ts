@@ -458,8 +458,14 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       this.phase = 'done';
     }
     this.controller.abort(err);
+    const trailersOnly = !this.headersSent;
     this.finish(err);
-    if (rstCode !== undefined && !this.closed && !this.stream.closed) this.stream.reset(rstCode);
+    if (rstCode !== undefined && !this.closed) {
+      // After the status: a Trailers-Only HEADERS is out already; trailers behind DATA get a turn
+      // of the event loop to be framed before the reset drops whatever still waits.
+      if (trailersOnly) this.stream.reset(rstCode);
+      else setImmediate(() => this.stream.reset(rstCode));
+    }
     this.resolveDrain();
   }
 

@@ -1,0 +1,272 @@
+// Transport-level behaviour: compression both ways, message size limits, many concurrent calls,
+// raw HTTP/2 requests (HTTP status codes, Trailers-Only, deadline reset), unix sockets, TLS, mTLS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { startHarness, unary, callError, fixture, grpc } from './helpers.js';
+import type { Msg } from './helpers.js';
+import { Server, ServerCredentials } from '../../src/index.js';
+import type { CallContext } from '../../src/index.js';
+
+const echo = {
+  Unary: (req: Msg, ctx: CallContext) => {
+    if (req.text === 'compress-me') ctx.setCompression('deflate');
+    return { text: req.text, count: req.data.length, data: req.data };
+  },
+};
+
+test('compression: gzip and deflate requests, compressed responses', async () => {
+  for (const [alg, name] of [[2, 'gzip'], [1, 'deflate']] as const) {
+    const h = await startHarness(echo, {}, { clientOptions: { 'grpc.default_compression_algorithm': alg } });
+    try {
+      const data = Buffer.alloc(100_000, 'x');
+      const res = await unary(h.client, 'Unary', { text: name, data });
+      assert.equal(res.count, data.length);
+      assert.deepEqual(res.data, data);
+    } finally {
+      await h.close();
+    }
+  }
+  const h = await startHarness(echo, { compression: 'gzip' });
+  try {
+    const res = await unary(h.client, 'Unary', { text: 'server gzip', data: Buffer.alloc(50_000, 'y') });
+    assert.equal(res.count, 50_000);
+  } finally {
+    await h.close();
+  }
+});
+
+/** One raw HTTP/2 request; resolves with what came back. */
+function raw(port: number, headers: http2.OutgoingHttpHeaders, body?: Buffer, endStream = true) {
+  return new Promise<{ headers: http2.IncomingHttpHeaders; data: Buffer; trailers: http2.IncomingHttpHeaders | null; rstCode: number }>((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const req = session.request(
+      { ':method': 'POST', ':path': '/edge.test.TestService/Unary', 'content-type': 'application/grpc', te: 'trailers', ...headers },
+      { endStream: body === undefined && endStream },
+    );
+    let resHeaders: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders | null = null;
+    const chunks: Buffer[] = [];
+    req.on('response', (h) => (resHeaders = h));
+    req.on('trailers', (t) => (trailers = t));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', () => {});
+    req.on('close', () => {
+      const rstCode = req.rstCode ?? 0;
+      session.close();
+      resolve({ headers: resHeaders, data: Buffer.concat(chunks), trailers, rstCode });
+    });
+    if (body !== undefined) {
+      if (endStream) req.end(body);
+      else req.write(body);
+    }
+  });
+}
+
+function grpcFrame(payload: Buffer, flag = 0): Buffer {
+  const p = Buffer.alloc(5);
+  p[0] = flag;
+  p.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([p, payload]);
+}
+const textMsg = (s: string): Buffer => Buffer.concat([Buffer.from([0x0a, s.length]), Buffer.from(s)]);
+
+test('raw HTTP/2: 405 for GET, 415 for other content types, Trailers-Only errors, server compression on the wire', async () => {
+  const h = await startHarness(echo, { compression: 'gzip' });
+  try {
+    assert.equal((await raw(h.port, { ':method': 'GET' })).headers[':status'], 405);
+    assert.equal((await raw(h.port, { 'content-type': 'text/plain' }, grpcFrame(textMsg('a')))).headers[':status'], 415);
+    assert.equal((await raw(h.port, { 'content-type': 'application/grpc+json' }, grpcFrame(textMsg('a')))).headers[':status'], 415);
+    // Parameters and +proto are fine; te missing is tolerated.
+    const ok = await raw(h.port, { 'content-type': 'application/grpc+proto; charset=utf-8', te: undefined as never }, grpcFrame(textMsg('hi')));
+    assert.equal(ok.headers[':status'], 200);
+    assert.equal(ok.headers['content-type'], 'application/grpc');
+    assert.equal(ok.trailers?.['grpc-status'], '0');
+    // Unsupported request encoding: UNIMPLEMENTED, Trailers-Only, with grpc-accept-encoding.
+    const unsup = await raw(h.port, { 'grpc-encoding': 'snappy' }, grpcFrame(textMsg('a'), 1));
+    assert.equal(unsup.headers[':status'], 200);
+    assert.equal(unsup.headers['grpc-status'], '12');
+    assert.match(String(unsup.headers['grpc-accept-encoding']), /gzip/);
+    assert.equal(unsup.trailers, null);
+    // Compressed flag without grpc-encoding: INTERNAL.
+    const noenc = await raw(h.port, {}, grpcFrame(gzipSync(textMsg('a')), 1));
+    assert.equal(noenc.headers['grpc-status'] ?? noenc.trailers?.['grpc-status'], '13');
+    // Malformed grpc-timeout: INTERNAL; unknown path: UNIMPLEMENTED.
+    assert.equal((await raw(h.port, { 'grpc-timeout': '123456789S' }, grpcFrame(textMsg('a')))).headers['grpc-status'], '13');
+    assert.equal((await raw(h.port, { ':path': '/x.Y/Z' }, grpcFrame(textMsg('a')))).headers['grpc-status'], '12');
+    // The server compresses its reply when the client accepts gzip.
+    const gz = await raw(h.port, { 'grpc-accept-encoding': 'identity,gzip' }, grpcFrame(textMsg('zip')));
+    assert.equal(gz.headers['grpc-encoding'], 'gzip');
+    assert.equal(gz.data[0], 1);
+    assert.deepEqual(gunzipSync(gz.data.subarray(5)).subarray(0, 5), textMsg('zip'));
+    // ... and not when it does not; a per-call setCompression picks another coding.
+    const plain = await raw(h.port, { 'grpc-accept-encoding': 'identity' }, grpcFrame(textMsg('zip')));
+    assert.equal(plain.headers['grpc-encoding'], undefined);
+    assert.equal(plain.data[0], 0);
+    const df = await raw(h.port, { 'grpc-accept-encoding': 'deflate,gzip' }, grpcFrame(textMsg('compress-me')));
+    assert.equal(df.headers['grpc-encoding'], 'deflate');
+  } finally {
+    await h.close();
+  }
+});
+
+test('raw HTTP/2: the server deadline sends DEADLINE_EXCEEDED and RST_STREAM(CANCEL)', async () => {
+  const h = await startHarness({ Unary: (_req: Msg, ctx: CallContext) => new Promise((r) => ctx.signal.addEventListener('abort', () => r({})) ) });
+  try {
+    const res = await raw(h.port, { 'grpc-timeout': '100m' }, grpcFrame(textMsg('a')), false);
+    assert.equal(res.headers['grpc-status'], '4');
+    assert.equal(res.rstCode, http2.constants.NGHTTP2_CANCEL);
+  } finally {
+    await h.close();
+  }
+});
+
+test('4 MiB messages both ways; over the limit is RESOURCE_EXHAUSTED, also after decompression', async () => {
+  const limit = 4 * 1024 * 1024;
+  const h = await startHarness(echo, {}, { clientOptions: { 'grpc.max_receive_message_length': -1 } });
+  try {
+    const big = Buffer.alloc(limit - 64, 7);
+    const res = await unary(h.client, 'Unary', { text: 'big', data: big });
+    assert.equal(res.count, big.length);
+    assert.deepEqual(res.data, big);
+    const err = await callError(unary(h.client, 'Unary', { text: 'too big', data: Buffer.alloc(limit + 1) }));
+    assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
+    // The server is still fine afterwards.
+    assert.equal((await unary(h.client, 'Unary', { text: 'ok' })).text, 'ok');
+  } finally {
+    await h.close();
+  }
+  const z = await startHarness(echo, { maxReceiveMessageLength: 1024 * 1024 }, { clientOptions: { 'grpc.default_compression_algorithm': 2 } });
+  try {
+    // Compresses to a few KiB, inflates past the 1 MiB limit.
+    const err = await callError(unary(z.client, 'Unary', { text: 'bomb', data: Buffer.alloc(2 * 1024 * 1024) }));
+    assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
+  } finally {
+    await z.close();
+  }
+});
+
+test('a reply over maxSendMessageLength is RESOURCE_EXHAUSTED', async () => {
+  const h = await startHarness(echo, { maxSendMessageLength: 1000 });
+  try {
+    const err = await callError(unary(h.client, 'Unary', { text: 'x', data: Buffer.alloc(2000) }));
+    assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
+  } finally {
+    await h.close();
+  }
+});
+
+test('1000 concurrent calls', async () => {
+  const h = await startHarness(
+    { Unary: async (req: Msg) => { await new Promise((r) => setImmediate(r)); return { text: req.text, count: req.count * 2 }; } },
+    { maxRunning: 64, maxWaiting: 1000 },
+  );
+  try {
+    const calls = [];
+    for (let i = 0; i < 1000; i++) calls.push(unary(h.client, 'Unary', { text: `c${i}`, count: i }));
+    const res = await Promise.all(calls);
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(res[i]!.text, `c${i}`);
+      assert.equal(res[i]!.count, i * 2);
+    }
+    assert.equal(h.server.stats.rejected, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('unix socket bind', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grpc-edge-'));
+  const path = join(dir, 's.sock');
+  const peers: string[] = [];
+  const h = await startHarness(
+    { Unary: (req: Msg, ctx: CallContext) => { peers.push(ctx.peer); return { text: req.text }; } },
+    {},
+    { address: `unix:${path}`, target: `unix:${path}` },
+  );
+  try {
+    assert.equal(h.port, 0);
+    assert.equal((await unary(h.client, 'Unary', { text: 'over unix' })).text, 'over unix');
+    assert.deepEqual(peers, [`unix:${path}`]);
+  } finally {
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bind: clear errors for a port in use and bad addresses', async () => {
+  const a = new Server();
+  const b = new Server();
+  try {
+    const port = await a.bind('127.0.0.1:0');
+    await assert.rejects(b.bind(`127.0.0.1:${port}`), /already in use/);
+    await assert.rejects(b.bind('nonsense'), /host:port/);
+    await assert.rejects(b.bind('127.0.0.1:99999'), /port must be/);
+    await assert.rejects(b.bind('::1:50051'), /brackets/);
+  } finally {
+    a.forceShutdown();
+    b.forceShutdown();
+    await Promise.all([a.terminated, b.terminated]);
+  }
+});
+
+const ca = readFileSync(fixture('ca.pem'));
+const serverKey = { private_key: readFileSync(fixture('server.key')), cert_chain: readFileSync(fixture('server.pem')) };
+
+test('TLS with ALPN h2', async () => {
+  const h = await startHarness(
+    { Unary: (req: Msg, ctx: CallContext) => ({ text: `${req.text} ${ctx.peerCertificate === undefined ? 'anon' : 'cert'}` }) },
+    {},
+    {
+      credentials: ServerCredentials.createSsl(null, [serverKey]),
+      clientCredentials: grpc.credentials.createSsl(ca),
+      target: 'localhost:0',
+    },
+  ).catch((e) => {
+    throw e;
+  });
+  // The harness dialled port 0; make a real client now that the port is known.
+  h.client.close();
+  const Ctor = (await import('./helpers.js')).TestClient();
+  const client = new Ctor(`localhost:${h.port}`, grpc.credentials.createSsl(ca)) as any;
+  try {
+    assert.equal((await unary(client, 'Unary', { text: 'secure' })).text, 'secure anon');
+  } finally {
+    client.close();
+    await h.close();
+  }
+});
+
+test('mTLS: a client certificate is required and seen by the handler', async () => {
+  const h = await startHarness(
+    {
+      Unary: (req: Msg, ctx: CallContext) => {
+        const cert = ctx.peerCertificate as { subject?: { CN?: string } } | undefined;
+        return { text: `${req.text} ${cert?.subject?.CN ?? 'none'}` };
+      },
+    },
+    {},
+    { credentials: ServerCredentials.createSsl(ca, [serverKey], true), target: 'localhost:0', clientCredentials: grpc.credentials.createSsl(ca) },
+  );
+  h.client.close();
+  const Ctor = (await import('./helpers.js')).TestClient();
+  const withCert = new Ctor(
+    `localhost:${h.port}`,
+    grpc.credentials.createSsl(ca, readFileSync(fixture('client.key')), readFileSync(fixture('client.pem'))),
+  ) as any;
+  const without = new Ctor(`localhost:${h.port}`, grpc.credentials.createSsl(ca)) as any;
+  try {
+    assert.equal((await unary(withCert, 'Unary', { text: 'mutual' })).text, 'mutual test-client');
+    const err = await callError(unary(without, 'Unary', { text: 'anon' }));
+    assert.equal(err.code, grpc.status.UNAVAILABLE);
+  } finally {
+    withCert.close();
+    without.close();
+    await h.close();
+  }
+});
