@@ -161,7 +161,9 @@ describe('HPACK decoder fuzz', () => {
     const counts = { ok: 0, compression: 0, 'too-large': 0 };
     for (let i = 0; i < 2000; i++) {
       const tableSize = SIZES[3 + randInt(rand, SIZES.length - 3)]!;
-      const e = new HpackEncoder(tableSize);
+      // Both tables start at min(tableSize, 4096); a larger size comes with a size update.
+      const e = new HpackEncoder(tableSize, CAP);
+      if (tableSize > 4096) e.setMaxTableSize(tableSize);
       const seen: string[][] = [];
       const blocks: Buffer[] = [];
       for (let k = 0; k < 4; k++) blocks.push(e.encode(randomList(rand, seen)));

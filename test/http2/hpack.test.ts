@@ -210,6 +210,24 @@ describe('dynamic table size updates', () => {
     assertCompressionError(() => d.decode(hex('3fe2 3f'))); // 8193
   });
 
+  it('a setting above 4096 allows larger updates but the table starts at 4096 until one arrives', () => {
+    const e = new HpackEncoder(65536, 65536);
+    const d = new HpackDecoder(65536);
+    assert.equal(e.table.maxSize, 4096);
+    assert.equal(d.table.maxSize, 4096);
+    // 100 entries of 64 octets: the encoder evicts at 4096, and so must the decoder.
+    for (let i = 0; i < 100; i++) {
+      const list = [`x-k${String(i).padStart(3, '0')}`, 'v'.repeat(26)];
+      assert.deepEqual(d.decode(e.encode(list)), list);
+    }
+    assert.equal(e.table.size, 4096);
+    assert.deepEqual(entries(d.table), entries(e.table));
+    e.setMaxTableSize(65536);
+    assert.deepEqual(d.decode(e.encode(['x-k', 'v'])), ['x-k', 'v']);
+    assert.equal(d.table.maxSize, 65536);
+    assert.deepEqual(entries(d.table), entries(e.table));
+  });
+
   it('after we lower the setting below the table size, the next block must start with an update', () => {
     const d = new HpackDecoder();
     d.setMaxTableSize(100);

@@ -20,6 +20,8 @@ export class HeaderListTooLargeError extends Error {
   }
 }
 
+/** SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 section 6.5.2). */
+const INITIAL_TABLE_SIZE = 4096;
 const SCRATCH_SIZE = 1024;
 /** A scratch buffer grown past this for one huge Huffman literal is dropped after the block. */
 const SCRATCH_KEEP = 64 * 1024;
@@ -47,8 +49,14 @@ export class HpackDecoder {
   private listSize = 0;
   private over = false;
 
+  /**
+   * `maxTableSize` is the SETTINGS_HEADER_TABLE_SIZE in force: the largest size update accepted.
+   * The table itself starts at min(maxTableSize, 4096): HTTP/2's initial size, which the peer's
+   * encoder keeps until it signals a change ("A change in the maximum size of the dynamic table is
+   * signaled via a dynamic table size update", RFC 7541 section 4.2), whatever the setting allows.
+   */
   constructor(maxTableSize = 4096, maxHeaderListSize = Infinity) {
-    this.table = new DynamicTable(maxTableSize);
+    this.table = new DynamicTable(Math.min(maxTableSize, INITIAL_TABLE_SIZE));
     this.setting = maxTableSize;
     this.maxHeaderListSize = maxHeaderListSize;
   }

@@ -26,16 +26,18 @@ export class HpackEncoder {
   private updateMin = 0;
 
   /**
-   * `maxTableSize` is the table size both sides start with (HTTP/2: 4096 until the peer's
-   * SETTINGS say otherwise). `sizeCap` bounds what setMaxTableSize will use, whatever the peer
-   * allows: "the encoder can choose to use less capacity than this maximum size" (RFC 7541
-   * section 4.2), which saves memory on small boards.
+   * `maxTableSize` is the peer's SETTINGS_HEADER_TABLE_SIZE as known now (HTTP/2: 4096 until the
+   * peer's SETTINGS arrive). As in the decoder, the table starts at min(maxTableSize, 4096), the
+   * size both sides assume without a size update; setMaxTableSize grows it, with an update.
+   * `sizeCap` bounds what setMaxTableSize will use, whatever the peer allows: "the encoder can
+   * choose to use less capacity than this maximum size" (RFC 7541 section 4.2), which saves
+   * memory on small boards.
    */
   constructor(
     maxTableSize = 4096,
     private readonly sizeCap = 4096,
   ) {
-    this.table = new DynamicTable(maxTableSize, true);
+    this.table = new DynamicTable(Math.min(maxTableSize, 4096), true);
   }
 
   /**
