@@ -93,6 +93,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   private received = 0;
   private deferred = 0;
   private clientEnded = false;
+  private stoppedReading = false;
   private recvError: GrpcError | null = null;
   private wake: (() => void) | null = null;
   // Send side.
@@ -234,6 +235,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     if (compressed && this.requestEncoding === null) {
       throw new GrpcError(Status.INTERNAL, 'compressed message received without grpc-encoding');
     }
+    if (this.stoppedReading) return;
     this.received++;
     if (this.received > 1 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
       throw new GrpcError(Status.INTERNAL, `more than one request message for a ${this.kind} call`);
@@ -257,6 +259,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
 
   /** The handler stopped reading (broke out of its loop): later messages are dropped. */
   stopReading(): void {
+    this.stoppedReading = true;
     this.inbox.length = 0;
     this.releaseDeferred();
     this.clientEnded = true;
