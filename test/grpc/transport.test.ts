@@ -270,3 +270,48 @@ test('mTLS: a client certificate is required and seen by the handler', async () 
     await h.close();
   }
 });
+
+test('backpressure: write() waits while the client does not read, then everything arrives', async () => {
+  const total = 200;
+  let written = 0;
+  let waiting = false;
+  const chunk = Buffer.alloc(64 * 1024, 3);
+  const h = await startHarness(
+    {
+      ServerStream: async (_req: Msg, out: { write(m: Partial<Msg>): Promise<void> }) => {
+        for (let i = 0; i < total; i++) {
+          const p = out.write({ count: i, data: chunk });
+          waiting = true;
+          await p;
+          waiting = false;
+          written++;
+        }
+      },
+    },
+    {},
+    { clientOptions: { 'grpc.max_receive_message_length': -1 } },
+  );
+  try {
+    const call = h.client.ServerStream({ text: 'flood' });
+    const got: number[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      call.on('data', (m: Msg) => {
+        got.push(m.count);
+        if (got.length === 1) call.pause();
+      });
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    // The handler ends up blocked in write() long before it has written everything.
+    const { until } = await import('./helpers.js');
+    await until(() => waiting && written < total && h.server.stats.running === 1, 'write() to block');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(written < total, `handler wrote ${written} of ${total} messages without a reader`);
+    call.resume();
+    await done;
+    assert.equal(got.length, total);
+    assert.deepEqual(got.slice(0, 3), [0, 1, 2]);
+  } finally {
+    await h.close();
+  }
+});
