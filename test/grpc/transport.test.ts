@@ -115,12 +115,14 @@ test('raw HTTP/2: 405 for GET, 415 for other content types, Trailers-Only errors
   }
 });
 
-test('raw HTTP/2: the server deadline sends DEADLINE_EXCEEDED and RST_STREAM(CANCEL)', async () => {
+test('raw HTTP/2: the server deadline sends DEADLINE_EXCEEDED and resets the stream', async () => {
   const h = await startHarness({ Unary: (_req: Msg, ctx: CallContext) => new Promise((r) => ctx.signal.addEventListener('abort', () => r({})) ) });
   try {
     const res = await raw(h.port, { 'grpc-timeout': '100m' }, grpcFrame(textMsg('a')), false);
     assert.equal(res.headers['grpc-status'], '4');
-    assert.equal(res.rstCode, http2.constants.NGHTTP2_CANCEL);
+    // The client never ended its side, yet the stream closed: the server reset it after the status
+    // (NO_ERROR, RFC 9113 8.1, once the status is out; CANCEL when it could not be sent first).
+    assert.ok(res.rstCode === http2.constants.NGHTTP2_NO_ERROR || res.rstCode === http2.constants.NGHTTP2_CANCEL, String(res.rstCode));
   } finally {
     await h.close();
   }
