@@ -63,6 +63,7 @@ const MAX_TIMER_MS = 0x7fffffff;
 type Phase = 'new' | 'waiting' | 'running' | 'done';
 type AnyFn = (...args: any[]) => any;
 
+const noop = (): void => {};
 const afterCancel = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class ServerCall implements InterceptorContext, ServerWriter<unknown>, MessageSink {
@@ -224,7 +225,10 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     } catch (err) {
       const e = GrpcError.from(err);
       this.terminate(e);
-      return Promise.reject(e);
+      // Marked handled: a handler that does not await write() must not crash the process.
+      const p = Promise.reject(e);
+      p.catch(noop);
+      return p;
     }
     return Promise.resolve();
   }
@@ -328,7 +332,11 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     return list[i]!(this, () => {
       if (called) return Promise.reject(new GrpcError(Status.INTERNAL, 'interceptor called next() twice'));
       called = true;
-      return this.runChain(i + 1);
+      // Marked handled (awaiting it still throws): an interceptor that drops next()'s promise
+      // must not turn a failing handler into an unhandled rejection.
+      const p = this.runChain(i + 1);
+      p.catch(noop);
+      return p;
     });
   }
 

@@ -209,3 +209,39 @@ test('stop(grace): calls still running at the end of the grace period are cancel
     await h.close();
   }
 });
+
+test('no unhandled rejections: un-awaited failing write, interceptor dropping next()', async () => {
+  const h = await startHarness(
+    {
+      ServerStream: async (req: Msg, out: ServerWriter<Partial<Msg>>) => {
+        void out.write({ data: Buffer.alloc(req.count) }); // too big, not awaited
+      },
+      Unary: async () => {
+        throw new GrpcError(Status.PERMISSION_DENIED, 'no');
+      },
+    },
+    {
+      maxSendMessageLength: 100,
+      interceptors: [
+        async (ctx, next) => {
+          if (ctx.methodName === 'Unary') {
+            void next(); // dropped: the handler's rejection must not escape
+            throw new GrpcError(Status.ABORTED, 'interceptor said no');
+          }
+          await next();
+        },
+      ],
+    },
+  );
+  try {
+    const r = await collect(h.client.ServerStream({ count: 1000 }));
+    assert.equal(r.error?.code, grpc.status.RESOURCE_EXHAUSTED);
+    const e = await callError(unary(h.client, 'Unary', {}));
+    assert.equal(e.code, grpc.status.ABORTED);
+    // Let the dropped handler's rejection surface, if it were unhandled the runner would fail this file.
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await collect(h.client.ServerStream({ count: 10 }))).error, null);
+  } finally {
+    await h.close();
+  }
+});
