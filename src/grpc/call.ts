@@ -13,7 +13,7 @@
 // handler takes messages, so a slow streaming handler holds the peer to one stream window.
 import type { HeaderList, ServerStream } from '../http2/api.js';
 import { ErrorCode } from '../http2/errors.js';
-import type { AnyHandler, MethodDefinition, MethodKind, ServerWriter } from './method.js';
+import type { AnyHandler, MethodDefinition, MethodKind, ServerWriter, WriteOptions } from './method.js';
 import { Metadata } from './metadata.js';
 import type { InterceptorContext, ServerInterceptor } from './interceptors.js';
 import { GrpcError, Status } from './status.js';
@@ -75,6 +75,8 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   deadline = Infinity;
   readonly trailers = new Metadata();
   readonly peerCertificate: unknown;
+  /** CallContext.requestCompressed: the Compressed-Flag of the request message last handed out. */
+  requestCompressed = false;
 
   private readonly controller = new AbortController();
   private route: Route | null = null;
@@ -215,10 +217,10 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
 
   // ---- ServerWriter ----
 
-  write(message: unknown): Promise<void> {
+  write(message: unknown, options?: WriteOptions): Promise<void> {
     if (this.finished) return afterCancel();
     try {
-      if (!this.sendMessage(message)) {
+      if (!this.sendMessage(message, options?.compress !== false)) {
         if (this.drainWait === null) this.drainWait = new Promise<void>((r) => (this.drainResolve = r));
         return this.drainWait;
       }
@@ -290,6 +292,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
 
   private takeMessage(): unknown {
     const m = this.inbox.shift()!;
+    this.requestCompressed = m.compressed;
     if (this.inbox.length <= HIGH_WATER) this.releaseDeferred();
     try {
       const bytes = m.compressed
@@ -394,7 +397,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   // ---- sending ----
 
   /** Encode, compress, frame and write one response message; false when the stream wants a drain. */
-  private sendMessage(message: unknown): boolean {
+  private sendMessage(message: unknown, mayCompress = true): boolean {
     let bytes: Uint8Array;
     try {
       bytes = this.route!.def.response.encode(message);
@@ -408,7 +411,8 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       );
     }
     if (!this.headersSent) this.sendHeaders();
-    const enc = this.responseEncoding;
+    // A message may go uncompressed (flag 0) even when the call's grpc-encoding is not identity.
+    const enc = mayCompress ? this.responseEncoding : 'identity';
     const parts = frameMessage(enc === 'identity' ? bytes : compress(enc, bytes), enc !== 'identity');
     this.messagesSent++;
     let ok = this.stream.write(parts[0]!);
