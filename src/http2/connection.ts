@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { HeaderList, Http2Options, PeerInfo, ServerSession, ServerStream } from './api.js';
 import { ConnectionError, ErrorCode, Http2Error, StreamError } from './errors.js';
-import { DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE } from './frame/constants.js';
+import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE } from './frame/constants.js';
 import type { Frame } from './frame/types.js';
 import { FrameReader } from './frame/reader.js';
 import {
@@ -116,6 +116,7 @@ export class Http2ServerConnection implements ServerSession {
   private finishAfterFlush = false;
   private blocked = false;
   private readPaused = false;
+  private resumeScheduled = false;
   private handshakeTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
@@ -135,7 +136,7 @@ export class Http2ServerConnection implements ServerSession {
       expectPreface: true,
     });
     // Until the peer ACKs our SETTINGS it may use the default table size (RFC 9113 6.5.3).
-    this.decoder = new HpackDecoder(Math.max(o.headerTableSize, 4096), o.maxHeaderListSize);
+    this.decoder = new HpackDecoder(Math.max(o.headerTableSize, DEFAULT_HEADER_TABLE_SIZE), o.maxHeaderListSize);
     this.encoder = new HpackEncoder(4096);
     this.out = new Output(socket);
     this.floodResets = new FloodCounter(o.maxResetsPerWindow, o.floodWindowMs);
@@ -150,6 +151,7 @@ export class Http2ServerConnection implements ServerSession {
     socket.on('drain', this.onDrain);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
+    socket.on('end', this.onSocketEnd);
 
     // "The server connection preface consists of a potentially empty SETTINGS frame that MUST be
     // the first frame the server sends in the HTTP/2 connection." (3.4)
@@ -209,29 +211,63 @@ export class Http2ServerConnection implements ServerSession {
 
   private readonly onSocketData = (chunk: Buffer): void => {
     if (this.state >= State.CLOSING) return; // lingering: read and discard
+    this.reader.push(chunk);
+    if (!this.readPaused) this.processFrames();
+  };
+
+  /** Handle buffered frames until none is left or our output passes its limit. */
+  private processFrames(): void {
     const reader = this.reader;
-    reader.push(chunk);
+    const limit = this.opts.maxOutboundBufferBytes;
     for (;;) {
+      // A peer that does not read must not make us buffer without bound (our answers to its
+      // PINGs, SETTINGS and requests included): stop handling frames until the output drains.
+      if (this.out.bytes + this.socket.writableLength > limit) {
+        this.pauseReading();
+        return;
+      }
       let f: Frame | null;
       try {
         f = reader.next();
-        if (f === null) break;
+        if (f === null) return;
         handleFrame(this, f);
       } catch (e) {
         this.onError(e);
       }
       if (this.state >= State.CLOSING) return;
     }
-    this.checkOutbound();
+  }
+
+  private pauseReading(): void {
+    this.noteOutbound();
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.stats.readPauses++;
+    this.socket.pause();
+  }
+
+  private readonly resumeReading = (): void => {
+    this.resumeScheduled = false;
+    if (!this.readPaused || this.state >= State.CLOSING) return;
+    if (this.out.bytes + this.socket.writableLength > this.opts.maxOutboundBufferBytes >>> 1) return;
+    this.readPaused = false;
+    this.processFrames();
+    if (!this.readPaused && this.state < State.CLOSING) this.socket.resume();
   };
 
   private readonly onDrain = (): void => {
     this.blocked = false;
-    if (this.readPaused && this.outboundBytes <= this.opts.maxOutboundBufferBytes >>> 1) {
-      this.readPaused = false;
-      if (this.state < State.CLOSED) this.socket.resume();
-    }
     this.scheduleFlush();
+  };
+
+  /** The peer closed its side: no more frames can come, so no stream can finish. */
+  private readonly onSocketEnd = (): void => {
+    if (this.state >= State.CLOSING) return;
+    this.state = State.CLOSING;
+    this.closeAll(ErrorCode.CANCEL);
+    this.writeNow();
+    this.socket.end();
+    this.lingerStart();
   };
 
   private readonly onSocketError = (): void => {
@@ -433,7 +469,7 @@ export class Http2ServerConnection implements ServerSession {
       this.localInitialWindow = o.initialWindowSize;
       for (const s of this.streams.values()) s.recvWindow += delta;
     }
-    this.decoder.setMaxTableSize(o.headerTableSize);
+    if (o.headerTableSize < DEFAULT_HEADER_TABLE_SIZE) this.decoder.setMaxTableSize(o.headerTableSize);
   }
 
   setEncoderTableSize(peerValue: number): void {
@@ -523,7 +559,7 @@ export class Http2ServerConnection implements ServerSession {
       return;
     }
     if (this.blocked) {
-      this.checkOutbound();
+      this.noteOutbound();
       return;
     }
     if (this.state !== State.CLOSING && this.sendQueue.length > 0) this.pump();
@@ -543,7 +579,10 @@ export class Http2ServerConnection implements ServerSession {
       this.immediateScheduled = true;
       setImmediate(this.onImmediate);
     }
-    this.checkOutbound();
+    if (this.readPaused && !this.blocked && !this.resumeScheduled) {
+      this.resumeScheduled = true;
+      queueMicrotask(this.resumeReading);
+    }
   };
 
   /** Write what is queued right away, blocked or not (GOAWAY before closing). */
@@ -557,18 +596,6 @@ export class Http2ServerConnection implements ServerSession {
   private noteOutbound(): void {
     const n = this.out.bytes + this.socket.writableLength;
     if (n > this.stats.maxOutboundBytes) this.stats.maxOutboundBytes = n;
-  }
-
-  /** A peer that does not read must not make us buffer without bound: stop reading from it. */
-  private checkOutbound(): void {
-    if (this.readPaused || this.state >= State.CLOSING) return;
-    const n = this.out.bytes + this.socket.writableLength;
-    if (n > this.stats.maxOutboundBytes) this.stats.maxOutboundBytes = n;
-    if (n > this.opts.maxOutboundBufferBytes) {
-      this.readPaused = true;
-      this.stats.readPauses++;
-      this.socket.pause();
-    }
   }
 
   /** Frame pending DATA (and END_STREAM) round-robin within the send windows. */

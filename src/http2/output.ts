@@ -13,12 +13,15 @@ export class Output {
   private run: Buffer[] = [];
   /** Octets queued here and not yet handed to the socket. */
   bytes = 0;
+  /** Queued buffers of SMALL octets or more (never copied). */
+  private big = 0;
 
   constructor(private readonly socket: Duplex) {}
 
   push(buf: Buffer): void {
     this.chunks.push(buf);
     this.bytes += buf.length;
+    if (buf.length >= SMALL) this.big++;
   }
 
   get length(): number {
@@ -29,6 +32,7 @@ export class Output {
   clear(): void {
     this.chunks.length = 0;
     this.bytes = 0;
+    this.big = 0;
   }
 
   /** Hand every queued buffer to the socket. Returns socket.write's verdict (false: wait for 'drain'). */
@@ -40,7 +44,7 @@ export class Output {
     let ok = true;
     if (n === 1) {
       ok = socket.write(chunks[0]!);
-    } else if (this.bytes <= JOIN_LIMIT) {
+    } else if (this.big === 0 && this.bytes <= JOIN_LIMIT) {
       ok = socket.write(Buffer.concat(chunks, this.bytes));
     } else {
       socket.cork();
@@ -68,6 +72,7 @@ export class Output {
     }
     chunks.length = 0;
     this.bytes = 0;
+    this.big = 0;
     return ok;
   }
 }

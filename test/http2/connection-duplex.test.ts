@@ -1,0 +1,95 @@
+// Http2ServerConnection over a plain in-memory Duplex (no sockets): frames handled in one read
+// are answered in one write, and echoed DATA payloads go out as slices of the input (no copy).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Duplex } from 'node:stream';
+import { Http2ServerConnection } from '../../src/http2/connection.js';
+import { FrameReader } from '../../src/http2/frame/reader.js';
+import { HpackDecoder, HpackEncoder } from '../../src/http2/hpack/index.js';
+import { CLIENT_PREFACE, Flag, FrameType, SettingId } from '../../src/http2/frame/constants.js';
+import type { Frame } from '../../src/http2/frame/types.js';
+import { echoHandler } from '../../examples/h2-echo/server.js';
+import { GET_HEADERS, POST_HEADERS, headersWithBlock, rawFrame, settingsPayload, u32 } from '../support/h2-client.js';
+
+class Pipe extends Duplex {
+  writes = 0;
+  readonly chunks: Buffer[] = [];
+  override _read(): void {}
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.writes++;
+    this.chunks.push(chunk);
+    cb();
+  }
+  override _writev(chunks: { chunk: Buffer }[], cb: (e?: Error | null) => void): void {
+    this.writes++;
+    for (const c of chunks) this.chunks.push(c.chunk);
+    cb();
+  }
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+function parse(reader: FrameReader, pipe: Pipe): Frame[] {
+  for (const c of pipe.chunks.splice(0)) reader.push(c);
+  const out: Frame[] = [];
+  for (let f = reader.next(); f; f = reader.next()) out.push(f);
+  return out;
+}
+
+test('one read with many requests is answered with one write; echoed DATA is not copied', async () => {
+  const pipe = new Pipe();
+  const conn = new Http2ServerConnection(pipe, { remoteAddress: undefined, remotePort: undefined, secure: false }, {}, echoHandler);
+  const enc = new HpackEncoder();
+  const dec = new HpackDecoder(4096, Infinity);
+  const reader = new FrameReader({ maxFrameSize: 16384, maxContinuationFrames: 100, maxHeaderBlockSize: 1 << 20, expectPreface: false });
+
+  pipe.push(Buffer.concat([
+    CLIENT_PREFACE,
+    rawFrame(FrameType.SETTINGS, 0, 0, settingsPayload([SettingId.INITIAL_WINDOW_SIZE, 1 << 20])),
+    rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(1 << 20)),
+  ]));
+  await tick();
+  let frames = parse(reader, pipe);
+  assert.equal(frames[0]!.type, FrameType.SETTINGS); // the server preface comes first
+  assert.ok(frames.some((f) => f.type === FrameType.SETTINGS && f.ack));
+
+  // Ten GETs in one chunk: 10 HEADERS + 10 DATA (+ our SETTINGS ACK) in a single write.
+  const gets: Buffer[] = [rawFrame(FrameType.SETTINGS, Flag.ACK, 0)];
+  for (let i = 0; i < 10; i++) gets.push(headersWithBlock(1 + 2 * i, enc.encode(GET_HEADERS), { endStream: true }));
+  const before = pipe.writes;
+  pipe.push(Buffer.concat(gets));
+  await tick();
+  assert.equal(pipe.writes - before, 1, 'one write for the whole batch');
+  frames = parse(reader, pipe);
+  const headers = frames.filter((f) => f.type === FrameType.HEADERS);
+  const data = frames.filter((f) => f.type === FrameType.DATA);
+  assert.equal(headers.length, 10);
+  assert.equal(data.length, 10);
+  for (const h of headers) {
+    if (h.type !== FrameType.HEADERS) continue;
+    const list = dec.decode(h.block);
+    assert.deepEqual(list.slice(0, 2), [':status', '200']);
+  }
+
+  // A POST whose 40000-octet DATA frame arrives in one chunk: the echo goes out as slices of it.
+  const body = Buffer.alloc(40000, 0x5a);
+  const post = Buffer.concat([
+    headersWithBlock(21, enc.encode(POST_HEADERS), { endStream: false }),
+    rawFrame(FrameType.DATA, Flag.END_STREAM, 21, body.subarray(0, 16000)),
+  ]);
+  const input = Buffer.from(post); // one ArrayBuffer for the whole chunk
+  pipe.push(input);
+  await tick();
+  const fromInput = pipe.chunks.filter((c) => c.buffer === input.buffer);
+  assert.ok(fromInput.length >= 1, 'an echoed payload is a view of the input chunk');
+  assert.equal(fromInput.reduce((n, c) => n + c.length, 0), 16000);
+  frames = parse(reader, pipe);
+  const echoed = frames.filter((f) => f.type === FrameType.DATA && f.streamId === 21);
+  assert.equal(echoed.reduce((n, f) => n + (f.type === FrameType.DATA ? f.data.length : 0), 0), 16000);
+  assert.ok(echoed.some((f) => f.type === FrameType.DATA && f.endStream));
+
+  assert.equal(conn.stats.streamsOpened, 11);
+  assert.equal(conn.openStreams, 0);
+  conn.destroy();
+  pipe.destroy();
+});
