@@ -49,7 +49,9 @@ function loadRoot(files, includeDirs) {
     }
     return origin ? join(dirname(origin), target) : resolve(target);
   };
-  root.loadSync(files.map((f) => resolve(f)), { keepCase: true });
+  // alternateCommentMode: plain // comments count too (they become TS doc comments, never part of
+  // the descriptor: toJSON() leaves comments out).
+  root.loadSync(files.map((f) => resolve(f)), { keepCase: true, alternateCommentMode: true });
   root.resolveAll();
   return root;
 }
@@ -123,6 +125,14 @@ function valueType(field, output, nameOf) {
   return scalarType(field.type, output);
 }
 
+/** A proto comment as a TS doc comment (one line when short), or nothing. */
+function doc(comment, indent = '') {
+  if (!comment) return [];
+  const lines = comment.replace(/\*\//g, '*\\/').split('\n').map((l) => l.trimEnd());
+  if (lines.length === 1) return [`${indent}/** ${lines[0]} */`];
+  return [`${indent}/**`, ...lines.map((l) => (l ? `${indent} * ${l}` : `${indent} *`)), `${indent} */`];
+}
+
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const prop = (name) => (IDENT.test(name) ? name : JSON.stringify(name));
 
@@ -136,7 +146,7 @@ function fieldLine(field, output, nameOf) {
   else t = v;
   // Output: toObject's `defaults` fills every field except members of a oneof.
   const optional = !output || field.partOf != null;
-  return `  ${prop(field.name)}${optional ? '?' : ''}: ${t};`;
+  return [...doc(field.comment, '  '), `  ${prop(field.name)}${optional ? '?' : ''}: ${t};`];
 }
 
 function messageTypes(type, nameOf) {
@@ -145,13 +155,13 @@ function messageTypes(type, nameOf) {
   const fields = type.fieldsArray;
   for (const output of [false, true]) {
     const tsName = output ? `${name}__Output` : name;
-    lines.push(`/** ${fullName(type)}${output ? ' as received' : ''} */`);
+    lines.push(...doc(`${fullName(type)}${output ? ' as received' : ''}${type.comment ? `: ${type.comment}` : ''}`));
     if (fields.length === 0 && type.oneofsArray.length === 0) {
       lines.push(`export type ${tsName} = Record<string, never>;`, '');
       continue;
     }
     lines.push(`export interface ${tsName} {`);
-    for (const f of fields) lines.push(fieldLine(f, output, nameOf));
+    for (const f of fields) lines.push(...fieldLine(f, output, nameOf));
     // oneofs: true adds a virtual property naming the member that is set.
     if (output) {
       for (const o of type.oneofsArray) {
@@ -165,7 +175,8 @@ function messageTypes(type, nameOf) {
 
 function enumType(en, nameOf) {
   const names = Object.keys(en.values).map((n) => JSON.stringify(n));
-  return [`/** ${fullName(en)} (received as the value's name) */`, `export type ${nameOf(en)} = ${names.join(' | ')};`, ''];
+  const comment = `${fullName(en)} (received as the value's name)${en.comment ? `: ${en.comment}` : ''}`;
+  return [...doc(comment), `export type ${nameOf(en)} = ${names.join(' | ')};`, ''];
 }
 
 const HANDLER = {
@@ -181,11 +192,12 @@ function methodKind(m) {
 }
 
 function serviceTypes(svc, nameOf, usedHandlers) {
-  const lines = [`/** Handlers implementing ${fullName(svc)}: pass to server.addService(). */`];
+  const lines = doc(`Handlers implementing ${fullName(svc)}: pass to server.addService().${svc.comment ? `\n${svc.comment}` : ''}`);
   lines.push(`export type ${nameOf(svc)}Handlers = {`);
   for (const m of svc.methodsArray) {
     const h = HANDLER[methodKind(m)];
     usedHandlers.add(h);
+    lines.push(...doc(m.comment, '  '));
     lines.push(`  ${prop(m.name)}: ${h}<${nameOf(m.resolvedRequestType)}__Output, ${nameOf(m.resolvedResponseType)}>;`);
   }
   lines.push('};', '');

@@ -45,28 +45,33 @@ export const serviceNames = {
   Greeter: "helloworld.Greeter",
 } as const;
 
-/** helloworld.HelloRequest */
+/** helloworld.HelloRequest: Who to greet. */
 export interface HelloRequest {
   name?: string;
 }
 
-/** helloworld.HelloRequest as received */
+/** helloworld.HelloRequest as received: Who to greet. */
 export interface HelloRequest__Output {
   name: string;
 }
 
-/** helloworld.HelloReply */
+/** helloworld.HelloReply: The greeting. */
 export interface HelloReply {
   message?: string;
 }
 
-/** helloworld.HelloReply as received */
+/** helloworld.HelloReply as received: The greeting. */
 export interface HelloReply__Output {
   message: string;
 }
 
-/** Handlers implementing helloworld.Greeter: pass to server.addService(). */
+/**
+ * Handlers implementing helloworld.Greeter: pass to server.addService().
+ * Greets whoever asks.
+ */
 export type GreeterHandlers = {
+  /** Replies "hello <name>". */
   SayHello: UnaryHandler<HelloRequest__Output, HelloReply>;
+  /** Replies "hello <name>" once more. */
   SayHelloAgain: UnaryHandler<HelloRequest__Output, HelloReply>;
 };

@@ -286,53 +286,53 @@ export const serviceNames = {
   UnimplementedService: "grpc.testing.UnimplementedService",
 } as const;
 
-/** grpc.testing.PayloadType (received as the value's name) */
+/** grpc.testing.PayloadType (received as the value's name): The kind of payload requested. */
 export type PayloadType = "COMPRESSABLE";
 
-/** grpc.testing.GrpclbRouteType (received as the value's name) */
+/** grpc.testing.GrpclbRouteType (received as the value's name): How a call reached the server with respect to gRPCLB (the server may report it). */
 export type GrpclbRouteType = "GRPCLB_ROUTE_TYPE_UNKNOWN" | "GRPCLB_ROUTE_TYPE_FALLBACK" | "GRPCLB_ROUTE_TYPE_BACKEND";
 
-/** grpc.testing.Empty */
+/** grpc.testing.Empty: A message with no fields, for calls that carry nothing. */
 export type Empty = Record<string, never>;
 
-/** grpc.testing.Empty as received */
+/** grpc.testing.Empty as received: A message with no fields, for calls that carry nothing. */
 export type Empty__Output = Record<string, never>;
 
-/** grpc.testing.BoolValue */
+/** grpc.testing.BoolValue: A nullable bool, so a server can tell "not set" from false. */
 export interface BoolValue {
   value?: boolean;
 }
 
-/** grpc.testing.BoolValue as received */
+/** grpc.testing.BoolValue as received: A nullable bool, so a server can tell "not set" from false. */
 export interface BoolValue__Output {
   value: boolean;
 }
 
-/** grpc.testing.Payload */
+/** grpc.testing.Payload: Opaque bytes that make a message as large as a test needs. */
 export interface Payload {
   type?: PayloadType | number;
   body?: Uint8Array | string;
 }
 
-/** grpc.testing.Payload as received */
+/** grpc.testing.Payload as received: Opaque bytes that make a message as large as a test needs. */
 export interface Payload__Output {
   type: PayloadType;
   body: Buffer;
 }
 
-/** grpc.testing.EchoStatus */
+/** grpc.testing.EchoStatus: The status a client asks the server to end the call with. */
 export interface EchoStatus {
   code?: number;
   message?: string;
 }
 
-/** grpc.testing.EchoStatus as received */
+/** grpc.testing.EchoStatus as received: The status a client asks the server to end the call with. */
 export interface EchoStatus__Output {
   code: number;
   message: string;
 }
 
-/** grpc.testing.TestOrcaReport */
+/** grpc.testing.TestOrcaReport: Load figures a server may record for a call (ORCA tests). */
 export interface TestOrcaReport {
   cpu_utilization?: number;
   memory_utilization?: number;
@@ -340,7 +340,7 @@ export interface TestOrcaReport {
   utilization?: Record<string, number>;
 }
 
-/** grpc.testing.TestOrcaReport as received */
+/** grpc.testing.TestOrcaReport as received: Load figures a server may record for a call (ORCA tests). */
 export interface TestOrcaReport__Output {
   cpu_utilization: number;
   memory_utilization: number;
@@ -348,37 +348,45 @@ export interface TestOrcaReport__Output {
   utilization: Record<string, number>;
 }
 
-/** grpc.testing.SimpleRequest */
+/** grpc.testing.SimpleRequest: Request of UnaryCall / CacheableUnaryCall. */
 export interface SimpleRequest {
   response_type?: PayloadType | number;
+  /** Size in bytes of the payload body the response must carry. */
   response_size?: number;
   payload?: Payload | null;
   fill_username?: boolean;
   fill_oauth_scope?: boolean;
+  /** When set, whether the server should compress the response. */
   response_compressed?: BoolValue | null;
+  /** When set, the status the server must end the call with. */
   response_status?: EchoStatus | null;
+  /** When set, whether this request was expected to arrive compressed. */
   expect_compressed?: BoolValue | null;
   fill_server_id?: boolean;
   fill_grpclb_route_type?: boolean;
   orca_per_query_report?: TestOrcaReport | null;
 }
 
-/** grpc.testing.SimpleRequest as received */
+/** grpc.testing.SimpleRequest as received: Request of UnaryCall / CacheableUnaryCall. */
 export interface SimpleRequest__Output {
   response_type: PayloadType;
+  /** Size in bytes of the payload body the response must carry. */
   response_size: number;
   payload: Payload__Output | null;
   fill_username: boolean;
   fill_oauth_scope: boolean;
+  /** When set, whether the server should compress the response. */
   response_compressed: BoolValue__Output | null;
+  /** When set, the status the server must end the call with. */
   response_status: EchoStatus__Output | null;
+  /** When set, whether this request was expected to arrive compressed. */
   expect_compressed: BoolValue__Output | null;
   fill_server_id: boolean;
   fill_grpclb_route_type: boolean;
   orca_per_query_report: TestOrcaReport__Output | null;
 }
 
-/** grpc.testing.SimpleResponse */
+/** grpc.testing.SimpleResponse: Response of UnaryCall / CacheableUnaryCall. */
 export interface SimpleResponse {
   payload?: Payload | null;
   username?: string;
@@ -388,7 +396,7 @@ export interface SimpleResponse {
   hostname?: string;
 }
 
-/** grpc.testing.SimpleResponse as received */
+/** grpc.testing.SimpleResponse as received: Response of UnaryCall / CacheableUnaryCall. */
 export interface SimpleResponse__Output {
   payload: Payload__Output | null;
   username: string;
@@ -398,83 +406,109 @@ export interface SimpleResponse__Output {
   hostname: string;
 }
 
-/** grpc.testing.StreamingInputCallRequest */
+/** grpc.testing.StreamingInputCallRequest: One message of the StreamingInputCall upload. */
 export interface StreamingInputCallRequest {
   payload?: Payload | null;
+  /** When set, whether this message was expected to arrive compressed. */
   expect_compressed?: BoolValue | null;
 }
 
-/** grpc.testing.StreamingInputCallRequest as received */
+/** grpc.testing.StreamingInputCallRequest as received: One message of the StreamingInputCall upload. */
 export interface StreamingInputCallRequest__Output {
   payload: Payload__Output | null;
+  /** When set, whether this message was expected to arrive compressed. */
   expect_compressed: BoolValue__Output | null;
 }
 
-/** grpc.testing.StreamingInputCallResponse */
+/** grpc.testing.StreamingInputCallResponse: The single response of StreamingInputCall. */
 export interface StreamingInputCallResponse {
+  /** Sum of the payload body sizes received. */
   aggregated_payload_size?: number;
 }
 
-/** grpc.testing.StreamingInputCallResponse as received */
+/** grpc.testing.StreamingInputCallResponse as received: The single response of StreamingInputCall. */
 export interface StreamingInputCallResponse__Output {
+  /** Sum of the payload body sizes received. */
   aggregated_payload_size: number;
 }
 
-/** grpc.testing.ResponseParameters */
+/** grpc.testing.ResponseParameters: One response the server must send. */
 export interface ResponseParameters {
+  /** Payload body size in bytes. */
   size?: number;
+  /** Delay before sending it, in microseconds. */
   interval_us?: number;
+  /** When set, whether this response should be compressed. */
   compressed?: BoolValue | null;
 }
 
-/** grpc.testing.ResponseParameters as received */
+/** grpc.testing.ResponseParameters as received: One response the server must send. */
 export interface ResponseParameters__Output {
+  /** Payload body size in bytes. */
   size: number;
+  /** Delay before sending it, in microseconds. */
   interval_us: number;
+  /** When set, whether this response should be compressed. */
   compressed: BoolValue__Output | null;
 }
 
-/** grpc.testing.StreamingOutputCallRequest */
+/** grpc.testing.StreamingOutputCallRequest: Request of StreamingOutputCall, FullDuplexCall and HalfDuplexCall. */
 export interface StreamingOutputCallRequest {
   response_type?: PayloadType | number;
   response_parameters?: ResponseParameters[];
   payload?: Payload | null;
+  /** When set, the status the server must end the call with. */
   response_status?: EchoStatus | null;
   orca_oob_report?: TestOrcaReport | null;
 }
 
-/** grpc.testing.StreamingOutputCallRequest as received */
+/** grpc.testing.StreamingOutputCallRequest as received: Request of StreamingOutputCall, FullDuplexCall and HalfDuplexCall. */
 export interface StreamingOutputCallRequest__Output {
   response_type: PayloadType;
   response_parameters: ResponseParameters__Output[];
   payload: Payload__Output | null;
+  /** When set, the status the server must end the call with. */
   response_status: EchoStatus__Output | null;
   orca_oob_report: TestOrcaReport__Output | null;
 }
 
-/** grpc.testing.StreamingOutputCallResponse */
+/** grpc.testing.StreamingOutputCallResponse: One response of the streaming calls. */
 export interface StreamingOutputCallResponse {
   payload?: Payload | null;
 }
 
-/** grpc.testing.StreamingOutputCallResponse as received */
+/** grpc.testing.StreamingOutputCallResponse as received: One response of the streaming calls. */
 export interface StreamingOutputCallResponse__Output {
   payload: Payload__Output | null;
 }
 
-/** Handlers implementing grpc.testing.TestService: pass to server.addService(). */
+/**
+ * Handlers implementing grpc.testing.TestService: pass to server.addService().
+ * Every combination of unary and streaming requests and responses.
+ */
 export type TestServiceHandlers = {
+  /** Empty in, empty out. */
   EmptyCall: UnaryHandler<Empty__Output, Empty>;
+  /** One request, one response shaped by the request. */
   UnaryCall: UnaryHandler<SimpleRequest__Output, SimpleResponse>;
+  /** Like UnaryCall; clients may mark it cacheable. */
   CacheableUnaryCall: UnaryHandler<SimpleRequest__Output, SimpleResponse>;
+  /** One request, a stream of responses (one per ResponseParameters). */
   StreamingOutputCall: ServerStreamingHandler<StreamingOutputCallRequest__Output, StreamingOutputCallResponse>;
+  /** A stream of requests, one response with the total payload size. */
   StreamingInputCall: ClientStreamingHandler<StreamingInputCallRequest__Output, StreamingInputCallResponse>;
+  /** Each request answered as soon as it arrives. */
   FullDuplexCall: BidiStreamingHandler<StreamingOutputCallRequest__Output, StreamingOutputCallResponse>;
+  /** All requests read first, then answered in order. */
   HalfDuplexCall: BidiStreamingHandler<StreamingOutputCallRequest__Output, StreamingOutputCallResponse>;
+  /** Servers answer UNIMPLEMENTED: used by the unimplemented_method test. */
   UnimplementedCall: UnaryHandler<Empty__Output, Empty>;
 };
 
-/** Handlers implementing grpc.testing.UnimplementedService: pass to server.addService(). */
+/**
+ * Handlers implementing grpc.testing.UnimplementedService: pass to server.addService().
+ * No server registers this service: used by the unimplemented_service test.
+ */
 export type UnimplementedServiceHandlers = {
   UnimplementedCall: UnaryHandler<Empty__Output, Empty>;
 };

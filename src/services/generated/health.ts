@@ -69,11 +69,13 @@ export type HealthCheckResponse_ServingStatus = "UNKNOWN" | "SERVING" | "NOT_SER
 
 /** grpc.health.v1.HealthCheckRequest */
 export interface HealthCheckRequest {
+  /** Service name ("package.Service"); empty for the server as a whole. */
   service?: string;
 }
 
 /** grpc.health.v1.HealthCheckRequest as received */
 export interface HealthCheckRequest__Output {
+  /** Service name ("package.Service"); empty for the server as a whole. */
   service: string;
 }
 
@@ -89,6 +91,8 @@ export interface HealthCheckResponse__Output {
 
 /** Handlers implementing grpc.health.v1.Health: pass to server.addService(). */
 export type HealthHandlers = {
+  /** The current status; NOT_FOUND for an unknown service. */
   Check: UnaryHandler<HealthCheckRequest__Output, HealthCheckResponse>;
+  /** The current status at once, then every change, until the client cancels. */
   Watch: ServerStreamingHandler<HealthCheckRequest__Output, HealthCheckResponse>;
 };
