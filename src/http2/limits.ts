@@ -35,8 +35,9 @@ export class FloodCounter {
  * that arrive after this time as being in error." We limit it by count, not time: a fixed ring.
  */
 export class RecentIds {
+  // A ring without a Set: add() is on every stream close (hot), has() only on frames for streams
+  // that are gone (rare), where a scan of a few hundred ints is cheap.
   private readonly ring: Int32Array;
-  private readonly set = new Set<number>();
   private next = 0;
 
   constructor(capacity = 256) {
@@ -44,15 +45,14 @@ export class RecentIds {
   }
 
   add(id: number): void {
-    if (this.set.has(id)) return;
-    const old = this.ring[this.next]!;
-    if (old !== 0) this.set.delete(old);
     this.ring[this.next] = id;
-    this.set.add(id);
-    this.next = (this.next + 1) % this.ring.length;
+    this.next = this.next + 1 === this.ring.length ? 0 : this.next + 1;
   }
 
   has(id: number): boolean {
-    return this.set.has(id);
+    if (id === 0) return false;
+    const r = this.ring;
+    for (let i = 0; i < r.length; i++) if (r[i] === id) return true;
+    return false;
   }
 }
