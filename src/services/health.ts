@@ -16,7 +16,9 @@
 //
 // Watch calls stay open until the client cancels (or the server stops), and like every streaming
 // call they hold a running slot of the job queue for their whole life: count watchers when sizing
-// maxRunning. When the status changes faster than a watcher's stream drains, the watcher gets the
+// maxRunning, or cap them with the `maxWatchers` option (a Watch beyond the cap is answered
+// RESOURCE_EXHAUSTED at once, so watchers alone can never take every slot; on a board with
+// maxRunning 2, maxWatchers 1 keeps one slot for real work). When the status changes faster than a watcher's stream drains, the watcher gets the
 // latest status (intermediate values can be skipped, the last one is always sent).
 import { GrpcError, Status, loadServices } from '../index.js';
 import type { CallContext, ServerWriter, ServiceDefinition, ServiceImplementation } from '../index.js';
@@ -32,6 +34,11 @@ export interface ServiceRegistry {
 }
 
 export const HEALTH_SERVICE_NAME = serviceNames.Health;
+
+export interface HealthOptions {
+  /** Open Watch calls allowed at once (all services together); default unlimited. */
+  maxWatchers?: number;
+}
 
 let definitionCache: ServiceDefinition | undefined;
 
@@ -50,10 +57,17 @@ const VALID: ReadonlySet<string> = new Set<ServingStatus>(['UNKNOWN', 'SERVING',
 export class HealthImplementation {
   private readonly statuses = new Map<string, ServingStatus>();
   private readonly watchers = new Map<string, Set<Listener>>();
+  private watching = 0;
+  private readonly maxWatchers: number;
   /** The handlers, for server.addService(healthServiceDefinition(), health.handlers). */
   readonly handlers: HealthHandlers;
 
-  constructor(initial: Record<string, ServingStatus> = {}) {
+  constructor(initial: Record<string, ServingStatus> = {}, options: HealthOptions = {}) {
+    const max = options.maxWatchers ?? Infinity;
+    if (!(max >= 0) || (Number.isFinite(max) && !Number.isInteger(max))) {
+      throw new RangeError(`maxWatchers must be a non-negative integer, got ${max}`);
+    }
+    this.maxWatchers = max;
     this.statuses.set('', 'SERVING');
     for (const [service, status] of Object.entries(initial)) this.setStatus(service, status);
     this.handlers = {
@@ -95,9 +109,7 @@ export class HealthImplementation {
 
   /** Number of open Watch calls (all services). */
   get watcherCount(): number {
-    let n = 0;
-    for (const set of this.watchers.values()) n += set.size;
-    return n;
+    return this.watching;
   }
 
   private check(request: HealthCheckRequest__Output): HealthCheckResponse {
@@ -111,6 +123,9 @@ export class HealthImplementation {
     out: ServerWriter<HealthCheckResponse>,
     ctx: CallContext,
   ): Promise<void> {
+    if (this.watching >= this.maxWatchers) {
+      throw new GrpcError(Status.RESOURCE_EXHAUSTED, `too many health watchers (max ${this.maxWatchers})`);
+    }
     const service = request.service;
     const signal = ctx.signal;
     let wake: (() => void) | null = null;
@@ -122,6 +137,7 @@ export class HealthImplementation {
     let set = this.watchers.get(service);
     if (set === undefined) this.watchers.set(service, (set = new Set()));
     set.add(listener);
+    this.watching++;
     signal.addEventListener('abort', listener);
     try {
       let sent: string | undefined;
@@ -136,6 +152,7 @@ export class HealthImplementation {
       }
     } finally {
       signal.removeEventListener('abort', listener);
+      this.watching--;
       set.delete(listener);
       if (set.size === 0 && this.watchers.get(service) === set) this.watchers.delete(service);
     }

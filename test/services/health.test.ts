@@ -110,3 +110,38 @@ test('several watchers of one service all hear a change; enterGracefulShutdown t
     await s.terminated;
   }
 });
+
+test('maxWatchers: a Watch beyond the cap is RESOURCE_EXHAUSTED, and a freed place is usable again', async () => {
+  assert.throws(() => new HealthImplementation({}, { maxWatchers: -1 }), RangeError);
+  const h = new HealthImplementation({}, { maxWatchers: 1 });
+  // maxRunning 2: one slot for the watcher, one left for Check.
+  const s = new Server({ maxRunning: 2, maxWaiting: 0 });
+  h.addToServer(s);
+  const port = await s.bind('127.0.0.1:0', ServerCredentials.createInsecure());
+  s.start();
+  const c = new pkg.grpc.health.v1.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    const first = c.Watch({ service: '' });
+    first.on('error', () => {});
+    const r1 = new StreamReader(first);
+    assert.deepEqual(await r1.next(), { status: 'SERVING' });
+    const second = new StreamReader(c.Watch({ service: '' }));
+    const { messages, status } = await second.rest();
+    assert.equal(messages.length, 0);
+    assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED);
+    // Real work still gets a slot.
+    assert.deepEqual((await unary(c, 'Check', { service: '' })).response, { status: 'SERVING' });
+    first.cancel();
+    await waitFor(() => h.watcherCount === 0, 'the first watcher to go');
+    const third = c.Watch({ service: '' });
+    third.on('error', () => {});
+    const r3 = new StreamReader(third);
+    assert.deepEqual(await r3.next(), { status: 'SERVING' });
+    third.cancel();
+    await r3.status();
+  } finally {
+    c.close();
+    s.forceShutdown();
+    await s.terminated;
+  }
+});
