@@ -287,8 +287,14 @@ export class Http2ServerConnection implements ServerSession {
 
   private readonly onHandshakeTimeout = (): void => {
     this.handshakeTimer = null;
-    if (this.gotPeerSettings || this.state >= State.CLOSING) return;
-    this.fail(ErrorCode.SETTINGS_TIMEOUT, 'handshake timeout');
+    if (this.state >= State.CLOSING) return;
+    if (!this.gotPeerSettings) {
+      this.fail(ErrorCode.SETTINGS_TIMEOUT, 'handshake timeout: no preface and SETTINGS');
+    } else if (this.settingsAckPending > 0) {
+      // "If the sender of a SETTINGS frame does not receive an acknowledgment within a reasonable
+      // amount of time, it MAY issue a connection error of type SETTINGS_TIMEOUT." (6.5.3)
+      this.fail(ErrorCode.SETTINGS_TIMEOUT, 'SETTINGS not acknowledged');
+    }
   };
 
   private readonly onIdleTimer = (): void => {
@@ -470,6 +476,7 @@ export class Http2ServerConnection implements ServerSession {
       for (const s of this.streams.values()) s.recvWindow += delta;
     }
     if (o.headerTableSize < DEFAULT_HEADER_TABLE_SIZE) this.decoder.setMaxTableSize(o.headerTableSize);
+    if (this.gotPeerSettings) this.handshakeDone();
   }
 
   setEncoderTableSize(peerValue: number): void {
@@ -482,6 +489,11 @@ export class Http2ServerConnection implements ServerSession {
 
   peerHandshakeDone(): void {
     this.gotPeerSettings = true;
+    if (this.settingsAckPending === 0) this.handshakeDone();
+  }
+
+  /** Both SETTINGS exchanged: the handshake (and SETTINGS ACK) timer is over. */
+  private handshakeDone(): void {
     if (this.handshakeTimer !== null) {
       clearTimeout(this.handshakeTimer);
       this.handshakeTimer = null;

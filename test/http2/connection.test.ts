@@ -260,6 +260,18 @@ describe('limits and counters', () => {
       await until(() => s.connections.size === 0); // and the server side is gone too
     }));
 
+  test('SETTINGS never acknowledged: GOAWAY(SETTINGS_TIMEOUT)', () =>
+    withServer({ handshakeTimeoutMs: 30 }, async (s) => {
+      const c = await H2Client.connect(s.port, { autoAck: false });
+      try {
+        await c.expectAlive(1); // the connection works meanwhile
+        await c.expectGoaway(ErrorCode.SETTINGS_TIMEOUT);
+        await c.expectClosed();
+      } finally {
+        c.close();
+      }
+    }));
+
   test('the first frame must be SETTINGS', () =>
     withServer({}, async (s) => {
       const c = await H2Client.connect(s.port, { preface: false });
