@@ -3,7 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -111,5 +111,35 @@ describe('nghttp and h2load against the echo server (h2c)', () => {
     const t = /\((\d+)\) data/.exec(out);
     assert.ok(t, out);
     assert.equal(Number(t[1]), 400 * 64 * 1024);
+  });
+});
+
+describe('h2load over TLS (ALPN h2)', () => {
+  let server: EchoServer;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'h2-nghttp-tls-'));
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    const r = await run('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    server = await startEchoServer({ port: 0, host: '127.0.0.1', tls: { key: readFileSync(key), cert: readFileSync(cert) } });
+  });
+  after(async () => {
+    if (server) await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('h2load -n 1000 -c 2 -m 10 https://: all succeed, h2 negotiated', async () => {
+    const r = await run('h2load', ['-n', '1000', '-c', '2', '-m', '10', `https://127.0.0.1:${server.port}/`]);
+    const out = r.stdout.toString();
+    assert.equal(r.code, 0, `h2load failed: ${r.stderr}\n${out}`);
+    assert.match(out, /Application protocol: h2/);
+    const s = parseH2load(out);
+    assert.deepEqual(s, { total: 1000, started: 1000, done: 1000, succeeded: 1000, failed: 0, errored: 0, status2xx: 1000 });
+    for (const c of server.connections) assert.equal(c.peer.secure, true);
   });
 });
