@@ -289,6 +289,34 @@ function stopServer(child, graceMs = 20_000) {
   });
 }
 
+// A measuring probe preloaded with --require from its own directory (the bundle's directory stays
+// empty but for the bundle): on SIGUSR2 it prints process.memoryUsage(), which under qemu-user is the
+// guest's V8 heap (the guest RSS reads 0 there, and /proc/<pid>/status is the emulator's).
+const PROBE = `process.on('SIGUSR2',()=>process.stderr.write('EDGE-MEM '+JSON.stringify(process.memoryUsage())+'\\n'))`;
+let probeFile;
+function probePath() {
+  if (!probeFile) {
+    probeFile = join(mkdtempSync(join(tmpdir(), 'edge-probe-')), 'probe.cjs');
+    writeFileSync(probeFile, PROBE + '\n');
+  }
+  return probeFile;
+}
+
+async function heapOf(srv, timeoutMs = 10_000) {
+  const before = srv.output().length;
+  srv.child.kill('SIGUSR2');
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const m = /EDGE-MEM (\{[^\n]*\})/.exec(srv.output().slice(before));
+    if (m) {
+      const u = JSON.parse(m[1]);
+      return { heapUsedMB: u.heapUsed / 1048576, heapTotalMB: u.heapTotal / 1048576, externalMB: u.external / 1048576 };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { heapUsedMB: NaN, heapTotalMB: NaN, externalMB: NaN };
+}
+
 /** Run one bundle (copied alone into an empty dir) under `launcher`, call it, measure memory. */
 async function runBundle({ file, profile, server, launcher, env, startTimeoutMs }) {
   const dir = mkdtempSync(join(tmpdir(), `edge-bundle-${profile.name}-`));
@@ -298,13 +326,15 @@ async function runBundle({ file, profile, server, launcher, env, startTimeoutMs 
   const started = Date.now();
   let srv;
   try {
-    srv = await startServer(cmd, [...pre, ...profile.node.flags, copy, ...server.args], dir, { ...env, HOST: '127.0.0.1', PORT: '0' }, startTimeoutMs);
+    const args = [...pre, ...profile.node.flags, '--require', probePath(), copy, ...server.args];
+    srv = await startServer(cmd, args, dir, { ...env, HOST: '127.0.0.1', PORT: '0' }, startTimeoutMs);
     const startMs = Date.now() - started;
     const callStart = Date.now();
     const calls = await server.call(srv.port);
     const callMs = Date.now() - callStart;
     const mem = memOf(srv.child.pid);
-    return { ok: true, startMs, callMs, calls, ...mem };
+    const heap = await heapOf(srv);
+    return { ok: true, startMs, callMs, calls, ...mem, ...heap };
   } catch (err) {
     return { ok: false, error: err, output: srv?.output() ?? '' };
   } finally {
@@ -345,7 +375,7 @@ async function bundleTests(arch, tally, memTable) {
           if (r.ok) {
             tally.pass++;
             console.log(
-              `   ok   ${label} on ${where}: started in ${secs(r.startMs)}, calls ${secs(r.callMs)} [${r.calls.join(', ')}], RSS ${r.rssMB.toFixed(1)} MB (peak ${r.hwmMB.toFixed(1)} MB)`,
+              `   ok   ${label} on ${where}: started in ${secs(r.startMs)}, calls ${secs(r.callMs)} [${r.calls.join(', ')}], RSS ${r.rssMB.toFixed(1)} MB (peak ${r.hwmMB.toFixed(1)} MB), V8 heap used ${r.heapUsedMB.toFixed(1)} of ${r.heapTotalMB.toFixed(1)} MB`,
             );
           } else {
             tally.fail++;
@@ -358,6 +388,14 @@ async function bundleTests(arch, tally, memTable) {
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** RSS of an idle node with no bundle, emulated and native, to put the figures above in scale. */
+function baseline(arch) {
+  const code = "setTimeout(()=>{process.stdout.write(require('fs').readFileSync('/proc/self/status','utf8').match(/VmRSS:\\s+(\\d+)/)[1])},500)";
+  const emu = run(ARCHES[arch].qemu, [...emuArgs(arch), '-e', code], { env: emuEnv(tmpdir()) });
+  const host = run(process.execPath, ['-e', code]);
+  return { emu: Number(emu.stdout) / 1024, host: Number(host.stdout) / 1024 };
 }
 
 // ---------------------------------------------------------------- main
@@ -387,13 +425,18 @@ async function main() {
     if (opts.bundles) await part(`${arch}: bundled servers on node ${version} for ${ARCHES[arch].boards.join(', ')}`, () => bundleTests(arch, tally, memTable));
   }
   if (memTable.length) {
-    console.log('\nbundle memory (RSS after the calls / peak; qemu figures include the emulator itself):');
-    console.log('  server   board       arch    node      size KB  gzip KB  qemu RSS MB  qemu peak  host RSS MB  host peak');
+    console.log('\nbundle memory after the calls, MB (qemu RSS includes the emulator; "heap" is V8 heap used/total inside the process):');
+    console.log('  server   board       arch    node      size KB  gzip KB  qemu RSS   qemu heap    host RSS   host heap   (host node ' + process.version + ')');
     for (const m of memTable) {
-      const f = (r, k) => (r.ok ? r[k].toFixed(1) : 'fail').padStart(9);
+      const f = (r, k) => (r.ok ? r[k].toFixed(1) : 'fail').padStart(8);
+      const h = (r) => (r.ok ? `${r.heapUsedMB.toFixed(1)}/${r.heapTotalMB.toFixed(1)}` : 'fail').padStart(10);
       console.log(
-        `  ${m.server.padEnd(8)} ${m.board.padEnd(11)} ${m.arch.padEnd(7)} ${m.node.padEnd(9)} ${m.kb.toFixed(1).padStart(7)}  ${m.gzkb.toFixed(1).padStart(7)}  ${f(m.emu, 'rssMB')}    ${f(m.emu, 'hwmMB')}  ${f(m.host, 'rssMB')}    ${f(m.host, 'hwmMB')}`,
+        `  ${m.server.padEnd(8)} ${m.board.padEnd(11)} ${m.arch.padEnd(7)} ${m.node.padEnd(9)} ${m.kb.toFixed(1).padStart(7)}  ${m.gzkb.toFixed(1).padStart(7)}  ${f(m.emu, 'rssMB')}  ${h(m.emu)}  ${f(m.host, 'rssMB')}  ${h(m.host)}`,
       );
+    }
+    for (const arch of opts.arches) {
+      const b = baseline(arch);
+      console.log(`  for scale: an idle \`node -e\` (no bundle) has RSS ${b.emu.toFixed(1)} MB under qemu ${arch} (node ${ARCHES[arch].version}), ${b.host.toFixed(1)} MB on the host`);
     }
   }
   console.log('\ntimings:');
