@@ -85,7 +85,7 @@ export class Http2ServerConnection implements ServerSession {
 
   /** @internal The rest is for frames.ts and stream.ts. */
   readonly streams = new Map<number, Http2ServerStream>();
-  readonly recentlyReset = new RecentIds();
+  readonly recentlyReset = new RecentIds(1024);
   readonly recentlyClosed = new RecentIds();
   readonly peerSettings = new PeerSettings();
   readonly decoder: HpackDecoder;
