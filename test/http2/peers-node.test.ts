@@ -110,6 +110,17 @@ describe('node:http2 client over h2c', () => {
     assert.equal(conn.openStreams, 0);
   });
 
+  test('the client changes SETTINGS_INITIAL_WINDOW_SIZE while responses stream', async () => {
+    const n = 2 * MiB + 7;
+    const pending = [1, 2, 3].map(() => request(session, { ':method': 'GET', ':path': `/bytes?n=${n}` }));
+    session.settings({ initialWindowSize: 1000 });
+    await new Promise((r) => setTimeout(r, 5));
+    session.settings({ initialWindowSize: 4 * MiB });
+    const replies = await Promise.all(pending);
+    for (const r of replies) assert.equal(r.body.length, n);
+    session.settings({ initialWindowSize: 65535 });
+  });
+
   test('GET /bytes streams a large response under flow control', async () => {
     const r = await request(session, { ':method': 'GET', ':path': `/bytes?n=${3 * MiB + 123}` });
     assert.equal(r.status, 200);
