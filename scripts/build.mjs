@@ -85,6 +85,30 @@ function parseArgs(argv) {
 
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
 
+// Parts of protobufjs/light a bundle cannot use: loading .proto/.json files at run time (Root.load:
+// @protobufjs/fetch, @protobufjs/path, util/fs; a bundle carries its descriptors inline) and RPC
+// client stubs (Service.create: rpc/service). They are replaced by a stub that throws a clear error
+// if reached; util/fs becomes null, as protobufjs itself sets it where there is no fs.
+const UNAVAILABLE =
+  'function u(){throw new Error("not in this grpc-edge bundle: protobufjs file loading and RPC clients are left out")}' +
+  'u.resolve=u;u.normalize=u;u.isAbsolute=u;module.exports=u;';
+const protobufStubs = {
+  name: 'protobufjs-stubs',
+  setup(b) {
+    b.onResolve({ filter: /^@protobufjs\/(fetch|path)$/ }, (a) => ({ path: a.path, namespace: 'edge-stub' }));
+    b.onResolve({ filter: /^\.\/(util\/fs|rpc\/service)$/ }, (a) =>
+      /[\\/]protobufjs[\\/]src$/.test(a.resolveDir) ? { path: a.path, namespace: 'edge-stub' } : undefined,
+    );
+    // `long` (11 KB minified) becomes a BigInt stand-in with the same results (1 KB):
+    // scripts/build/long-bigint.cjs, checked against long by test/build/long-shim.test.ts.
+    b.onResolve({ filter: /^long$/ }, () => ({ path: join(ROOT, 'scripts/build/long-bigint.cjs') }));
+    b.onLoad({ filter: /.*/, namespace: 'edge-stub' }, (a) => ({
+      contents: a.path === './util/fs' ? 'module.exports=null;' : UNAVAILABLE,
+      loader: 'js',
+    }));
+  },
+};
+
 /**
  * Bundle `entry` for `profile` into <outdir>/<board>/<name>.js (.mjs for ESM). Returns
  * { file, format, raw, gzip, inputs } where inputs is [path, bytes in output] largest first.
@@ -115,6 +139,7 @@ export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist')
       sourcemap: sourcemap ? 'linked' : false,
       metafile: true,
       logLevel: 'silent',
+      plugins: [protobufStubs],
       banner: { js: banner },
       define: {
         'process.env.GRPC_EDGE_BUNDLE_TARGET': JSON.stringify(profile.name),

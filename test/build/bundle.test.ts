@@ -1,0 +1,132 @@
+// The bundled Greeter runs alone: built by scripts/build.mjs, copied into an empty temp dir (no
+// node_modules, no .proto, no JSON anywhere above it), started with plain `node`, and called by a
+// grpc-js client. The board's profile is baked in: the HTTP/2 SETTINGS it sends are that profile's,
+// and GRPC_EDGE_TARGET still overrides it at run time.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as http2 from 'node:http2';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fromRoot } from '../support/paths.js';
+import { getProfile } from '../../src/server/profile.js';
+
+interface BuildResult {
+  file: string;
+  format: string;
+  raw: number;
+  gzip: number;
+}
+type BundleFn = (o: { profile: unknown; entry: string; name?: string; outdir?: string }) => Promise<BuildResult>;
+
+const tmp = mkdtempSync(join(tmpdir(), 'edge-bundle-test-'));
+let built: BuildResult;
+let runDir: string;
+const children = new Set<ChildProcess>();
+
+before(async () => {
+  const { bundle } = (await import(pathToFileURL(fromRoot('scripts/build.mjs')).href)) as { bundle: BundleFn };
+  built = await bundle({ profile: getProfile('pi-zero-2w'), entry: 'examples/greeter/server.ts', outdir: join(tmp, 'dist') });
+  runDir = join(tmp, 'run');
+  await import('node:fs').then((fs) => fs.mkdirSync(runDir));
+  copyFileSync(built.file, join(runDir, basename(built.file)));
+});
+
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Start the copied bundle with the profile's flags; resolves with the port from its "listening" line. */
+function start(env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+  const flags = getProfile('pi-zero-2w').node.flags;
+  const child = spawn(process.execPath, [...flags, join(runDir, basename(built.file))], {
+    cwd: runDir,
+    env: { PATH: process.env.PATH ?? '', HOME: runDir, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`bundle exited with ${code} before listening:\n${out}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code, signal) => resolve(code ?? signal));
+    child.kill('SIGTERM');
+  });
+}
+
+/** The SETTINGS the server sends first, read with node:http2 as a plain HTTP/2 client. */
+function remoteSettings(port: number): Promise<http2.Settings> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.once('remoteSettings', (s) => {
+      session.close();
+      resolve(s);
+    });
+    session.once('error', reject);
+  });
+}
+
+test('the bundle is one minified file within the board budget, with no require() of a package', () => {
+  assert.equal(built.format, 'cjs');
+  assert.match(basename(built.file), /^greeter\.js$/);
+  assert.ok(built.raw <= getProfile('pi-zero-2w').bundleBudgetKB * 1024, `${built.raw} bytes over budget`);
+  const code = readFileSync(built.file, 'utf8');
+  assert.match(code.split('\n')[0]!, /^#!\/usr\/bin\/env -S node --max-old-space-size=64 /);
+  // Only Node built-ins may be loaded at run time.
+  const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
+  for (const r of required) assert.match(r, /^(node:)?[a-z_]+(\/[a-z_]+)?$/, `bundle requires "${r}"`);
+  assert.ok(!existsSync(join(runDir, 'node_modules')));
+});
+
+test('the copied bundle serves SayHello to grpc-js with the baked pi-zero-2w profile', async () => {
+  const { child, port } = await start();
+  try {
+    const settings = await remoteSettings(port);
+    const limits = getProfile('pi-zero-2w').server;
+    assert.equal(settings.maxConcurrentStreams, limits.maxConcurrentStreams);
+    assert.equal(settings.initialWindowSize, limits.initialWindowSize);
+
+    const def = protoLoader.loadSync(fromRoot('protos/helloworld.proto'), { keepCase: true });
+    const pkg = grpc.loadPackageDefinition(def) as any;
+    const client = new pkg.helloworld.Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      const reply = await new Promise<{ message: string }>((resolve, reject) =>
+        client.SayHello({ name: 'bundle' }, (err: Error | null, res: { message: string }) => (err ? reject(err) : resolve(res))),
+      );
+      assert.equal(reply.message, 'hello bundle');
+    } finally {
+      client.close();
+    }
+  } finally {
+    assert.equal(await stop(child), 0, 'SIGTERM stops the bundled greeter cleanly');
+  }
+});
+
+test('GRPC_EDGE_TARGET overrides the baked board at run time', async () => {
+  const { child, port } = await start({ GRPC_EDGE_TARGET: 'pi5' });
+  try {
+    const settings = await remoteSettings(port);
+    assert.equal(settings.maxConcurrentStreams, getProfile('pi5').server.maxConcurrentStreams);
+    assert.equal(settings.initialWindowSize, getProfile('pi5').server.initialWindowSize);
+  } finally {
+    await stop(child);
+  }
+});
