@@ -191,6 +191,9 @@ function methodKind(m) {
   return m.responseStream ? 'server_streaming' : 'unary';
 }
 
+// `<Service>Handlers` is a type alias, not an interface: an object type alias gets an implicit
+// index signature, so a value of it is assignable to ServiceImplementation (Record<string, handler>)
+// and goes straight into server.addService(); an interface would not be.
 function serviceTypes(svc, nameOf, usedHandlers) {
   const lines = doc(`Handlers implementing ${fullName(svc)}: pass to server.addService().${svc.comment ? `\n${svc.comment}` : ''}`);
   lines.push(`export type ${nameOf(svc)}Handlers = {`);
