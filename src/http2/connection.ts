@@ -5,11 +5,10 @@
 import type { Duplex } from 'node:stream';
 import type { HeaderList, Http2Options, PeerInfo, ServerSession, ServerStream } from './api.js';
 import { ConnectionError, ErrorCode, Http2Error, StreamError } from './errors.js';
-import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE } from './frame/constants.js';
+import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_INITIAL_WINDOW_SIZE } from './frame/constants.js';
 import type { Frame } from './frame/types.js';
 import { FrameReader } from './frame/reader.js';
 import {
-  encodeDataHeader,
   encodeGoaway,
   encodeHeaders,
   encodeRstStream,
@@ -17,18 +16,17 @@ import {
   encodeWindowUpdate,
 } from './frame/write.js';
 import { HpackDecoder, HpackEncoder } from './hpack/index.js';
-import { growWindow, windowUpdateDue } from './flow.js';
+import { frameData } from './flow.js';
 import { FloodCounter, RecentIds } from './limits.js';
 import { Output } from './output.js';
 import {
   DEFAULT_HTTP2_OPTIONS,
-  MAX_ENCODER_TABLE_SIZE,
   PeerSettings,
   localSettingsPairs,
   resolveOptions,
   type ResolvedHttp2Options,
 } from './settings.js';
-import { Http2ServerStream, STREAM_WRITE_HWM } from './stream.js';
+import { Http2ServerStream } from './stream.js';
 import { handleFrame } from './dispatch.js';
 
 export { DEFAULT_HTTP2_OPTIONS };
@@ -61,8 +59,6 @@ const enum State {
   CLOSED = 3,
 }
 
-/** Most DATA octets framed per flush before yielding to I/O. */
-const PUMP_BUDGET = 256 * 1024;
 /** How long a closing socket may linger for the peer to read our GOAWAY and close. */
 const LINGER_MS = 2000;
 
@@ -95,6 +91,8 @@ export class Http2ServerConnection implements ServerSession {
   readonly floodPings: FloodCounter;
   readonly floodSettings: FloodCounter;
   readonly floodEmptyData: FloodCounter;
+  /** Streams whose write() queue fell below its mark while framing: ondrain after the flush. */
+  readonly drainList: Http2ServerStream[] = [];
   lastPeerStreamId = 0;
   connSendWindow = DEFAULT_INITIAL_WINDOW_SIZE;
   connRecvWindow: number;
@@ -110,7 +108,6 @@ export class Http2ServerConnection implements ServerSession {
   private readonly reader: FrameReader;
   private sendQueue: Http2ServerStream[] = [];
   private spareQueue: Http2ServerStream[] = [];
-  private readonly drainList: Http2ServerStream[] = [];
   private flushScheduled = false;
   private immediateScheduled = false;
   private finishAfterFlush = false;
@@ -427,73 +424,13 @@ export class Http2ServerConnection implements ServerSession {
     this.scheduleFlush();
   }
 
-  /** Give connection receive window back once half of it is used. */
-  connDataReceived(n: number): void {
-    this.connRecvWindow -= n;
-    this.connRecvUnacked += n;
-    if (windowUpdateDue(this.connRecvUnacked, this.opts.connectionWindowSize)) {
-      this.connRecvWindow += this.connRecvUnacked;
-      this.out.push(encodeWindowUpdate(0, this.connRecvUnacked));
-      this.connRecvUnacked = 0;
-      this.scheduleFlush();
-    }
-  }
-
-  connWindowUpdate(increment: number): void {
-    this.connSendWindow = growWindow(this.connSendWindow, increment, 0);
-    if (this.sendQueue.length > 0) this.scheduleFlush();
-  }
-
-  streamWindowUpdate(s: Http2ServerStream, increment: number): void {
-    s.sendWindow = growWindow(s.sendWindow, increment, s.id);
-    if (s.pending.bytes > 0 || s.endQueued) this.wantsToSend(s);
-  }
-
-  /** The peer changed SETTINGS_INITIAL_WINDOW_SIZE by `delta`: adjust every stream's send window. */
-  peerInitialWindowChanged(delta: number): void {
-    // "When the value of SETTINGS_INITIAL_WINDOW_SIZE changes, a receiver MUST adjust the size of
-    // all stream flow-control windows that it maintains by the difference between the new value
-    // and the old value." / "An endpoint MUST treat a change to SETTINGS_INITIAL_WINDOW_SIZE that
-    // causes any flow-control window to exceed the maximum size as a connection error of type
-    // FLOW_CONTROL_ERROR." (6.9.2) Windows may go negative.
-    for (const s of this.streams.values()) {
-      s.sendWindow += delta;
-      if (s.sendWindow > MAX_WINDOW_SIZE) {
-        throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window');
-      }
-      if (delta > 0 && s.pending.bytes > 0) this.wantsToSend(s);
-    }
-  }
-
-  /** The peer ACKed our SETTINGS: they apply from now on. */
-  localSettingsAcked(): void {
-    if (this.settingsAckPending === 0) return;
-    this.settingsAckPending--;
-    const o = this.opts;
-    const delta = o.initialWindowSize - this.localInitialWindow;
-    if (delta !== 0) {
-      this.localInitialWindow = o.initialWindowSize;
-      for (const s of this.streams.values()) s.recvWindow += delta;
-    }
-    if (o.headerTableSize < DEFAULT_HEADER_TABLE_SIZE) this.decoder.setMaxTableSize(o.headerTableSize);
-    if (this.gotPeerSettings) this.handshakeDone();
-  }
-
-  setEncoderTableSize(peerValue: number): void {
-    const n = Math.min(peerValue, MAX_ENCODER_TABLE_SIZE);
-    if (n !== this.encoderTableSize) {
-      this.encoderTableSize = n;
-      this.encoder.setMaxTableSize(n);
-    }
-  }
-
   peerHandshakeDone(): void {
     this.gotPeerSettings = true;
     if (this.settingsAckPending === 0) this.handshakeDone();
   }
 
   /** Both SETTINGS exchanged: the handshake (and SETTINGS ACK) timer is over. */
-  private handshakeDone(): void {
+  handshakeDone(): void {
     if (this.handshakeTimer !== null) {
       clearTimeout(this.handshakeTimer);
       this.handshakeTimer = null;
@@ -610,65 +547,10 @@ export class Http2ServerConnection implements ServerSession {
     if (n > this.stats.maxOutboundBytes) this.stats.maxOutboundBytes = n;
   }
 
-  /** Frame pending DATA (and END_STREAM) round-robin within the send windows. */
   private pump(): void {
     const q = this.sendQueue;
     this.sendQueue = this.spareQueue; // streams that want to send during callbacks land here
-    const out = this.out;
-    const maxFrame = this.peerSettings.maxFrameSize;
-    let budget = Math.min(PUMP_BUDGET, this.opts.maxOutboundBufferBytes >>> 1);
-    let progress = true;
-    while (progress && q.length > 0) {
-      progress = false;
-      let w = 0;
-      for (let i = 0; i < q.length; i++) {
-        const s = q[i]!;
-        if (s.closed) {
-          s.inSendQueue = false;
-          continue;
-        }
-        const pend = s.pending.bytes;
-        let endSent = false;
-        if (pend > 0 && budget > 0) {
-          let n = pend;
-          if (n > maxFrame) n = maxFrame;
-          if (n > s.sendWindow) n = s.sendWindow;
-          if (n > this.connSendWindow) n = this.connSendWindow;
-          if (n > 0) {
-            endSent = n === pend && s.endQueued && s.trailers === null;
-            out.push(encodeDataHeader(s.id, n, endSent));
-            s.pending.take(n, out);
-            s.sendWindow -= n;
-            this.connSendWindow -= n;
-            budget -= n;
-            progress = true;
-            if (s.needDrain && s.pending.bytes < STREAM_WRITE_HWM) {
-              s.needDrain = false;
-              this.drainList.push(s);
-            }
-          }
-        }
-        if (s.pending.bytes === 0 && s.endQueued && !s.localEnded) {
-          if (!endSent) {
-            if (s.trailers !== null) {
-              const block = this.encoder.encode(s.trailers);
-              out.push(encodeHeaders(s.id, block, true, maxFrame));
-            } else {
-              out.push(encodeDataHeader(s.id, 0, true));
-            }
-          }
-          s.trailers = null;
-          this.localEnd(s);
-        }
-        if (s.closed || s.localEnded || s.pending.bytes === 0 || s.sendWindow <= 0) {
-          s.inSendQueue = false; // a WINDOW_UPDATE or write() puts it back
-          continue;
-        }
-        q[w++] = s;
-      }
-      q.length = w;
-      if (this.connSendWindow <= 0 || budget <= 0) break;
-    }
+    frameData(this, q);
     const added = this.sendQueue;
     for (let i = 0; i < added.length; i++) q.push(added[i]!);
     added.length = 0;

@@ -14,6 +14,8 @@ import type {
 import { encodeHeaders, encodePing, encodeSettings } from './frame/write.js';
 import { HeaderListTooLargeError } from './hpack/index.js';
 import { validateRequest, validateTrailers } from './headers.js';
+import { connDataReceived, connWindowUpdate, peerInitialWindowChanged, streamWindowUpdate } from './flow.js';
+import { localSettingsAcked, setEncoderTableSize } from './settings.js';
 import type { Http2ServerStream } from './stream.js';
 
 const ACTIVE = 0;
@@ -200,7 +202,7 @@ function onData(c: Http2ServerConnection, f: DataFrame): void {
   // length that exceeds the space available in either of the flow-control windows" (6.9.1)
   if (len > c.connRecvWindow) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'DATA beyond the connection window');
   // The connection window is given back whatever happens to the stream.
-  c.connDataReceived(len);
+  connDataReceived(c, len);
   const s = c.streams.get(id);
   if (s === undefined) {
     // idle: "Receiving any frame other than HEADERS or PRIORITY on a stream in this state MUST be
@@ -245,7 +247,7 @@ function onRstStream(c: Http2ServerConnection, f: RstStreamFrame): void {
 
 function onSettings(c: Http2ServerConnection, f: SettingsFrame): void {
   if (f.ack) {
-    c.localSettingsAcked();
+    localSettingsAcked(c);
     return;
   }
   c.stats.settingsReceived++;
@@ -253,8 +255,8 @@ function onSettings(c: Http2ServerConnection, f: SettingsFrame): void {
   c.peerHandshakeDone();
   const ps = c.peerSettings;
   const delta = ps.apply(f.settings);
-  if (delta !== 0) c.peerInitialWindowChanged(delta);
-  c.setEncoderTableSize(ps.headerTableSize);
+  if (delta !== 0) peerInitialWindowChanged(c, delta);
+  setEncoderTableSize(c, ps.headerTableSize);
   // "Once all values have been processed, the recipient MUST immediately emit a SETTINGS frame
   // with the ACK flag set." (6.5.3)
   c.out.push(encodeSettings([], true));
@@ -268,7 +270,7 @@ function onWindowUpdate(c: Http2ServerConnection, f: WindowUpdateFrame): void {
     // increment of 0 as a stream error of type PROTOCOL_ERROR; errors on the connection
     // flow-control window MUST be treated as a connection error" (6.9)
     if (f.increment === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE increment 0');
-    c.connWindowUpdate(f.increment);
+    connWindowUpdate(c, f.increment);
     return;
   }
   if (isIdle(c, id)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${id}`);
@@ -276,5 +278,5 @@ function onWindowUpdate(c: Http2ServerConnection, f: WindowUpdateFrame): void {
   const s = c.streams.get(id);
   // closed: "WINDOW_UPDATE or RST_STREAM frames can be received in this state for a short period
   // after a DATA or HEADERS frame containing an END_STREAM flag is sent" (5.1): ignored.
-  if (s !== undefined) c.streamWindowUpdate(s, f.increment);
+  if (s !== undefined) streamWindowUpdate(c, s, f.increment);
 }

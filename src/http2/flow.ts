@@ -1,8 +1,18 @@
 // Flow-control pieces (RFC 9113 section 5.2 and 6.9): the queue of DATA a stream waits to send,
 // and the window arithmetic shared by the connection and its streams.
+import type { Http2ServerConnection } from './connection.js';
 import { ConnectionError, ErrorCode, StreamError } from './errors.js';
 import { MAX_WINDOW_SIZE } from './frame/constants.js';
+import { encodeDataHeader, encodeHeaders, encodeWindowUpdate } from './frame/write.js';
 import type { Output } from './output.js';
+import type { Http2ServerStream } from './stream.js';
+
+/** A stream's write() returns false once this many octets wait to be framed. */
+export const STREAM_WRITE_HWM = 65536;
+/** Most DATA octets framed per flush before yielding to I/O. */
+const PUMP_BUDGET = 256 * 1024;
+/** The largest DATA frame we send, whatever the peer's SETTINGS_MAX_FRAME_SIZE. */
+const MAX_DATA_FRAME = 65536;
 
 /**
  * Add a WINDOW_UPDATE increment to a send window. "A sender MUST NOT allow a flow-control window
@@ -77,3 +87,109 @@ export class PendingData {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+// ---- the connection's windows ----
+
+/** Give connection receive window back once half of it is used. */
+export function connDataReceived(c: Http2ServerConnection, n: number): void {
+  c.connRecvWindow -= n;
+  c.connRecvUnacked += n;
+  if (windowUpdateDue(c.connRecvUnacked, c.opts.connectionWindowSize)) {
+    c.connRecvWindow += c.connRecvUnacked;
+    c.out.push(encodeWindowUpdate(0, c.connRecvUnacked));
+    c.connRecvUnacked = 0;
+    c.scheduleFlush();
+  }
+}
+
+export function connWindowUpdate(c: Http2ServerConnection, increment: number): void {
+  c.connSendWindow = growWindow(c.connSendWindow, increment, 0);
+  c.scheduleFlush();
+}
+
+export function streamWindowUpdate(c: Http2ServerConnection, s: Http2ServerStream, increment: number): void {
+  s.sendWindow = growWindow(s.sendWindow, increment, s.id);
+  if (s.pending.bytes > 0 || s.endQueued) c.wantsToSend(s);
+}
+
+/** The peer changed SETTINGS_INITIAL_WINDOW_SIZE by `delta`: adjust every stream's send window. */
+export function peerInitialWindowChanged(c: Http2ServerConnection, delta: number): void {
+  // "When the value of SETTINGS_INITIAL_WINDOW_SIZE changes, a receiver MUST adjust the size of
+  // all stream flow-control windows that it maintains by the difference between the new value
+  // and the old value." / "An endpoint MUST treat a change to SETTINGS_INITIAL_WINDOW_SIZE that
+  // causes any flow-control window to exceed the maximum size as a connection error of type
+  // FLOW_CONTROL_ERROR." (6.9.2) Windows may go negative.
+  for (const s of c.streams.values()) {
+    s.sendWindow += delta;
+    if (s.sendWindow > MAX_WINDOW_SIZE) {
+      throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window');
+    }
+    if (delta > 0 && s.pending.bytes > 0) c.wantsToSend(s);
+  }
+}
+
+// ---- sending ----
+
+/**
+ * Frame pending DATA (and END_STREAM) of the streams in `q`, round-robin within the send windows
+ * and the per-flush budget. Streams with nothing more to send now leave `q`.
+ */
+export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): void {
+  const out = c.out;
+  const maxHeaders = c.peerSettings.maxFrameSize;
+  // Larger DATA frames save little; a cap keeps one frame from blowing through the budget.
+  const maxFrame = maxHeaders < MAX_DATA_FRAME ? maxHeaders : MAX_DATA_FRAME;
+  let budget = Math.min(PUMP_BUDGET, c.opts.maxOutboundBufferBytes >>> 1);
+  let progress = true;
+  while (progress && q.length > 0) {
+    progress = false;
+    let w = 0;
+    for (let i = 0; i < q.length; i++) {
+      const s = q[i]!;
+      if (s.closed) {
+        s.inSendQueue = false;
+        continue;
+      }
+      const pend = s.pending.bytes;
+      let endSent = false;
+      if (pend > 0 && budget > 0) {
+        let n = pend;
+        if (n > maxFrame) n = maxFrame;
+        if (n > s.sendWindow) n = s.sendWindow;
+        if (n > c.connSendWindow) n = c.connSendWindow;
+        if (n > 0) {
+          endSent = n === pend && s.endQueued && s.trailers === null;
+          out.push(encodeDataHeader(s.id, n, endSent));
+          s.pending.take(n, out);
+          s.sendWindow -= n;
+          c.connSendWindow -= n;
+          budget -= n;
+          progress = true;
+          if (s.needDrain && s.pending.bytes < STREAM_WRITE_HWM) {
+            s.needDrain = false;
+            c.drainList.push(s);
+          }
+        }
+      }
+      if (s.pending.bytes === 0 && s.endQueued && !s.localEnded) {
+        if (!endSent) {
+          if (s.trailers !== null) {
+            const block = c.encoder.encode(s.trailers);
+            out.push(encodeHeaders(s.id, block, true, maxHeaders));
+          } else {
+            out.push(encodeDataHeader(s.id, 0, true));
+          }
+        }
+        s.trailers = null;
+        c.localEnd(s);
+      }
+      if (s.closed || s.localEnded || s.pending.bytes === 0 || s.sendWindow <= 0) {
+        s.inSendQueue = false; // a WINDOW_UPDATE or write() puts it back
+        continue;
+      }
+      q[w++] = s;
+    }
+    q.length = w;
+    if (c.connSendWindow <= 0 || budget <= 0) break;
+  }
+}

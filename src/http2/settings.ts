@@ -1,6 +1,7 @@
 // Connection options with their defaults, the SETTINGS frame we send, and checks on the peer's
 // SETTINGS (RFC 9113 section 6.5.2).
 import type { Http2Options } from './api.js';
+import type { Http2ServerConnection } from './connection.js';
 import { ConnectionError, ErrorCode } from './errors.js';
 import {
   DEFAULT_HEADER_TABLE_SIZE,
@@ -136,5 +137,29 @@ export class PeerSettings {
       }
     }
     return this.initialWindowSize - oldWindow;
+  }
+}
+
+// ---- applying them on a connection ----
+
+/** The peer ACKed our SETTINGS: they apply from now on. */
+export function localSettingsAcked(c: Http2ServerConnection): void {
+  if (c.settingsAckPending === 0) return;
+  c.settingsAckPending--;
+  const o = c.opts;
+  const delta = o.initialWindowSize - c.localInitialWindow;
+  if (delta !== 0) {
+    c.localInitialWindow = o.initialWindowSize;
+    for (const s of c.streams.values()) s.recvWindow += delta;
+  }
+  if (o.headerTableSize < DEFAULT_HEADER_TABLE_SIZE) c.decoder.setMaxTableSize(o.headerTableSize);
+  if (c.gotPeerSettings) c.handshakeDone();
+}
+
+export function setEncoderTableSize(c: Http2ServerConnection, peerValue: number): void {
+  const n = Math.min(peerValue, MAX_ENCODER_TABLE_SIZE);
+  if (n !== c.encoderTableSize) {
+    c.encoderTableSize = n;
+    c.encoder.setMaxTableSize(n);
   }
 }

@@ -28,11 +28,10 @@
 //   we reset are remembered for a while (limits.ts RecentIds) so late frames are ignored.
 import type { HeaderList, PeerInfo, ServerStream } from './api.js';
 import { ErrorCode } from './errors.js';
-import { PendingData, windowUpdateDue } from './flow.js';
+import { PendingData, STREAM_WRITE_HWM, windowUpdateDue } from './flow.js';
 import type { Http2ServerConnection } from './connection.js';
 
-/** write() returns false once this many octets wait to be framed on one stream. */
-export const STREAM_WRITE_HWM = 65536;
+export { STREAM_WRITE_HWM };
 
 type DataCb = ((chunk: Buffer) => void) | null;
 type EndCb = ((trailers: HeaderList | null) => void) | null;
