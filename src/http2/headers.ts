@@ -6,8 +6,10 @@ import { ErrorCode, StreamError } from './errors.js';
 
 // "A field name MUST NOT contain characters in the ranges 0x00-0x20, 0x41-0x5a, or 0x7f-0xff
 // (all ranges inclusive). This specifically excludes all non-visible ASCII characters, ASCII SP
-// (0x20), and uppercase characters ('A' to 'Z', ASCII 0x41 to 0x5a)." (8.2.1)
-const BAD_NAME = /[^\x21-\x40\x5b-\x7e]/;
+// (0x20), and uppercase characters ('A' to 'Z', ASCII 0x41 to 0x5a)." / "With the exception of
+// pseudo-header fields (Section 8.3), which have a name that starts with a single colon, field
+// names MUST NOT include a colon (ASCII COLON, 0x3a)." (8.2.1)
+const BAD_NAME = /[^\x21-\x39\x3b-\x40\x5b-\x7e]/;
 // "A field value MUST NOT contain the zero value (ASCII NUL, 0x00), line feed (ASCII LF, 0x0a), or
 // carriage return (ASCII CR, 0x0d) at any position. A field value MUST NOT start or end with an
 // ASCII whitespace character (ASCII SP or HTAB, 0x20 or 0x09)." (8.2.1)
