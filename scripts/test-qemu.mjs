@@ -65,6 +65,15 @@ async function part(label, fn) {
   }
 }
 
+/** The last lines of a process's output, each cut short (a minified bundle's source line is huge). */
+function clip(text, lines = 30, width = 240) {
+  return text
+    .split('\n')
+    .slice(-lines)
+    .map((l) => '      | ' + (l.length > width ? l.slice(0, width) + ' [...]' : l))
+    .join('\n');
+}
+
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
@@ -224,7 +233,7 @@ async function unitTests(arch, tally) {
         const ok = r.code === 0 && r.fail === 0 && r.pass > 0;
         console.log(`   ${ok ? 'ok  ' : 'FAIL'} ${relative(ROOT, f)}: ${r.pass} passed, ${r.fail} failed (${secs(r.ms)})`);
         if (!ok) {
-          console.log(r.out.split('\n').filter((l) => !/^\s*(#|ok |---|\.\.\.|duration_ms|type:)/.test(l)).slice(0, 80).join('\n'));
+          console.log(clip(r.out.split('\n').filter((l) => !/^\s*(#|ok |---|\.\.\.|duration_ms|type:)/.test(l)).slice(0, 80).join('\n'), 80));
         }
       }
     }),
@@ -254,14 +263,14 @@ function startServer(cmd, args, cwd, env, timeoutMs) {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let done = false;
-    const timer = setTimeout(() => finish(new Error(`no "listening" line within ${secs(timeoutMs)}; output:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => finish(new Error(`no "listening" line within ${secs(timeoutMs)}`)), timeoutMs);
     const finish = (err, port) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       if (err) {
         child.kill('SIGKILL');
-        reject(err);
+        reject(Object.assign(err, { output: out }));
       } else resolve({ child, port, output: () => out });
     };
     const onData = (d) => {
@@ -272,7 +281,7 @@ function startServer(cmd, args, cwd, env, timeoutMs) {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', (code, signal) => finish(new Error(`server exited (${code ?? signal}) before listening; output:\n${out}`)));
+    child.on('exit', (code, signal) => finish(new Error(`server exited (${code ?? signal}) before listening`)));
     child.on('error', (e) => finish(e));
   });
 }
@@ -336,7 +345,7 @@ async function runBundle({ file, profile, server, launcher, env, startTimeoutMs 
     const heap = await heapOf(srv);
     return { ok: true, startMs, callMs, calls, ...mem, ...heap };
   } catch (err) {
-    return { ok: false, error: err, output: srv?.output() ?? '' };
+    return { ok: false, error: err, output: srv?.output() ?? err?.output ?? '' };
   } finally {
     if (srv) await stopServer(srv.child);
     rmSync(dir, { recursive: true, force: true });
@@ -379,7 +388,7 @@ async function bundleTests(arch, tally, memTable) {
             );
           } else {
             tally.fail++;
-            console.log(`   FAIL ${label} on ${where}: ${r.error?.stack ?? r.error}\n${r.output}`);
+            console.log(`   FAIL ${label} on ${where}: ${r.error?.message ?? r.error}\n${clip(r.output)}`);
           }
         }
         memTable.push({ server: server.name, board: profile.name, arch, node: ARCHES[arch].version, kb: b.raw / 1024, gzkb: b.gzip / 1024, emu, host });
