@@ -11,6 +11,7 @@ import {
   GET_HEADERS,
   POST_HEADERS,
   headersWithBlock,
+  literalBlock,
   priorityFields,
   rawFrame,
   settingsPayload,
@@ -133,7 +134,7 @@ describe('4.2 frame size', () => {
   test('a HEADERS frame larger than SETTINGS_MAX_FRAME_SIZE: connection FRAME_SIZE_ERROR', run(async (c) => {
     const max = c.serverSetting(SettingId.MAX_FRAME_SIZE) ?? DEFAULT_MAX_FRAME_SIZE;
     const pad = Buffer.alloc(max, 'x').toString('latin1');
-    c.send(c.headersFrame(1, [...GET_HEADERS, 'x-big', pad], { endStream: true }));
+    c.send(headersWithBlock(1, literalBlock([...GET_HEADERS, 'x-big', pad]), { endStream: true }));
     await c.expectConnectionError(FRAME_SIZE_ERROR);
   }));
 

@@ -62,7 +62,12 @@ describe('a peer that never reads', () => {
         maxQueued = Math.max(maxQueued, conn.outboundBytes + pending);
       }
       assert.equal(await honest, HONEST);
-      assert.ok(conn.stats.readPauses > 0 || c.closed, 'the server neither stopped reading nor closed the connection');
+      // either it stopped reading from the peer, or it ended the connection (GOAWAY, e.g. once
+      // the peer's requests past the concurrency limit count as provoked resets)
+      assert.ok(
+        conn.stats.readPauses > 0 || conn.stats.goawayCode !== null,
+        `the server neither stopped reading nor ended the connection: ${JSON.stringify(conn.stats)}`,
+      );
       const bound = LIMITS.maxOutboundBufferBytes + 256 * 1024;
       assert.ok(conn.stats.maxOutboundBytes <= bound, `${conn.stats.maxOutboundBytes} octets queued for the socket (bound ${bound})`);
       const streamBound = bound + LIMITS.maxConcurrentStreams * 65536;
@@ -71,10 +76,9 @@ describe('a peer that never reads', () => {
       c.socket.resume();
       if (!c.closed) {
         c.ping(Buffer.from('resumed!'));
-        await Promise.race([
-          c.expectFrame(FrameType.PING, (f) => f.ack && f.data.toString() === 'resumed!', 10000),
-          c.closedAsPromise(),
-        ]);
+        await c.expectFrame(FrameType.PING, (f) => f.ack && f.data.toString() === 'resumed!', 10000).catch((e: unknown) => {
+          if (!c.closed) throw e; // cut by the server: fine too
+        });
       }
     } finally {
       c.close();

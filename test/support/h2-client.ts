@@ -225,10 +225,20 @@ export class H2Client {
     this.send(this.headersFrame(streamId, h, { endStream: true }));
   }
 
-  /** A POST on `streamId`; with `body` it is sent as one DATA frame with END_STREAM. */
+  /**
+   * A POST on `streamId`; with `body` it is sent as DATA frames of at most 16384 octets (the
+   * smallest SETTINGS_MAX_FRAME_SIZE), the last with END_STREAM.
+   */
   post(streamId: number, body?: Buffer, extra: string[] = []): void {
     this.send(this.headersFrame(streamId, [...POST_HEADERS, ...extra], { endStream: false }));
-    if (body) this.send(rawFrame(FrameType.DATA, Flag.END_STREAM, streamId, body));
+    if (!body) return;
+    let off = 0;
+    do {
+      const n = Math.min(DEFAULT_MAX_FRAME_SIZE, body.length - off);
+      const end = off + n === body.length;
+      this.send(rawFrame(FrameType.DATA, end ? Flag.END_STREAM : 0, streamId, body.subarray(off, off + n)));
+      off += n;
+    } while (off < body.length);
   }
 
   ping(data = Buffer.from('pingpong'), ack = false): void {
@@ -374,7 +384,7 @@ export class H2Client {
           (x) =>
             ((x.type === FrameType.DATA || x.type === FrameType.HEADERS || x.type === FrameType.RST_STREAM) &&
               x.streamId === streamId) ||
-            x.type === FrameType.GOAWAY,
+            (x.type === FrameType.GOAWAY && (x.lastStreamId < streamId || x.errorCode !== 0)),
         );
         return i < 0 ? undefined : this.frames.splice(i, 1)[0];
       }, `rest of response on stream ${streamId}`, timeoutMs);
