@@ -103,6 +103,16 @@ describe('4.1 frame format', () => {
     assert.equal(r.status, '200');
   }));
 
+  test('frames split across many TCP writes, one octet each, are reassembled', run(async (c) => {
+    const bytes = Buffer.concat([c.headersFrame(1, POST_HEADERS, { endStream: false }), rawFrame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.from('dribble'))]);
+    for (let i = 0; i < bytes.length; i++) {
+      await c.sendAndFlush(bytes.subarray(i, i + 1));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const r = await c.expectResponse(1);
+    assert.equal(r.body.toString(), 'dribble');
+  }));
+
   test('the reserved bit on PING (stream 0) is ignored', run(async (c) => {
     c.send(rawFrame(FrameType.PING, 0, 0x80000000, Buffer.from('reserved')));
     await c.expectFrame(FrameType.PING, (f) => f.ack && f.data.toString() === 'reserved');
@@ -322,6 +332,38 @@ describe('6.5 SETTINGS', () => {
     await c.expectFrame(FrameType.SETTINGS, (f) => f.ack);
     await c.expectFrame(FrameType.SETTINGS, (f) => f.ack);
   }));
+
+  test('SETTINGS_ENABLE_PUSH = 1 and SETTINGS_MAX_CONCURRENT_STREAMS = 0 from a client are accepted', run(async (c) => {
+    c.send(rawFrame(FrameType.SETTINGS, 0, 0, settingsPayload([SettingId.ENABLE_PUSH, 1, SettingId.MAX_CONCURRENT_STREAMS, 0])));
+    await c.expectFrame(FrameType.SETTINGS, (f) => f.ack);
+    await c.expectAlive(1);
+  }));
+
+  // SETTINGS_HEADER_TABLE_SIZE: "This setting allows the sender to inform the remote endpoint of
+  // the maximum size of the compression table used to decode field blocks" (6.5.2); the client's
+  // decoder here follows its own setting and fails on a block that breaks it.
+  test("the server's encoder honours the client's SETTINGS_HEADER_TABLE_SIZE = 0", run(async (c) => {
+    for (let id = 1; id <= 7; id += 2) await c.expectAlive(id);
+  }, { settings: [SettingId.HEADER_TABLE_SIZE, 0] }));
+
+  test("the server's encoder honours a SETTINGS_HEADER_TABLE_SIZE lowered mid-connection", run(async (c) => {
+    await c.expectAlive(1);
+    await c.expectAlive(3);
+    c.decoder.setMaxTableSize(100);
+    c.send(rawFrame(FrameType.SETTINGS, 0, 0, settingsPayload([SettingId.HEADER_TABLE_SIZE, 100])));
+    await c.expectFrame(FrameType.SETTINGS, (f) => f.ack);
+    for (let id = 5; id <= 9; id += 2) await c.expectAlive(id);
+  }));
+
+  // "An endpoint MUST NOT send a frame with a length that exceeds the size set by SETTINGS_MAX_FRAME_SIZE" (4.2)
+  test("the server never sends a frame larger than the client's SETTINGS_MAX_FRAME_SIZE", run(async (c) => {
+    c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(1 << 20)));
+    const h = GET_HEADERS.slice();
+    h[5] = '/bytes?n=200000';
+    c.send(c.headersFrame(1, h, { endStream: true }));
+    const r = await c.expectResponse(1); // the reader rejects any frame past 16384 octets
+    assert.equal(r.body.length, 200000);
+  }, { settings: [SettingId.INITIAL_WINDOW_SIZE, 1 << 20] }));
 
   test('a larger SETTINGS_MAX_FRAME_SIZE is accepted', run(async (c) => {
     c.send(rawFrame(FrameType.SETTINGS, 0, 0, settingsPayload([SettingId.MAX_FRAME_SIZE, 2 ** 24 - 1])));

@@ -178,6 +178,10 @@ describe('8.3 pseudo-header fields', () => {
   test('no :path: stream error PROTOCOL_ERROR', malformed(without(GET, ':path')));
   // ":path ... This pseudo-header field MUST NOT be empty for "http" or "https" URIs"
   test('an empty :path: stream error PROTOCOL_ERROR', malformed(replace(GET, ':path', '')));
+  // CONNECT: "The :scheme and :path pseudo-header fields MUST be omitted." / "The :authority
+  // pseudo-header field contains the host and port to connect to" (8.5)
+  test('CONNECT with :path: stream error PROTOCOL_ERROR', malformed([':method', 'CONNECT', ':authority', 'example.com:443', ':path', '/'], false));
+  test('CONNECT without :authority: stream error PROTOCOL_ERROR', malformed([':method', 'CONNECT'], false));
   // "Pseudo-header fields MUST NOT appear in a trailer section."
   test('a pseudo-header in trailers: stream error PROTOCOL_ERROR', run(async (c) => {
     c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }), data(1, 'abc'));

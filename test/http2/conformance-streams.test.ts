@@ -297,6 +297,13 @@ describe('6.9 WINDOW_UPDATE', () => {
     await c.expectConnectionError(FRAME_SIZE_ERROR);
   }));
 
+  test('WINDOW_UPDATE on the connection and on an open stream is accepted', run(async (c) => {
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }), windowUpdate(0, 1000), windowUpdate(1, 1000));
+    c.send(data(1, 'ok', true));
+    const r = await c.expectResponse(1);
+    assert.equal(r.body.toString(), 'ok');
+  }));
+
   // "A sender MUST NOT allow a flow-control window to exceed 2^31-1 octets. If a sender receives a
   // WINDOW_UPDATE that causes a flow-control window to exceed this maximum, it MUST terminate
   // either the stream or the connection, as appropriate. For streams, the sender sends a
@@ -365,6 +372,19 @@ describe('6.9 WINDOW_UPDATE', () => {
     c.send(settings([SettingId.INITIAL_WINDOW_SIZE, 65536]));
     await c.expectConnectionError(FLOW_CONTROL_ERROR);
   }));
+
+  // "A receiver MAY respond with a stream error (Section 5.4.2) or connection error (Section 5.4.1)
+  // of type FLOW_CONTROL_ERROR if it is unable to accept a frame." A client that ignores the
+  // stream window (here the echo cannot send anything back, so it stops handing window back) must
+  // not make the server buffer without bound.
+  test('DATA beyond the stream window: FLOW_CONTROL_ERROR', run(async (c) => {
+    const window = c.serverSetting(SettingId.INITIAL_WINDOW_SIZE) ?? 65535;
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
+    const chunk = data(1, Buffer.alloc(16384, 'f'));
+    const frames = Math.ceil((window + 256 * 1024) / 16384) + 1;
+    for (let i = 0; i < frames && !c.closed; i++) c.send(chunk);
+    await c.expectStreamOrConnectionError(1, FLOW_CONTROL_ERROR);
+  }, { settings: [SettingId.INITIAL_WINDOW_SIZE, 0] }));
 
   // The connection window starts at 65535 and only a WINDOW_UPDATE on stream 0 raises it
   // (SETTINGS_INITIAL_WINDOW_SIZE applies to streams only).

@@ -16,6 +16,8 @@ import {
   POST_HEADERS,
   headersWithBlock,
   honestRequests,
+  hpackInt,
+  literalBlock,
   rawFrame,
   settingsPayload,
   u32,
@@ -155,6 +157,44 @@ describe('floods', () => {
       const refused = await c.expectStatusOrRst(1);
       assert.ok(refused === '431' || refused.startsWith('RST'), `stream 1: ${refused}`);
       await c.expectAlive(3);
+    }));
+
+  // CVE-2016-6581 (HPACK bomb): one large dynamic-table entry, then blocks that repeat its index
+  // (one octet each) decode to far more than they weigh; the header-list limit must stop it.
+  test('HPACK bomb: indexed references to a large table entry are refused; the connection goes on', () =>
+    flood(async (c) => {
+      const value = 'b'.repeat(3800);
+      // literal with incremental indexing, new name: the entry lands at dynamic index 62
+      const insert = Buffer.concat([Buffer.from([0x40, 0x06]), Buffer.from('x-bomb'), Buffer.from(hpackInt(value.length, 7)), Buffer.from(value)]);
+      c.send(headersWithBlock(1, Buffer.concat([literalBlock(GET_HEADERS), insert]), { endStream: true }));
+      assert.equal(await c.expectStatusOrRst(1), '200');
+      const bomb = Buffer.concat([literalBlock(GET_HEADERS), Buffer.alloc(2000, 0x80 | 62)]);
+      c.send(headersWithBlock(3, bomb, { endStream: true }));
+      const refused = await c.expectStatusOrRst(3);
+      assert.ok(refused === '431' || refused.startsWith('RST'), `stream 3: ${refused}`);
+      await c.expectAlive(5);
+    }));
+
+  test('a flood of HPACK bombs -> ENHANCE_YOUR_CALM', () =>
+    flood(async (c) => {
+      const value = 'b'.repeat(3800);
+      const insert = Buffer.concat([Buffer.from([0x40, 0x06]), Buffer.from('x-bomb'), Buffer.from(hpackInt(value.length, 7)), Buffer.from(value)]);
+      const frames = [headersWithBlock(1, Buffer.concat([literalBlock(GET_HEADERS), insert]), { endStream: true })];
+      const bomb = Buffer.concat([literalBlock(GET_HEADERS), Buffer.alloc(2000, 0x80 | 62)]);
+      for (let i = 1; i < 100; i++) frames.push(headersWithBlock(1 + 2 * i, bomb, { endStream: true }));
+      c.send(Buffer.concat(frames));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+    }));
+
+  // CVE-2019-9514 (reset flood): requests the server must refuse, each answered by RST_STREAM
+  test('a flood of malformed requests (each a stream error) -> ENHANCE_YOUR_CALM', () =>
+    flood(async (c, conn) => {
+      const bad = literalBlock([...GET_HEADERS, 'X-Upper', 'v']);
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 200; i++) frames.push(headersWithBlock(1 + 2 * i, bad, { endStream: true }));
+      c.send(Buffer.concat(frames));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+      assert.ok(conn.stats.resetsSent <= LIMITS.maxResetsPerWindow + 1, `${conn.stats.resetsSent} RST_STREAM sent`);
     }));
 
   test('a flood of too-large header lists -> ENHANCE_YOUR_CALM', () =>

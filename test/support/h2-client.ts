@@ -12,6 +12,7 @@ import {
   FRAME_HEADER_LENGTH,
   Flag,
   FrameType,
+  SettingId,
 } from '../../src/http2/frame/constants.js';
 import { errorCodeName } from '../../src/http2/errors.js';
 import type { Frame, GoawayFrame, HeadersFrame, RstStreamFrame } from '../../src/http2/frame/types.js';
@@ -176,6 +177,12 @@ export class H2Client {
     });
     const c = new H2Client(socket);
     c.autoAck = opts.autoAck ?? true;
+    // our own SETTINGS bind what we accept: the server's encoder table and frame sizes
+    const ours = opts.settings ?? [];
+    for (let i = 0; i < ours.length; i += 2) {
+      if (ours[i] === SettingId.HEADER_TABLE_SIZE) c.decoder.setMaxTableSize(ours[i + 1]!);
+      if (ours[i] === SettingId.MAX_FRAME_SIZE) c.reader.maxFrameSize = ours[i + 1]!;
+    }
     if (opts.preface ?? true) {
       c.send(Buffer.concat([CLIENT_PREFACE, rawFrame(FrameType.SETTINGS, 0, 0, settingsPayload(opts.settings ?? []))]));
       if (opts.handshake ?? true) {
