@@ -158,6 +158,30 @@ describe('4.2 frame size', () => {
   }));
 });
 
+describe('4.2 frames too small for their mandatory data', () => {
+  // "An endpoint MUST send an error code of FRAME_SIZE_ERROR if a frame ... is too small to contain
+  // mandatory frame data."
+  test('a PADDED DATA frame without its Pad Length octet: FRAME_SIZE_ERROR', run(async (c) => {
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }), rawFrame(FrameType.DATA, Flag.PADDED, 1));
+    await c.expectStreamOrConnectionError(1, FRAME_SIZE_ERROR);
+  }));
+
+  test('a PADDED HEADERS frame without its Pad Length octet: connection FRAME_SIZE_ERROR', run(async (c) => {
+    c.send(rawFrame(FrameType.HEADERS, Flag.PADDED | Flag.END_HEADERS | Flag.END_STREAM, 1));
+    await c.expectConnectionError(FRAME_SIZE_ERROR);
+  }));
+
+  test('a HEADERS frame with PRIORITY and 3 octets: connection FRAME_SIZE_ERROR', run(async (c) => {
+    c.send(rawFrame(FrameType.HEADERS, Flag.PRIORITY | Flag.END_HEADERS | Flag.END_STREAM, 1, Buffer.from([0, 0, 0])));
+    await c.expectConnectionError(FRAME_SIZE_ERROR);
+  }));
+
+  test('a GOAWAY frame of 4 octets: FRAME_SIZE_ERROR', run(async (c) => {
+    c.send(rawFrame(FrameType.GOAWAY, 0, 0, u32(0)));
+    await c.expectConnectionError(FRAME_SIZE_ERROR);
+  }));
+});
+
 describe('4.3 field section compression', () => {
   // "A decoding error in a field block MUST be treated as a connection error of type
   // COMPRESSION_ERROR."
@@ -264,6 +288,23 @@ describe('6.4 RST_STREAM', () => {
     c.send(rawFrame(FrameType.RST_STREAM, 0, 1, u32(CANCEL)));
     await c.expectAlive(3);
     await c.expectNoFrameBeforePingAck(FrameType.RST_STREAM, (f) => f.streamId === 1);
+  }));
+});
+
+describe('7 error codes', () => {
+  // "Unknown or unsupported error codes MUST NOT trigger any special behavior. These MAY be treated
+  // by an implementation as being equivalent to INTERNAL_ERROR."
+  test('RST_STREAM with an unknown error code closes the stream only', run(async (c) => {
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }), rawFrame(FrameType.RST_STREAM, 0, 1, u32(0xdeadbeef)));
+    await c.expectAlive(3);
+  }));
+
+  test('GOAWAY with an unknown error code is accepted (open streams finish)', run(async (c) => {
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
+    c.send(rawFrame(FrameType.GOAWAY, 0, 0, Buffer.concat([u32(0), u32(0xdeadbeef), Buffer.from('debug data')])));
+    c.send(rawFrame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.from('bye')));
+    const r = await c.expectResponse(1);
+    assert.equal(r.body.toString(), 'bye');
   }));
 });
 
