@@ -36,8 +36,53 @@ function serverConn(c: H2Client): Http2ServerConnection {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Octets the server holds for `conn`: queued for the socket plus DATA waiting in its streams. */
+function held(conn: Http2ServerConnection): number {
+  let pending = 0;
+  for (const s of conn.streams.values()) pending += s.pending.bytes;
+  return conn.outboundBytes + pending;
+}
+
+// What the server may hold for one connection: the outbound limit plus one flush of DATA, and per
+// stream its write mark (64 KiB) plus one chunk of the handler's.
+const SOCKET_BOUND = LIMITS.maxOutboundBufferBytes + 256 * 1024;
+const HELD_BOUND = SOCKET_BOUND + LIMITS.maxConcurrentStreams * 128 * 1024;
+
 describe('a peer that never reads', () => {
-  test('the server stops buffering for it; memory stays bounded; others are served', async () => {
+  test('large responses: the server stops writing at its outbound limit, then resumes', async () => {
+    const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE] });
+    const conn = serverConn(c);
+    try {
+      c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(MAX_WINDOW_SIZE - 65535)));
+      c.socket.pause();
+      // 16 MiB of responses with every flow-control window open: only the socket holds them back
+      const SIZE = 1 << 20;
+      const h = GET_HEADERS.slice();
+      h[5] = `/bytes?n=${SIZE}`;
+      const frames: Buffer[] = [];
+      for (let i = 0; i < LIMITS.maxConcurrentStreams; i++) frames.push(c.headersFrame(1 + 2 * i, h, { endStream: true }));
+      c.send(Buffer.concat(frames));
+      const honest = honestRequests(port, HONEST);
+      let maxHeld = 0;
+      for (let i = 0; i < 300; i++) {
+        await tick();
+        maxHeld = Math.max(maxHeld, held(conn));
+      }
+      assert.equal(await honest, HONEST);
+      assert.ok(conn.stats.maxOutboundBytes <= SOCKET_BOUND, `${conn.stats.maxOutboundBytes} octets queued for the socket (bound ${SOCKET_BOUND})`);
+      assert.ok(maxHeld <= HELD_BOUND, `${maxHeld} octets held for the connection (bound ${HELD_BOUND})`);
+      // paused, not broken: once the peer reads, every response arrives whole
+      c.socket.resume();
+      for (let i = 0; i < LIMITS.maxConcurrentStreams; i++) {
+        const r = await c.expectResponse(1 + 2 * i, 15000);
+        assert.equal(r.body.length, SIZE);
+      }
+    } finally {
+      c.close();
+    }
+  });
+
+  test('many requests: the server stops reading or ends the connection; memory stays bounded', async () => {
     // The client opens every flow-control window as wide as it goes, so only the socket limits
     // what the server may queue, then never reads another byte.
     const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE] });
@@ -57,9 +102,7 @@ describe('a peer that never reads', () => {
         for (let i = 0; i < 8; i++, id += 2) frames.push(c.headersFrame(id, h, { endStream: true }));
         c.send(Buffer.concat(frames));
         await tick();
-        let pending = 0;
-        for (const s of conn.streams.values()) pending += s.pending.bytes;
-        maxQueued = Math.max(maxQueued, conn.outboundBytes + pending);
+        maxQueued = Math.max(maxQueued, held(conn));
       }
       assert.equal(await honest, HONEST);
       // either it stopped reading from the peer, or it ended the connection (GOAWAY, e.g. once
@@ -68,10 +111,8 @@ describe('a peer that never reads', () => {
         conn.stats.readPauses > 0 || conn.stats.goawayCode !== null,
         `the server neither stopped reading nor ended the connection: ${JSON.stringify(conn.stats)}`,
       );
-      const bound = LIMITS.maxOutboundBufferBytes + 256 * 1024;
-      assert.ok(conn.stats.maxOutboundBytes <= bound, `${conn.stats.maxOutboundBytes} octets queued for the socket (bound ${bound})`);
-      const streamBound = bound + LIMITS.maxConcurrentStreams * 65536;
-      assert.ok(maxQueued <= streamBound, `${maxQueued} octets queued for the socket and in streams (bound ${streamBound})`);
+      assert.ok(conn.stats.maxOutboundBytes <= SOCKET_BOUND, `${conn.stats.maxOutboundBytes} octets queued for the socket (bound ${SOCKET_BOUND})`);
+      assert.ok(maxQueued <= HELD_BOUND, `${maxQueued} octets held for the connection (bound ${HELD_BOUND})`);
       // once the peer reads again, the connection either was cut or works again
       c.socket.resume();
       if (!c.closed) {
@@ -87,11 +128,20 @@ describe('a peer that never reads', () => {
 });
 
 describe('handshake timeout', () => {
+  // A server of its own without an idle timeout, so only the handshake timer can close these.
+  let hs: Awaited<ReturnType<typeof startEchoServer>>;
+  before(async () => {
+    hs = await startEchoServer({ port: 0, host: '127.0.0.1', http2: { handshakeTimeoutMs: LIMITS.handshakeTimeoutMs, idleTimeoutMs: 0 } });
+  });
+  after(async () => {
+    await hs.close();
+  });
+
   const closedWithoutHandshake = (bytes: Buffer | null) => async () => {
-    const c = await H2Client.connect(port, { preface: false });
+    const c = await H2Client.connect(hs.port, { preface: false });
     try {
       if (bytes) c.send(bytes);
-      const [, answered] = await Promise.all([c.expectClosed(3000), honestRequests(port, HONEST)]);
+      const [, answered] = await Promise.all([c.expectClosed(3000), honestRequests(hs.port, HONEST)]);
       assert.equal(answered, HONEST);
     } finally {
       c.close();
@@ -101,6 +151,17 @@ describe('handshake timeout', () => {
   test('a connection that sends nothing is closed', closedWithoutHandshake(null));
   test('a connection that sends half the preface is closed', closedWithoutHandshake(CLIENT_PREFACE.subarray(0, 10)));
   test('a connection that sends the preface but no SETTINGS is closed', closedWithoutHandshake(CLIENT_PREFACE));
+
+  test('a connection that completed its handshake is not closed by the handshake timer', async () => {
+    const c = await H2Client.connect(hs.port);
+    try {
+      await delay(3 * LIMITS.handshakeTimeoutMs);
+      await c.expectNoFrameBeforePingAck(FrameType.GOAWAY);
+      await c.expectAlive(1);
+    } finally {
+      c.close();
+    }
+  });
 });
 
 describe('idle timeout', () => {

@@ -110,7 +110,7 @@ export interface ConnectOptions {
   settings?: number[];
   /** Wait for the server's SETTINGS and for its ACK of ours (default true when preface is sent). */
   handshake?: boolean;
-  /** Answer every server SETTINGS (non-ACK) with an ACK (default true). */
+  /** Answer every server SETTINGS (non-ACK) with an ACK (default: when the preface is sent). */
   autoAck?: boolean;
   timeoutMs?: number;
 }
@@ -176,7 +176,8 @@ export class H2Client {
       socket.once('error', reject);
     });
     const c = new H2Client(socket);
-    c.autoAck = opts.autoAck ?? true;
+    // never ACK before our own preface went out: the ACK would be read as a broken preface
+    c.autoAck = opts.autoAck ?? opts.preface ?? true;
     // our own SETTINGS bind what we accept: the server's encoder table and frame sizes
     const ours = opts.settings ?? [];
     for (let i = 0; i < ours.length; i += 2) {
