@@ -102,6 +102,9 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   // Send side.
   private drainWait: Promise<void> | null = null;
   private drainResolve: (() => void) | null = null;
+  /** A unary reply waiting for handlerDone (see reply()). */
+  private replyHeld = false;
+  private heldReply: unknown = undefined;
 
   constructor(
     private readonly stream: ServerStream,
@@ -349,8 +352,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       case 'unary': {
         const req = await this.readSingle();
         const res = await handler(req, this);
-        await this.write(res);
-        return;
+        return this.reply(res);
       }
       case 'server_streaming': {
         const req = await this.readSingle();
@@ -358,15 +360,42 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       }
       case 'client_streaming': {
         const res = await handler(new RequestStream(this), this);
-        await this.write(res);
-        return;
+        return this.reply(res);
       }
       case 'bidi_streaming':
         return drainReplies(this, handler(new RequestStream(this), this, this));
     }
   }
 
+  /**
+   * The single reply of a unary or client-streaming call. Without interceptors it is held and sent
+   * by handlerDone right before the status, so message and trailers leave in one socket write
+   * (written here, the connection's flush would send the message alone, a few microtasks before
+   * the trailers: two writes per call). With interceptors next() still resolves once the reply is
+   * handed to the transport.
+   */
+  private reply(res: unknown): Promise<void> | undefined {
+    if (this.opts.interceptors.length > 0) return this.write(res);
+    this.heldReply = res;
+    this.replyHeld = true;
+    return undefined;
+  }
+
   private readonly handlerDone = (): void => {
+    if (this.replyHeld) {
+      const res = this.heldReply;
+      this.replyHeld = false;
+      this.heldReply = undefined;
+      if (!this.finished) {
+        try {
+          this.sendMessage(res);
+        } catch (err) {
+          this.terminate(GrpcError.from(err));
+          this.settle();
+          return;
+        }
+      }
+    }
     if (this.messagesSent === 0 && (this.kind === 'unary' || this.kind === 'client_streaming')) {
       this.finish(new GrpcError(Status.INTERNAL, 'no response message for a unary call'));
     } else {
