@@ -61,9 +61,13 @@ export async function cpuProfile({ root, tmp, opts, loadCpu, serverCpu, body }) 
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written (did the server exit cleanly?)');
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-  const rows = selfTimes(profile, root);
+  const all = selfTimes(profile, root);
+  // Percentages of busy time: the main thread waiting in epoll shows as (idle).
+  const idle = all.filter((x) => x.fn === '(idle)').reduce((a, x) => a + x.pct, 0);
+  const rows = all.filter((x) => x.fn !== '(idle)').map((x) => ({ ...x, pct: (100 * x.pct) / (100 - idle) }));
   console.log(`grpc-edge Greeter (build/, unbundled) under h2load -c8 -m16: ${r.h2loadRps.toFixed(0)} req/s while profiling`);
-  console.log('self time  function (file:line)');
+  console.log(`(idle) ${idle.toFixed(1)} % of the profile; the percentages below are of the busy rest`);
+  console.log('self time  function  file:line');
   for (const row of rows.slice(0, 30)) {
     console.log(`${row.pct.toFixed(1).padStart(5)} %    ${row.fn}  ${row.file}:${row.line}`);
   }
