@@ -103,6 +103,21 @@ describe('8.1 request exchange', () => {
     await c.expectStreamError(1, PROTOCOL_ERROR, 3);
   }));
 
+  test('DATA past content-length, before END_STREAM: stream error PROTOCOL_ERROR', run(async (c) => {
+    c.send(c.headersFrame(1, [...POST_HEADERS, 'content-length', '1'], { endStream: false }), data(1, 'abcd'));
+    await c.expectStreamError(1, PROTOCOL_ERROR, 3);
+  }));
+
+  test('two different content-length values: stream error PROTOCOL_ERROR', run(async (c) => {
+    c.send(c.headersFrame(1, [...POST_HEADERS, 'content-length', '3', 'content-length', '4'], { endStream: false }), data(1, 'abcd', true));
+    await c.expectStreamError(1, PROTOCOL_ERROR, 3);
+  }));
+
+  test('a content-length that is not a number: stream error PROTOCOL_ERROR', run(async (c) => {
+    c.send(c.headersFrame(1, [...POST_HEADERS, 'content-length', 'abc'], { endStream: false }), data(1, 'abc', true));
+    await c.expectStreamError(1, PROTOCOL_ERROR, 3);
+  }));
+
   test('content-length with a HEADERS-only request: stream error PROTOCOL_ERROR', run(async (c) => {
     c.send(c.headersFrame(1, [...POST_HEADERS, 'content-length', '3'], { endStream: true }));
     await c.expectStreamError(1, PROTOCOL_ERROR, 3);
@@ -130,6 +145,8 @@ describe('8.2.1 field validity', () => {
   test('a field value with NUL: stream error PROTOCOL_ERROR', malformed([...GET, 'x-a', 'b\0c']));
   // "A field value MUST NOT start or end with an ASCII whitespace character"
   test('a field value with leading whitespace: stream error PROTOCOL_ERROR', malformed([...GET, 'x-a', ' b']));
+  test('a field value with trailing whitespace: stream error PROTOCOL_ERROR', malformed([...GET, 'x-a', 'b\t']));
+  test('a pseudo-header value with CR LF: stream error PROTOCOL_ERROR', malformed(replace(GET, ':authority', 'localhost\r\nx-b: c')));
   test('an uppercase name in trailers: stream error PROTOCOL_ERROR', run(async (c) => {
     c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }), data(1, 'abc'));
     c.send(headersWithBlock(1, literalBlock(['X-Trailer', 'v']), { endStream: true }));

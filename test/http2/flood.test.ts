@@ -197,6 +197,17 @@ describe('floods', () => {
       assert.ok(conn.stats.resetsSent <= LIMITS.maxResetsPerWindow + 1, `${conn.stats.resetsSent} RST_STREAM sent`);
     }));
 
+  test('a trailer section past SETTINGS_MAX_HEADER_LIST_SIZE resets the stream; the connection goes on', () =>
+    flood(async (c) => {
+      c.send(post(c, 1), rawFrame(FrameType.DATA, 0, 1, Buffer.from('abc')));
+      c.send(c.headersFrame(1, ['x-big-trailer', 'v'.repeat(LIMITS.maxHeaderListSize)], { endStream: true }));
+      const r = await c.expectStatusOrRst(1); // the response HEADERS of the echo come first
+      assert.equal(r, '200');
+      const rstOrEnd = await c.expectStatusOrRst(1).catch((e: Error) => e.message);
+      assert.match(rstOrEnd, /^RST_STREAM/, `stream 1 after oversized trailers: ${rstOrEnd}`);
+      await c.expectAlive(3);
+    }));
+
   test('a flood of too-large header lists -> ENHANCE_YOUR_CALM', () =>
     flood(async (c) => {
       const big = 'v'.repeat(LIMITS.maxHeaderListSize);
