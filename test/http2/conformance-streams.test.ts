@@ -136,6 +136,20 @@ describe('5.1 stream states', () => {
     await c.expectStreamOrConnectionError(1, STREAM_CLOSED);
   }));
 
+  // "A server can send a complete response prior to the client sending an entire request ... a
+  // server MAY request that the client abort transmission of a request without error by sending
+  // a RST_STREAM with an error code of NO_ERROR" (8.1), and "An endpoint MUST ignore frames that it
+  // receives on closed streams after it has sent a RST_STREAM frame." (5.1)
+  test('a request body arriving after the complete response and RST_STREAM(NO_ERROR) is ignored', run(async (c) => {
+    c.send(c.headersFrame(1, GET_HEADERS, { endStream: false }));
+    const r = await c.expectResponse(1);
+    assert.equal(r.status, '200');
+    await c.expectRst(1, ErrorCode.NO_ERROR);
+    c.send(data(1, 'late body'), data(1, 'more', true), windowUpdate(1, 100));
+    await c.expectNoFrameBeforePingAck(FrameType.GOAWAY);
+    await c.expectAlive(3);
+  }));
+
   // "WINDOW_UPDATE or RST_STREAM frames can be received in this state for a short period after a
   // DATA or HEADERS frame containing an END_STREAM flag is sent ... An endpoint MUST ignore
   // frames that it receives on closed streams after it has sent a RST_STREAM frame"

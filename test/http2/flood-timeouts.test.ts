@@ -152,6 +152,19 @@ describe('handshake timeout', () => {
   test('a connection that sends half the preface is closed', closedWithoutHandshake(CLIENT_PREFACE.subarray(0, 10)));
   test('a connection that sends the preface but no SETTINGS is closed', closedWithoutHandshake(CLIENT_PREFACE));
 
+  // "If the sender of a SETTINGS frame does not receive an acknowledgment within a reasonable
+  // amount of time, it MAY issue a connection error (Section 5.4.1) of type SETTINGS_TIMEOUT." (6.5.3)
+  test('a client that never acknowledges the server SETTINGS gets SETTINGS_TIMEOUT', async () => {
+    const c = await H2Client.connect(hs.port, { autoAck: false, handshake: false });
+    try {
+      const [, answered] = await Promise.all([c.expectGoaway(ErrorCode.SETTINGS_TIMEOUT, 3000), honestRequests(hs.port, HONEST)]);
+      assert.equal(answered, HONEST);
+      await c.expectClosed(3000);
+    } finally {
+      c.close();
+    }
+  });
+
   test('a connection that completed its handshake is not closed by the handshake timer', async () => {
     const c = await H2Client.connect(hs.port);
     try {
