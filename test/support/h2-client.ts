@@ -9,12 +9,12 @@ import { HpackDecoder, HpackEncoder } from '../../src/http2/hpack/index.js';
 import {
   CLIENT_PREFACE,
   DEFAULT_MAX_FRAME_SIZE,
-  FRAME_HEADER_LENGTH,
   Flag,
   FrameType,
   SettingId,
 } from '../../src/http2/frame/constants.js';
 import { errorCodeName } from '../../src/http2/errors.js';
+import { frame, priorityFields as prioFields, settingsPayload, u32 } from './frames.js';
 import type { Frame, GoawayFrame, HeadersFrame, RstStreamFrame } from '../../src/http2/frame/types.js';
 
 /** A frame as received, with the decoded header list for HEADERS frames. */
@@ -33,41 +33,14 @@ export function rawFrame(
   payload: Buffer | Uint8Array | number[] = Buffer.alloc(0),
   length?: number,
 ): Buffer {
-  const body = Buffer.from(payload as Uint8Array);
-  const out = Buffer.alloc(FRAME_HEADER_LENGTH + body.length);
-  const len = length ?? body.length;
-  out[0] = (len >>> 16) & 0xff;
-  out[1] = (len >>> 8) & 0xff;
-  out[2] = len & 0xff;
-  out[3] = type;
-  out[4] = flags;
-  out.writeUInt32BE(streamId >>> 0, 5);
-  body.copy(out, FRAME_HEADER_LENGTH);
-  return out;
+  return frame(type, flags, streamId, payload, { length });
 }
 
-/** SETTINGS payload from flat id/value pairs. */
-export function settingsPayload(pairs: number[]): Buffer {
-  const b = Buffer.alloc((pairs.length / 2) * 6);
-  for (let i = 0; i < pairs.length; i += 2) {
-    b.writeUInt16BE(pairs[i]!, i * 3);
-    b.writeUInt32BE(pairs[i + 1]! >>> 0, i * 3 + 2);
-  }
-  return b;
-}
-
-export function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-}
+export { settingsPayload, u32 };
 
 /** PRIORITY fields (5 octets): exclusive bit + dependency, weight-1. */
 export function priorityFields(dependency: number, weight = 16, exclusive = false): Buffer {
-  const b = Buffer.alloc(5);
-  b.writeUInt32BE(((exclusive ? 0x80000000 : 0) | dependency) >>> 0);
-  b[4] = weight - 1;
-  return b;
+  return prioFields({ dependency, weight, exclusive });
 }
 
 /** An HPACK integer with an N-bit prefix, first octet ORed with `first`. */
