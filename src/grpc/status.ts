@@ -44,7 +44,8 @@ export class GrpcError extends Error {
 
   /**
    * Any thrown value as a GrpcError: a GrpcError as is; an object with a valid numeric `code`
-   * keeps it (grpc-js style `{ code, details, metadata }` errors); anything else is UNKNOWN with
+   * keeps it (grpc-js style `{ code, details, metadata }` errors; 0 = OK becomes UNKNOWN, as a thrown
+   * error is never a success); anything else is UNKNOWN with
    * the error's message (the message only, never a stack).
    */
   static from(err: unknown): GrpcError {

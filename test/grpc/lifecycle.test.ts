@@ -24,8 +24,10 @@ test('client deadline: DEADLINE_EXCEEDED and the handler signal aborted', async 
     },
   });
   try {
+    // Warm up the connection so the call surely reaches the handler before its deadline.
+    assert.equal((await unary(h.client, 'Unary', { text: 'quick' })).text, 'quick');
     const before = Date.now();
-    const err = await callError(unary(h.client, 'Unary', { text: 'x' }, new grpc.Metadata(), { deadline: Date.now() + 300 }));
+    const err = await callError(unary(h.client, 'Unary', { text: 'x' }, new grpc.Metadata(), { deadline: Date.now() + 1500 }));
     assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
     const r = await reason.promise;
     assert.ok(r instanceof GrpcError);
@@ -148,10 +150,12 @@ test('job queue: waiting time counts against the deadline, and the call leaves t
   try {
     const blocker = unary(h.client, 'Unary', { text: 'block' });
     await until(() => ran === 1, 'the blocker to run');
-    const err = await callError(unary(h.client, 'Unary', { text: 'late' }, new grpc.Metadata(), { deadline: Date.now() + 200 }));
+    const late = callError(unary(h.client, 'Unary', { text: 'late' }, new grpc.Metadata(), { deadline: Date.now() + 1500 }));
+    await until(() => h.server.stats.waiting === 1 || h.server.stats.cancelled === 1, 'the late call to reach the queue');
+    const err = await late;
     assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
-    await until(() => h.server.stats.waiting === 0, 'the late call to leave the queue');
-    assert.equal(h.server.stats.cancelled, 1);
+    await until(() => h.server.stats.cancelled === 1, 'the late call to leave the queue');
+    assert.equal(h.server.stats.waiting, 0);
     gate.resolve();
     assert.equal((await blocker).text, 'block');
     assert.equal(ran, 1, 'the expired call never ran');
