@@ -30,6 +30,7 @@ before(async () => {
       if (req.text === 'err-md') {
         const md = new Metadata();
         md.set('x-why', 'because');
+        md.set('grpc-status-details-bin', Buffer.from([8, 10, 18, 3, 0x61, 0x62, 0x63]));
         throw new GrpcError(Status.ABORTED, 'with metadata', md);
       }
       return { text: `echo ${req.text}`, count: req.count + 1, data: req.data };
@@ -138,6 +139,8 @@ test('errors: status codes, odd characters in messages round-trip exactly, metad
   const withMd = await callError(unary(h.client, 'Unary', { text: 'err-md' }));
   assert.equal(withMd.code, grpc.status.ABORTED);
   assert.deepEqual(withMd.metadata.get('x-why'), ['because']);
+  // Rich error details (a serialized google.rpc.Status) pass through as grpc-status-details-bin.
+  assert.deepEqual(withMd.metadata.get('grpc-status-details-bin'), [Buffer.from([8, 10, 18, 3, 0x61, 0x62, 0x63])]);
 });
 
 test('a throwing handler becomes a status and the server lives on', async () => {
