@@ -251,6 +251,29 @@ describe('6.1 DATA', () => {
     assert.equal(r.body.toString(), 'abc');
   }));
 
+  // "The entire DATA frame payload is included in flow control, including the Pad Length and
+  // Padding fields if present." The client keeps to the stream window here, so the request only
+  // completes if the server hands the padding's share of the window back too.
+  test('padding counts against flow control and its window is handed back', run(async (c) => {
+    const initial = c.serverSetting(SettingId.INITIAL_WINDOW_SIZE) ?? 65535;
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
+    const padded = rawFrame(FrameType.DATA, Flag.PADDED, 1, Buffer.concat([Buffer.from([254, 0x78]), Buffer.alloc(254)]));
+    const n = Math.ceil(initial / 256) + 100; // more than one window's worth
+    let sent = 0;
+    let granted = 0;
+    for (let i = 0; i < n; i++) {
+      while (initial + granted - sent < 256) {
+        const wu = await c.expectFrame(FrameType.WINDOW_UPDATE, (f) => f.streamId === 1);
+        granted += wu.increment;
+      }
+      c.send(padded);
+      sent += 256;
+    }
+    c.send(data(1, '', true));
+    const r = await c.expectResponse(1, 10000);
+    assert.equal(r.body.toString(), 'x'.repeat(n));
+  }));
+
   test('an empty DATA frame with END_STREAM ends the request', run(async (c) => {
     c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }), data(1, 'xyz'), data(1, '', true));
     const r = await c.expectResponse(1);
