@@ -63,13 +63,13 @@ export function hpackInt(value: number, prefixBits: number, first = 0): number[]
  * encoder might normalise. Does not touch any dynamic table.
  */
 export function literalBlock(headers: string[]): Buffer {
-  const bytes: number[] = [];
+  const parts: Buffer[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = Buffer.from(headers[i]!, 'latin1');
     const value = Buffer.from(headers[i + 1]!, 'latin1');
-    bytes.push(0x00, ...hpackInt(name.length, 7), ...name, ...hpackInt(value.length, 7), ...value);
+    parts.push(Buffer.from([0x00, ...hpackInt(name.length, 7)]), name, Buffer.from(hpackInt(value.length, 7)), value);
   }
-  return Buffer.from(bytes);
+  return Buffer.concat(parts);
 }
 
 export const GET_HEADERS = [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'localhost'];
@@ -107,6 +107,7 @@ export class H2Client {
   readonly log: string[] = [];
   /** The server's SETTINGS pairs from its first SETTINGS frame. */
   serverSettings: number[] = [];
+  private gotServerSettings = false;
   closed = false;
   /** Set when the server sent something the reader could not parse. */
   readerError: Error | null = null;
@@ -161,8 +162,7 @@ export class H2Client {
       c.send(Buffer.concat([CLIENT_PREFACE, rawFrame(FrameType.SETTINGS, 0, 0, settingsPayload(opts.settings ?? []))]));
       if (opts.handshake ?? true) {
         const t = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-        const s = await c.expectFrame(FrameType.SETTINGS, (f) => !f.ack, t);
-        if (s.type === FrameType.SETTINGS) c.serverSettings = s.settings;
+        await c.expectFrame(FrameType.SETTINGS, (f) => !f.ack, t);
         await c.expectFrame(FrameType.SETTINGS, (f) => f.ack, t);
       }
     }
@@ -448,8 +448,12 @@ export class H2Client {
         if (f.type === FrameType.HEADERS) r.headerList = this.decoder.decode(f.block);
         this.log.push(describe(r));
         if (f.type === FrameType.WINDOW_UPDATE && f.streamId === 0) this.connWindowIncrements += f.increment;
-        if (f.type === FrameType.SETTINGS && !f.ack && this.autoAck) {
-          this.send(rawFrame(FrameType.SETTINGS, Flag.ACK, 0));
+        if (f.type === FrameType.SETTINGS && !f.ack) {
+          if (!this.gotServerSettings) {
+            this.gotServerSettings = true;
+            this.serverSettings = f.settings;
+          }
+          if (this.autoAck) this.send(rawFrame(FrameType.SETTINGS, Flag.ACK, 0));
         }
         this.frames.push(r);
       }
