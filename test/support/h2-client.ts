@@ -3,6 +3,7 @@
 // FrameReader and HpackDecoder (the server's frames are expected to be valid; a frame the reader
 // rejects fails the pending expectation with the reader's error).
 import net from 'node:net';
+import tls from 'node:tls';
 import http2 from 'node:http2';
 import { FrameReader } from '../../src/http2/frame/reader.js';
 import { HpackDecoder, HpackEncoder } from '../../src/http2/hpack/index.js';
@@ -77,6 +78,8 @@ export const POST_HEADERS = [':method', 'POST', ':scheme', 'http', ':path', '/ec
 
 export interface ConnectOptions {
   host?: string;
+  /** Connect over TLS with ALPN "h2", trusting this CA (PEM) for the name "localhost". */
+  tlsCa?: Buffer;
   /** Send the client preface and our SETTINGS (default true). */
   preface?: boolean;
   /** Our initial SETTINGS, flat id/value pairs. */
@@ -143,10 +146,14 @@ export class H2Client {
   }
 
   static async connect(port: number, opts: ConnectOptions = {}): Promise<H2Client> {
-    const socket = net.connect({ port, host: opts.host ?? '127.0.0.1' });
+    const host = opts.host ?? '127.0.0.1';
+    const socket: net.Socket =
+      opts.tlsCa !== undefined
+        ? tls.connect({ port, host, ca: opts.tlsCa, servername: 'localhost', ALPNProtocols: ['h2'] })
+        : net.connect({ port, host });
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(opts.tlsCa !== undefined ? 'secureConnect' : 'connect', resolve);
       socket.once('error', reject);
     });
     const c = new H2Client(socket);
@@ -530,8 +537,11 @@ export async function withClient(port: number, fn: (c: H2Client) => Promise<void
  * An honest node:http2 client on its own connection: `n` GETs of `path`, `parallel` at a time;
  * resolves with the number answered with 200 and the expected body, rejects on any failure.
  */
-export async function honestRequests(port: number, n: number, parallel = 4, path = '/'): Promise<number> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
+export async function honestRequests(port: number, n: number, parallel = 4, path = '/', tlsCa?: Buffer): Promise<number> {
+  const session =
+    tlsCa !== undefined
+      ? http2.connect(`https://127.0.0.1:${port}`, { ca: tlsCa, servername: 'localhost' })
+      : http2.connect(`http://127.0.0.1:${port}`);
   const failed = new Promise<never>((_, reject) => session.once('error', reject));
   failed.catch(() => {});
   let ok = 0;
