@@ -178,6 +178,11 @@ describe('5.1.1 stream identifiers', () => {
     await c.expectConnectionError(PROTOCOL_ERROR);
   }));
 
+  test('the largest stream id, 2^31-1, is usable', run(async (c) => {
+    await c.expectAlive(1);
+    await c.expectAlive(0x7fffffff);
+  }));
+
   test('stream ids may skip values', run(async (c) => {
     await c.expectAlive(1);
     await c.expectAlive(101);
@@ -332,6 +337,16 @@ describe('6.9 WINDOW_UPDATE', () => {
   test('WINDOW_UPDATE of 3 octets: FRAME_SIZE_ERROR', run(async (c) => {
     c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, Buffer.from([0, 0, 1])));
     await c.expectConnectionError(FRAME_SIZE_ERROR);
+  }));
+
+  // "Reserved: A reserved 1-bit field. The semantics of this bit are undefined." / "The frame's
+  // payload is a 31-bit unsigned integer" (6.9; 4.1: reserved bits "MUST be ignored when receiving")
+  test('the reserved bit of a WINDOW_UPDATE increment is ignored', run(async (c) => {
+    c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(0x80000000 | 1000)));
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }), rawFrame(FrameType.WINDOW_UPDATE, 0, 1, u32(0x80000000 | 1000)));
+    c.send(data(1, 'ok', true));
+    const r = await c.expectResponse(1);
+    assert.equal(r.body.toString(), 'ok');
   }));
 
   test('WINDOW_UPDATE on the connection and on an open stream is accepted', run(async (c) => {

@@ -112,6 +112,20 @@ describe('floods', () => {
       await c.expectConnectionError(ENHANCE_YOUR_CALM);
     }));
 
+  test('exactly maxContinuationFrames CONTINUATION frames are still accepted', () =>
+    flood(async (c) => {
+      const block = c.encoder.encode([...GET_HEADERS, 'x-pieces', 'p'.repeat(200)]);
+      const n = LIMITS.maxContinuationFrames;
+      const size = Math.ceil(block.length / (n + 1));
+      const frames = [headersWithBlock(1, block.subarray(0, size), { endStream: true, endHeaders: false })];
+      for (let i = 1; i <= n; i++) {
+        frames.push(rawFrame(FrameType.CONTINUATION, i === n ? Flag.END_HEADERS : 0, 1, block.subarray(i * size, (i + 1) * size)));
+      }
+      c.send(Buffer.concat(frames));
+      const r = await c.expectResponse(1);
+      assert.equal(r.status, '200');
+    }));
+
   test('CONTINUATION flood (empty fragments, never END_HEADERS) -> connection error', () =>
     flood(async (c) => {
       const block = c.encoder.encode(POST_HEADERS);
