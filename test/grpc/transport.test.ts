@@ -317,3 +317,58 @@ test('backpressure: write() waits while the client does not read, then everythin
     await h.close();
   }
 });
+
+test('request backpressure: a streaming handler that does not read holds the client to the stream window', async () => {
+  const { testService, deferred, until } = await import('./helpers.js');
+  const gate = deferred();
+  const h = await startHarness(
+    {
+      Bidi: async (reqs: AsyncIterable<Msg>, out: { write(m: Partial<Msg>): Promise<void> }) => {
+        await gate.promise;
+        let n = 0;
+        let bytes = 0;
+        for await (const r of reqs) {
+          n++;
+          bytes += r.data.length;
+        }
+        await out.write({ count: n, text: String(bytes) });
+      },
+    },
+    { http2: { initialWindowSize: 65535 } },
+  );
+  const codec = testService().methods['Bidi']!.request;
+  const count = 40;
+  const payload = grpcFrame(Buffer.from(codec.encode({ data: Buffer.alloc(32 * 1024, 1) })));
+  const session = http2.connect(`http://127.0.0.1:${h.port}`);
+  try {
+    const req = session.request({
+      ':method': 'POST',
+      ':path': '/edge.test.TestService/Bidi',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    const closed = new Promise<void>((resolve) => req.on('close', () => resolve()));
+    let trailers: http2.IncomingHttpHeaders | undefined;
+    req.on('trailers', (t) => (trailers = t));
+    for (let i = 0; i < count; i++) req.write(payload);
+    req.end();
+    // 40 x 32 KiB cannot fit a 64 KiB stream window: node:http2 keeps what it may not send yet in
+    // the request's writable buffer. Once the handler runs (it is admitted at once) nothing lets
+    // the window open again until it reads, so the buffer stays non-empty.
+    await until(() => h.server.stats.running === 1, 'the handler to start');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(req.writableLength > 0, 'the client sent everything to a handler that does not read');
+    gate.resolve();
+    await closed;
+    assert.equal(trailers?.['grpc-status'], '0');
+    const body = Buffer.concat(chunks);
+    const reply = testService().methods['Bidi']!.response.decode(body.subarray(5)) as Msg;
+    assert.equal(reply.count, count);
+    assert.equal(reply.text, String(count * 32 * 1024));
+  } finally {
+    session.close();
+    await h.close();
+  }
+});
