@@ -17,6 +17,12 @@
 // and a grpc-js client pulling a server stream (bench.Streamer, scripts/bench/stream.proto, served by
 // scripts/bench/edge-stream.ts and scripts/bench/grpcjs-stream.mjs). Servers take turns (A B A B ...),
 // every figure is the median over the rounds, and every round goes to bench-results/<timestamp>.json.
+//
+// Reading the figures: h2load only sees HTTP statuses, so each server's answer (reply and
+// grpc-status 0) is checked with a grpc-js client before and after the load. On a shared or busy
+// machine req/s and latencies move a lot between runs (look at the load average printed at the
+// start); CPU seconds per 100k calls and RSS are the steadier figures. Same Node flags for every
+// server unless --profile-flags adds a grpc-edge column with the host-x64 profile's flags.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
