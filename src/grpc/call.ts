@@ -17,7 +17,7 @@ import type { AnyHandler, MethodDefinition, MethodKind, ServerWriter, WriteOptio
 import { Metadata } from './metadata.js';
 import type { InterceptorContext, ServerInterceptor } from './interceptors.js';
 import { GrpcError, Status } from './status.js';
-import { MessageDecoder, frameMessage } from './message-framing.js';
+import { MessageDecoder, writeMessage } from './message-framing.js';
 import type { MessageSink } from './message-framing.js';
 import { ACCEPT_ENCODING, compress, decompress, isSupportedEncoding, parseAcceptEncoding } from './compression.js';
 import type { Encoding } from './compression.js';
@@ -442,11 +442,8 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     if (!this.headersSent) this.sendHeaders();
     // A message may go uncompressed (flag 0) even when the call's grpc-encoding is not identity.
     const enc = mayCompress ? this.responseEncoding : 'identity';
-    const parts = frameMessage(enc === 'identity' ? bytes : compress(enc, bytes), enc !== 'identity');
     this.messagesSent++;
-    let ok = this.stream.write(parts[0]!);
-    if (parts.length > 1) ok = this.stream.write(parts[1]!) && ok;
-    return ok;
+    return writeMessage(this.stream, enc === 'identity' ? bytes : compress(enc, bytes), enc !== 'identity');
   }
 
   /** End the call with `err` (or OK): the status as trailers, or Trailers-Only before any response. */

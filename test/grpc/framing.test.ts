@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync, deflateSync } from 'node:zlib';
-import { MessageDecoder, frameMessage } from '../../src/grpc/message-framing.js';
+import { MessageDecoder, frameMessage, writeMessage, COPY_LIMIT } from '../../src/grpc/message-framing.js';
 import { compress, decompress, parseAcceptEncoding } from '../../src/grpc/compression.js';
 import { GrpcError, Status } from '../../src/grpc/status.js';
 
@@ -82,4 +82,15 @@ test('compression both ways, gzip and deflate, bounded by the limit', () => {
   assert.deepEqual(decompress('deflate', deflateSync(Buffer.from('x')), 10), Buffer.from('x'));
   assert.throws(() => decompress('identity', data, 10000), GrpcError);
   assert.deepEqual([...parseAcceptEncoding(' gzip , deflate')].sort(), ['deflate', 'gzip', 'identity']);
+});
+
+test('writeMessage: one buffer for small payloads, prefix + the payload itself for large ones', () => {
+  const writes: Buffer[] = [];
+  const out = { write: (b: Buffer) => (writes.push(b), writes.length < 3) };
+  assert.equal(writeMessage(out, new Uint8Array([9, 8]), false), true);
+  assert.deepEqual([...writes[0]!], [0, 0, 0, 0, 2, 9, 8]);
+  const big = Buffer.alloc(COPY_LIMIT + 1, 5);
+  assert.equal(writeMessage(out, big, true), false, 'the last write wanted a drain');
+  assert.deepEqual([...writes[1]!], [1, 0, 0, 0x40, 0x01]);
+  assert.equal(writes[2], big);
 });
