@@ -78,7 +78,9 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   /** CallContext.requestCompressed: the Compressed-Flag of the request message last handed out. */
   requestCompressed = false;
 
-  private readonly controller = new AbortController();
+  // Made on first use of ctx.signal (most unary handlers never look at it).
+  private controller: AbortController | null = null;
+  private abortReason: GrpcError | null = null;
   private route: Route | null = null;
   private phase: Phase = 'new';
   private timer: NodeJS.Timeout | null = null;
@@ -120,6 +122,10 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   }
 
   get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.abortReason !== null) this.controller.abort(this.abortReason);
+    }
     return this.controller.signal;
   }
 
@@ -261,7 +267,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       if (this.recvError !== null) throw this.recvError;
       if (this.inbox.length > 0) return { value: this.takeMessage(), done: false };
       if (this.clientEnded) return { value: undefined, done: true };
-      if (this.finished) throw (this.controller.signal.reason as GrpcError | undefined) ?? new GrpcError(Status.CANCELLED, 'call cancelled');
+      if (this.finished) throw this.abortReason ?? new GrpcError(Status.CANCELLED, 'call cancelled');
       await this.waitInput();
     }
   }
@@ -498,7 +504,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       this.opts.queue.cancel(this);
       this.phase = 'done';
     }
-    this.controller.abort(err);
+    this.abort(err);
     const trailersOnly = !this.headersSent;
     this.finish(err);
     if (rstCode !== undefined && !this.closed) {
@@ -508,6 +514,12 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       else setImmediate(() => this.stream.reset(rstCode));
     }
     this.resolveDrain();
+  }
+
+  private abort(reason: GrpcError): void {
+    if (this.abortReason !== null) return;
+    this.abortReason = reason;
+    if (this.controller !== null) this.controller.abort(reason);
   }
 
   private resolveDrain(): void {
@@ -571,7 +583,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       this.finished = true;
       this.clearTimer();
       this.inbox.length = 0;
-      this.controller.abort(new GrpcError(Status.CANCELLED, 'call cancelled by the client'));
+      this.abort(new GrpcError(Status.CANCELLED, 'call cancelled by the client'));
     }
     this.deferred = 0;
     this.notify();
