@@ -372,3 +372,16 @@ test('request backpressure: a streaming handler that does not read holds the cli
     await h.close();
   }
 });
+
+test('requireTeTrailers: a request without "te: trailers" is refused with INTERNAL', async () => {
+  const h = await startHarness(echo, { requireTeTrailers: true });
+  try {
+    const noTe = await raw(h.port, { te: undefined as never }, grpcFrame(textMsg('a')));
+    assert.equal(noTe.headers['grpc-status'], '13');
+    assert.match(String(noTe.headers['grpc-message']), /te: trailers/);
+    const withTe = await raw(h.port, {}, grpcFrame(textMsg('a')));
+    assert.equal(withTe.trailers?.['grpc-status'], '0');
+  } finally {
+    await h.close();
+  }
+});
