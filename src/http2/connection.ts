@@ -17,7 +17,7 @@ import {
 } from './frame/write.js';
 import { HpackDecoder, HpackEncoder } from './hpack/index.js';
 import { frameData } from './flow.js';
-import { FloodCounter, RecentIds } from './limits.js';
+import { FloodCounter, RecentIds, ResetBudget } from './limits.js';
 import { Output } from './output.js';
 import {
   DEFAULT_HTTP2_OPTIONS,
@@ -87,7 +87,7 @@ export class Http2ServerConnection implements ServerSession {
   readonly decoder: HpackDecoder;
   readonly encoder: HpackEncoder;
   readonly out: Output;
-  readonly floodResets: FloodCounter;
+  readonly resetBudget: ResetBudget;
   readonly floodPings: FloodCounter;
   readonly floodSettings: FloodCounter;
   readonly floodEmptyData: FloodCounter;
@@ -136,7 +136,7 @@ export class Http2ServerConnection implements ServerSession {
     this.decoder = new HpackDecoder(Math.max(o.headerTableSize, DEFAULT_HEADER_TABLE_SIZE), o.maxHeaderListSize);
     this.encoder = new HpackEncoder(4096);
     this.out = new Output(socket);
-    this.floodResets = new FloodCounter(o.maxResetsPerWindow, o.floodWindowMs);
+    this.resetBudget = new ResetBudget(o.maxResetsPerWindow, o.floodWindowMs);
     this.floodPings = new FloodCounter(o.maxPingsPerWindow, o.floodWindowMs);
     this.floodSettings = new FloodCounter(o.maxSettingsPerWindow, o.floodWindowMs);
     this.floodEmptyData = new FloodCounter(o.maxEmptyDataPerWindow, o.floodWindowMs);
@@ -341,7 +341,7 @@ export class Http2ServerConnection implements ServerSession {
 
   private onError(e: unknown): void {
     if (e instanceof StreamError) {
-      if (this.floodResets.hit(Date.now())) {
+      if (this.resetBudget.spend(Date.now())) {
         this.fail(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream errors');
         return;
       }
@@ -366,9 +366,9 @@ export class Http2ServerConnection implements ServerSession {
     this.lingerStart();
   }
 
-  /** Count a RST_STREAM the peer made us send (refused, malformed); past the limit: ENHANCE_YOUR_CALM. */
+  /** Count a RST_STREAM the peer made us send (refused, malformed); past the budget: ENHANCE_YOUR_CALM. */
   countProvokedReset(): void {
-    if (this.floodResets.hit(Date.now())) {
+    if (this.resetBudget.spend(Date.now())) {
       throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream resets');
     }
   }
@@ -448,6 +448,8 @@ export class Http2ServerConnection implements ServerSession {
   /** END_STREAM went out on `s`: half-closed (local), or closed when the peer had ended too. */
   localEnd(s: Http2ServerStream): void {
     s.localEnded = true;
+    // a completed response pays for one reset (limits.ts ResetBudget)
+    this.resetBudget.earn();
     if (s.remoteEnded) {
       this.closeStream(s, ErrorCode.NO_ERROR, false);
       return;

@@ -239,8 +239,9 @@ function onRstStream(c: Http2ServerConnection, f: RstStreamFrame): void {
   // of type PROTOCOL_ERROR." (6.4)
   if (isIdle(c, id)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id}`);
   c.stats.resetsReceived++;
-  // Rapid reset (CVE-2023-44487): a peer that opens and cancels streams faster than the limit.
-  if (c.floodResets.hit(Date.now())) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'RST_STREAM flood');
+  // Rapid reset (CVE-2023-44487): a peer that cancels more streams than it completes, past the
+  // budget (limits.ts ResetBudget).
+  if (c.resetBudget.spend(Date.now())) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'RST_STREAM flood');
   const s = c.streams.get(id);
   if (s !== undefined) c.closeStream(s, f.errorCode, false);
 }

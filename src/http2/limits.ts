@@ -1,9 +1,72 @@
-// Abuse limits: windowed counters for frame floods (rapid reset CVE-2023-44487, PING, SETTINGS,
-// empty DATA) and a bounded memory of streams we reset recently.
+// Abuse limits: a reset budget against rapid reset (CVE-2023-44487) and reset floods
+// (CVE-2019-9514), windowed counters for other frame floods (PING, SETTINGS, empty DATA) and a
+// bounded memory of streams we reset recently.
 //
 // RFC 9113 section 10.5: "An endpoint MAY treat activity that is suspicious as a connection error
-// of type ENHANCE_YOUR_CALM." Each counter allows `limit` events per `windowMs`; the event past
+// of type ENHANCE_YOUR_CALM." A FloodCounter allows `limit` events per `windowMs`; the event past
 // the limit reports true and the connection answers GOAWAY(ENHANCE_YOUR_CALM).
+
+/**
+ * The rapid-reset rule: a token bucket of resets that completed streams refill.
+ *
+ * Costs one token: every RST_STREAM the peer sends on a stream it opened, and every RST_STREAM
+ * the peer makes us send (refused past SETTINGS_MAX_CONCURRENT_STREAMS, malformed requests, 431
+ * refusals, frames on a stream it reset). Earns one token back, up to the capacity: every stream
+ * whose response we completed (END_STREAM sent), and the passing of time, `capacity` tokens per
+ * `windowMs` (Http2Options.maxResetsPerWindow per floodWindowMs). A reset with no token left is
+ * ENHANCE_YOUR_CALM.
+ *
+ * Why: the attack works because a reset stream frees its SETTINGS_MAX_CONCURRENT_STREAMS slot at
+ * once, so a peer can start handlers far faster than the concurrency limit would let it; each
+ * reset is work done for no response. A plain "N resets per window" counter catches that, but it
+ * also cuts honest clients that cancel a lot: grpc-js sends RST_STREAM(CANCEL) on every cancelled
+ * call and every deadline, so a busy client reaches 200 resets in 10 s while doing nothing wrong.
+ * Here an honest client that mostly completes its calls never runs dry, however many it cancels,
+ * while a peer that only opens and resets streams is cut after `capacity` resets (plus the slow
+ * time refill), as before. The cap keeps credit from being banked: a long honest history buys at
+ * most `capacity` resets in a row. A peer mixing completed and reset streams gets at most one
+ * reset stream per completed one: the reset streams' work is bounded by the completed streams'
+ * work, which the concurrency limit and the job queue already bound (at most twice an honest
+ * full-speed client's load). The alternative, counting only streams reset before any response
+ * octet, would not help (a deadline usually fires before the slow handler answers) and lets a peer
+ * reset for free once a handler has sent its headers.
+ */
+export class ResetBudget {
+  private tokens: number;
+  private last = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly windowMs: number,
+  ) {
+    this.tokens = capacity;
+  }
+
+  /** One reset at time `now` (ms): true when no token was left (the connection should end). */
+  spend(now: number): boolean {
+    if (this.tokens < this.capacity) {
+      const t = this.tokens + ((now - this.last) * this.capacity) / this.windowMs;
+      this.tokens = t < this.capacity ? t : this.capacity;
+    }
+    this.last = now;
+    if (this.tokens < 1) return true;
+    this.tokens -= 1;
+    return false;
+  }
+
+  /** A stream completed normally: one token back, up to the capacity. */
+  earn(): void {
+    if (this.tokens < this.capacity) {
+      const t = this.tokens + 1;
+      this.tokens = t < this.capacity ? t : this.capacity;
+    }
+  }
+
+  /** Tokens left (for tests and metrics). */
+  get available(): number {
+    return this.tokens;
+  }
+}
 
 export class FloodCounter {
   private count = 0;

@@ -6,6 +6,7 @@
 // counting never depends on timing.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import { startEchoServer } from '../../examples/h2-echo/server.js';
 import type { Http2ServerConnection } from '../../src/http2/connection.js';
 import { ErrorCode } from '../../src/http2/errors.js';
@@ -65,6 +66,68 @@ async function flood(attack: (c: H2Client, conn: Http2ServerConnection) => Promi
   }
 }
 
+/**
+ * An honest node:http2 client that cancels half of its requests: `n` rounds of a POST /echo that
+ * is cancelled (RST_STREAM(CANCEL), as grpc-js does on a cancel or a deadline) once its first
+ * echoed octets arrive, then a GET / that completes; `parallel` rounds at a time. Resolves with
+ * the server's side of the connection's stats once every round is done.
+ */
+async function cancellingClient(n: number, parallel: number): Promise<{ completed: number; resetsReceived: number }> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const failed = new Promise<never>((_, reject) => {
+    session.once('error', reject);
+    session.once('goaway', (code) => reject(new Error(`GOAWAY(${code}) after ${completed} completed requests`)));
+  });
+  failed.catch(() => {});
+  let completed = 0;
+  const cancelled = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = session.request({ ':method': 'POST', ':path': '/echo' });
+      req.once('data', () => {
+        req.close(http2.constants.NGHTTP2_CANCEL);
+      });
+      req.on('close', () => (req.rstCode === http2.constants.NGHTTP2_CANCEL ? resolve() : reject(new Error(`cancelled POST closed with ${req.rstCode}`))));
+      req.on('error', () => {});
+      req.write('x');
+    });
+  const get = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = session.request({ ':method': 'GET', ':path': '/' });
+      let status = 0;
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.on('data', () => {});
+      req.on('end', () => {
+        if (status === 200) {
+          completed++;
+          resolve();
+        } else reject(new Error(`GET /: status ${status}`));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      session.once('connect', () => resolve());
+      session.once('error', reject);
+    });
+    const conn = [...server.connections].find((x) => x.peer.remotePort === session.socket.localPort);
+    assert.ok(conn, 'server connection not found');
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        next++;
+        await Promise.race([cancelled(), failed]);
+        await Promise.race([get(), failed]);
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+    assert.equal(conn.stats.goawayCode, null);
+    return { completed, resetsReceived: conn.stats.resetsReceived };
+  } finally {
+    session.destroy();
+  }
+}
+
 const post = (c: H2Client, id: number) => c.headersFrame(id, POST_HEADERS, { endStream: false });
 const rst = (id: number) => rawFrame(FrameType.RST_STREAM, 0, id, u32(CANCEL));
 
@@ -84,6 +147,28 @@ describe('floods', () => {
       for (let i = 0; i < 200; i++) frames.push(c.headersFrame(1 + 2 * i, GET_HEADERS, { endStream: true }), rst(1 + 2 * i));
       c.send(Buffer.concat(frames));
       await c.expectConnectionError(ENHANCE_YOUR_CALM);
+    }));
+
+  // The rapid-reset limit must not cut honest clients that cancel a lot (grpc-js resets a stream on
+  // every cancel and deadline): 2000 cancelled requests, 100 times the reset budget, interleaved
+  // with as many completed ones, and the connection stays up.
+  test('an honest client cancelling 2000 streams while completing 2000 others stays connected', async () => {
+    const { completed, resetsReceived } = await cancellingClient(2000, 8);
+    assert.equal(completed, 2000);
+    assert.ok(resetsReceived >= 2000, `${resetsReceived} RST_STREAM received`);
+  });
+
+  // Completed streams earn resets back only up to the budget: a long honest history does not buy a
+  // later rapid-reset burst.
+  test('rapid reset after 100 completed requests is still cut after about maxResetsPerWindow resets', () =>
+    flood(async (c, conn) => {
+      for (let i = 0; i < 100; i++) await c.expectAlive(1 + 2 * i);
+      const frames: Buffer[] = [];
+      for (let i = 100; i < 300; i++) frames.push(post(c, 1 + 2 * i), rst(1 + 2 * i));
+      c.send(Buffer.concat(frames));
+      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+      const reset = conn.stats.streamsOpened - 100;
+      assert.ok(reset <= LIMITS.maxResetsPerWindow + 1, `${reset} streams opened and reset`);
     }));
 
   test('PING flood -> ENHANCE_YOUR_CALM', () =>
