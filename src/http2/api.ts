@@ -22,7 +22,10 @@ export interface Http2Options {
   headerTableSize?: number;
   /** CONTINUATION frames allowed after one HEADERS frame. */
   maxContinuationFrames?: number;
-  /** RST_STREAM frames a peer may send (or provoke) per `floodWindowMs` before ENHANCE_YOUR_CALM. */
+  /**
+   * Reset budget: RST_STREAM frames a peer may send (or provoke) in a row before ENHANCE_YOUR_CALM;
+   * refilled by one per completed stream and by this many per `floodWindowMs` (limits.ts ResetBudget).
+   */
   maxResetsPerWindow?: number;
   /** PING frames a peer may send per `floodWindowMs`. */
   maxPingsPerWindow?: number;
