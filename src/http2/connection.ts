@@ -27,7 +27,7 @@ import {
   type ResolvedHttp2Options,
 } from './settings.js';
 import { Http2ServerStream } from './stream.js';
-import { handleFrame } from './dispatch.js';
+import { handleFrame, isIdle } from './dispatch.js';
 
 export { DEFAULT_HTTP2_OPTIONS };
 
@@ -341,6 +341,15 @@ export class Http2ServerConnection implements ServerSession {
 
   private onError(e: unknown): void {
     if (e instanceof StreamError) {
+      // "RST_STREAM frames MUST NOT be sent for a stream in the "idle" state." (5.1) A stream error
+      // on an idle stream (WINDOW_UPDATE with increment 0, a bad PRIORITY frame) becomes a
+      // connection error with its code: "an endpoint MAY choose to treat a stream error as a
+      // connection error" (5.4.1); for WINDOW_UPDATE that is the PROTOCOL_ERROR that "Receiving
+      // any frame other than HEADERS or PRIORITY on a stream in this state" (5.1) calls for.
+      if (isIdle(this, e.streamId)) {
+        this.fail(e.code, `on idle stream ${e.streamId}: ${e.message}`);
+        return;
+      }
       if (this.resetBudget.spend(Date.now())) {
         this.fail(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream errors');
         return;

@@ -74,7 +74,7 @@ export function handleFrame(c: Http2ServerConnection, f: Frame): void {
 }
 
 /** Is `id` a stream the client has not opened yet? (We never open streams: even ids are idle.) */
-function isIdle(c: Http2ServerConnection, id: number): boolean {
+export function isIdle(c: Http2ServerConnection, id: number): boolean {
   return id > c.lastPeerStreamId || (id & 1) === 0;
 }
 

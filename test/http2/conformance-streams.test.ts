@@ -70,6 +70,52 @@ describe('5.1 stream states', () => {
     await c.expectConnectionError(PROTOCOL_ERROR);
   }));
 
+  // "RST_STREAM frames MUST NOT be sent for a stream in the "idle" state." (5.1): a frame that
+  // would be a stream error elsewhere is a connection error on an idle stream ("an endpoint MAY
+  // choose to treat a stream error as a connection error", 5.4.1), never a RST_STREAM.
+  const noRst = (c: H2Client) => {
+    const r = c.frames.find((f) => f.type === FrameType.RST_STREAM);
+    assert.equal(r, undefined, `RST_STREAM on an idle stream; received: ${c.history()}`);
+  };
+
+  test('idle: WINDOW_UPDATE with increment 0 -> connection PROTOCOL_ERROR, no RST_STREAM', run(async (c) => {
+    c.send(windowUpdate(1, 0));
+    await c.expectConnectionError(PROTOCOL_ERROR);
+    noRst(c);
+  }));
+
+  test('idle (even id): WINDOW_UPDATE with increment 0 -> connection PROTOCOL_ERROR, no RST_STREAM', run(async (c) => {
+    await c.expectAlive(1);
+    c.send(windowUpdate(2, 0));
+    await c.expectConnectionError(PROTOCOL_ERROR);
+    noRst(c);
+  }));
+
+  test('idle, above the last stream id: WINDOW_UPDATE with increment 0 -> connection PROTOCOL_ERROR', run(async (c) => {
+    await c.expectAlive(1);
+    c.send(windowUpdate(5, 0));
+    await c.expectConnectionError(PROTOCOL_ERROR);
+    noRst(c);
+  }));
+
+  test('idle: PRIORITY of 4 octets -> connection FRAME_SIZE_ERROR, no RST_STREAM', run(async (c) => {
+    c.send(rawFrame(FrameType.PRIORITY, 0, 1, Buffer.from([0, 0, 0, 0])));
+    await c.expectConnectionError(FRAME_SIZE_ERROR);
+    noRst(c);
+  }));
+
+  test('idle: PRIORITY depending on itself -> connection PROTOCOL_ERROR, no RST_STREAM', run(async (c) => {
+    c.send(rawFrame(FrameType.PRIORITY, 0, 3, priorityFields(3)));
+    await c.expectConnectionError(PROTOCOL_ERROR);
+    noRst(c);
+  }));
+
+  test('closed: WINDOW_UPDATE with increment 0 is a stream error (RST_STREAM allowed there)', run(async (c) => {
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
+    c.send(windowUpdate(1, 0));
+    await c.expectStreamError(1, PROTOCOL_ERROR, 3);
+  }));
+
   test('idle: CONTINUATION -> PROTOCOL_ERROR', run(async (c) => {
     c.send(continuation(1, c.encoder.encode(GET_HEADERS), true));
     await c.expectConnectionError(PROTOCOL_ERROR);
