@@ -15,7 +15,7 @@
 // it; an entry with top-level await cannot be CommonJS and is written as ESM to `<name>.mjs` instead.
 import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
-import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { join, basename, dirname, extname, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -127,7 +127,11 @@ export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist')
       fmt === 'esm'
         ? // CommonJS dependencies (protobufjs) call require("fs") etc.; give them a real require.
           `${shebang}\nimport{createRequire as __edgeRequire}from"node:module";const require=__edgeRequire(import.meta.url);`
-        : `${shebang}\nvar __edgeMetaUrl=require("node:url").pathToFileURL(__filename).href;`;
+        : // import.meta.url for CommonJS. When the bundle is the main module, use the path it was started
+          // by (as ESM's main-module checks `import.meta.url === pathToFileURL(resolve(argv[1]))` expect),
+          // not __filename, which Node resolves through symlinks: a deploy path like
+          // /opt/app/current -> v1.2 would otherwise make such a check fail and the service exit silently.
+          `${shebang}\nvar __edgeMetaUrl=require("node:url").pathToFileURL(require.main===module&&process.argv[1]?require("node:path").resolve(process.argv[1]):__filename).href;`;
     const result = await build({
       entryPoints: [entryPath],
       outfile,
@@ -161,6 +165,7 @@ export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist')
     fmt = 'esm';
     out = await tryBuild(fmt);
   }
+  chmodSync(out.outfile, 0o755); // the #! line makes it runnable as ./<name>.js
   const code = readFileSync(out.outfile);
   const outMeta = Object.values(out.result.metafile.outputs).find((o) => o.entryPoint !== undefined) ?? Object.values(out.result.metafile.outputs)[0];
   const inputs = Object.entries(outMeta.inputs)

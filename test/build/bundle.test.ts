@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,9 +42,9 @@ after(() => {
 });
 
 /** Start the copied bundle with the profile's flags; resolves with the port from its "listening" line. */
-function start(env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+function start(env: Record<string, string> = {}, file = join(runDir, basename(built.file))): Promise<{ child: ChildProcess; port: number }> {
   const flags = getProfile('pi-zero-2w').node.flags;
-  const child = spawn(process.execPath, [...flags, join(runDir, basename(built.file))], {
+  const child = spawn(process.execPath, [...flags, file], {
     cwd: runDir,
     env: { PATH: process.env.PATH ?? '', HOME: runDir, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -117,6 +117,17 @@ test('the copied bundle serves SayHello to grpc-js with the baked pi-zero-2w pro
     }
   } finally {
     assert.equal(await stop(child), 0, 'SIGTERM stops the bundled greeter cleanly');
+  }
+});
+
+test('started through a symlinked directory, the bundle still knows it is the main module', async () => {
+  const link = join(tmp, 'current');
+  symlinkSync(runDir, link);
+  const { child, port } = await start({}, join(link, basename(built.file)));
+  try {
+    assert.ok(port > 0);
+  } finally {
+    await stop(child);
   }
 });
 
