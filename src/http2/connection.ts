@@ -82,6 +82,8 @@ export class Http2ServerConnection implements ServerSession {
   /** @internal The rest is for frames.ts and stream.ts. */
   readonly streams = new Map<number, Http2ServerStream>();
   readonly recentlyReset = new RecentIds(1024);
+  /** Streams the peer reset (RST_STREAM received): later frames on them are stream errors. */
+  readonly recentlyPeerReset = new RecentIds(1024);
   readonly recentlyClosed = new RecentIds();
   readonly peerSettings = new PeerSettings();
   readonly decoder: HpackDecoder;

@@ -96,9 +96,9 @@ function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
   }
   if (id <= c.lastPeerStreamId || (id & 1) === 0) {
     decodeAndDrop(c, f.block);
-    if (c.recentlyReset.has(id)) return; // 5.1: "MUST ignore frames ... after it has sent a RST_STREAM"
-    if (c.recentlyClosed.has(id)) {
-      throw new ConnectionError(ErrorCode.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
+    if (!isIdle(c, id) && (c.recentlyReset.has(id) || c.recentlyPeerReset.has(id) || c.recentlyClosed.has(id))) {
+      onClosedStream(c, id, 'HEADERS');
+      return;
     }
     // "Streams initiated by a client MUST use odd-numbered stream identifiers" / "The identifier
     // of a newly established stream MUST be numerically greater than all streams that the
@@ -208,13 +208,8 @@ function onData(c: Http2ServerConnection, f: DataFrame): void {
     // idle: "Receiving any frame other than HEADERS or PRIORITY on a stream in this state MUST be
     // treated as a connection error of type PROTOCOL_ERROR." (5.1)
     if (isIdle(c, id)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
-    if (c.recentlyReset.has(id)) return;
-    // "If a DATA frame is received whose stream is not in the "open" or "half-closed (local)"
-    // state, the recipient MUST respond with a stream error of type STREAM_CLOSED." (6.1); for a
-    // stream long closed we end the connection ("An endpoint that receives any frames after
-    // receiving a frame with the END_STREAM flag set MUST treat that as a connection error of
-    // type STREAM_CLOSED", 5.1 closed)
-    throw new ConnectionError(ErrorCode.STREAM_CLOSED, `DATA on closed stream ${id}`);
+    onClosedStream(c, id, 'DATA');
+    return;
   }
   if (s.remoteEnded) throw new StreamError(id, ErrorCode.STREAM_CLOSED, 'DATA after END_STREAM');
   if (len > s.recvWindow) throw new StreamError(id, ErrorCode.FLOW_CONTROL_ERROR, 'DATA beyond the stream window');
@@ -243,7 +238,38 @@ function onRstStream(c: Http2ServerConnection, f: RstStreamFrame): void {
   // budget (limits.ts ResetBudget).
   if (c.resetBudget.spend(Date.now())) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'RST_STREAM flood');
   const s = c.streams.get(id);
-  if (s !== undefined) c.closeStream(s, f.errorCode, false);
+  if (s !== undefined) {
+    c.closeStream(s, f.errorCode, false);
+    c.recentlyPeerReset.add(id);
+  }
+  // A RST_STREAM on a stream already closed is ignored: "To avoid looping, an endpoint MUST NOT
+  // send a RST_STREAM in response to a RST_STREAM frame." (5.4.2)
+}
+
+/**
+ * A DATA, HEADERS or WINDOW_UPDATE frame on a stream that was opened and is closed now (the
+ * connection still counted DATA against its window and decoded the field block of HEADERS).
+ */
+function onClosedStream(c: Http2ServerConnection, id: number, what: string): void {
+  // "An endpoint MUST ignore frames that it receives on closed streams after it has sent a
+  // RST_STREAM frame." (5.1) Within the memory of RecentIds; also after our RST_STREAM(NO_ERROR)
+  // that follows a complete response (8.1).
+  if (c.recentlyReset.has(id)) return;
+  // "An endpoint that receives any frame other than PRIORITY after receiving a RST_STREAM MUST
+  // treat that as a stream error (Section 5.4.2) of type STREAM_CLOSED." (5.1)
+  if (c.recentlyPeerReset.has(id)) {
+    throw new StreamError(id, ErrorCode.STREAM_CLOSED, `${what} on stream ${id} after its RST_STREAM`);
+  }
+  // closed by END_STREAM both ways: "WINDOW_UPDATE or RST_STREAM frames can be received in this
+  // state for a short period after a DATA or HEADERS frame containing an END_STREAM flag is sent"
+  // (5.1): ignored.
+  if (what === 'WINDOW_UPDATE') return;
+  // Otherwise: "If a DATA frame is received whose stream is not in the "open" or "half-closed
+  // (local)" state, the recipient MUST respond with a stream error of type STREAM_CLOSED." (6.1);
+  // for a stream both sides ended (or long forgotten) we end the connection: "An endpoint MAY treat
+  // receipt of any other type of frame on a closed stream as a connection error (Section 5.4.1) of
+  // type STREAM_CLOSED" (5.1)
+  throw new ConnectionError(ErrorCode.STREAM_CLOSED, `${what} on closed stream ${id}`);
 }
 
 function onSettings(c: Http2ServerConnection, f: SettingsFrame): void {
@@ -277,7 +303,6 @@ function onWindowUpdate(c: Http2ServerConnection, f: WindowUpdateFrame): void {
   if (isIdle(c, id)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${id}`);
   if (f.increment === 0) throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE increment 0');
   const s = c.streams.get(id);
-  // closed: "WINDOW_UPDATE or RST_STREAM frames can be received in this state for a short period
-  // after a DATA or HEADERS frame containing an END_STREAM flag is sent" (5.1): ignored.
   if (s !== undefined) streamWindowUpdate(c, s, f.increment);
+  else onClosedStream(c, id, 'WINDOW_UPDATE');
 }

@@ -25,7 +25,8 @@
 //                `------------>| closed |<-----------'
 //                              +--------+
 //   ES = a frame with END_STREAM, R = RST_STREAM. Closed streams leave the connection's Map; ids
-//   we reset are remembered for a while (limits.ts RecentIds) so late frames are ignored.
+//   are remembered for a while (limits.ts RecentIds): late frames on a stream we reset are
+//   ignored, on a stream the peer reset they get RST_STREAM(STREAM_CLOSED) (dispatch.ts).
 import type { HeaderList, PeerInfo, ServerStream } from './api.js';
 import { ErrorCode } from './errors.js';
 import { PendingData, STREAM_WRITE_HWM, windowUpdateDue } from './flow.js';

@@ -146,19 +146,44 @@ describe('5.1 stream states', () => {
   }));
 
   // closed: "An endpoint that receives any frame other than PRIORITY after receiving a RST_STREAM
-  // MUST treat that as a stream error (Section 5.4.2) of type STREAM_CLOSED."
-  test('closed (client RST_STREAM): DATA -> STREAM_CLOSED', run(async (c) => {
+  // MUST treat that as a stream error (Section 5.4.2) of type STREAM_CLOSED." A stream error: one
+  // RST_STREAM(STREAM_CLOSED), the connection goes on.
+  test('closed (client RST_STREAM): DATA -> RST_STREAM(STREAM_CLOSED), the connection goes on', run(async (c) => {
     c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
     c.send(rawFrame(FrameType.RST_STREAM, 0, 1, u32(CANCEL)));
     c.send(data(1, 'late'));
-    await c.expectStreamOrConnectionError(1, STREAM_CLOSED);
+    await c.expectStreamError(1, STREAM_CLOSED, 3);
   }));
 
-  test('closed (client RST_STREAM): HEADERS -> STREAM_CLOSED', run(async (c) => {
+  test('closed (client RST_STREAM): HEADERS -> RST_STREAM(STREAM_CLOSED), the connection goes on', run(async (c) => {
     c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
     c.send(rawFrame(FrameType.RST_STREAM, 0, 1, u32(CANCEL)));
     c.send(c.headersFrame(1, ['x-trailer', 'late'], { endStream: true }));
-    await c.expectStreamOrConnectionError(1, STREAM_CLOSED);
+    await c.expectStreamError(1, STREAM_CLOSED, 3);
+    // the late field block went through the HPACK decoder: the tables are still in sync
+    await c.expectAlive(5);
+  }));
+
+  test('closed (client RST_STREAM): WINDOW_UPDATE -> RST_STREAM(STREAM_CLOSED), the connection goes on', run(async (c) => {
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
+    c.send(rawFrame(FrameType.RST_STREAM, 0, 1, u32(CANCEL)));
+    c.send(windowUpdate(1, 100));
+    await c.expectStreamError(1, STREAM_CLOSED, 3);
+  }));
+
+  // "To avoid looping, an endpoint MUST NOT send a RST_STREAM in response to a RST_STREAM frame."
+  // (5.4.2), and after our RST_STREAM(STREAM_CLOSED) further frames are ignored ("An endpoint MUST
+  // ignore frames that it receives on closed streams after it has sent a RST_STREAM frame", 5.1)
+  test('closed (client RST_STREAM): a second RST_STREAM and PRIORITY are ignored; one RST_STREAM for many DATA', run(async (c) => {
+    c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
+    c.send(rawFrame(FrameType.RST_STREAM, 0, 1, u32(CANCEL)));
+    c.send(rawFrame(FrameType.RST_STREAM, 0, 1, u32(CANCEL)), rawFrame(FrameType.PRIORITY, 0, 1, priorityFields(0)));
+    await c.expectNoFrameBeforePingAck(FrameType.RST_STREAM);
+    c.send(data(1, 'late'), data(1, 'later'), data(1, 'latest', true));
+    await c.expectRst(1, STREAM_CLOSED);
+    await c.expectNoFrameBeforePingAck(FrameType.RST_STREAM);
+    await c.expectNoFrameBeforePingAck(FrameType.GOAWAY);
+    await c.expectAlive(3);
   }));
 
   test('closed (client RST_STREAM): CONTINUATION -> PROTOCOL_ERROR', run(async (c) => {
