@@ -1,9 +1,12 @@
-// Shared helpers of the frame tests: a reader with defaults, feed-and-drain, error capture and a
-// seeded PRNG (so every random test is reproducible from its seed).
+// Shared helpers of the frame tests: a reader with defaults, feed-and-drain, error capture and
+// random bytes and splits from the seeded PRNG of test/support/prng.ts.
 import assert from 'node:assert/strict';
 import { FrameReader, type FrameReaderOptions } from '../../src/http2/frame/reader.js';
 import { ConnectionError, StreamError } from '../../src/http2/errors.js';
 import type { Frame } from '../../src/http2/frame/types.js';
+import { randInt } from '../support/prng.js';
+
+export { prng, randInt } from '../support/prng.js';
 
 export const DEFAULTS: FrameReaderOptions = {
   maxFrameSize: 16384,
@@ -83,23 +86,6 @@ export function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
   }
   out.push(buf.subarray(prev));
   return out;
-}
-
-/** mulberry32: a small seeded PRNG; returns floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Integer in [0, n). */
-export function randInt(rnd: () => number, n: number): number {
-  return Math.floor(rnd() * n);
 }
 
 export function randBytes(rnd: () => number, n: number): Buffer {

@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { ConnectionError, ErrorCode } from '../../src/http2/errors.js';
 import type { DynamicTable } from '../../src/http2/hpack/dynamic-table.js';
+import { randInt } from '../support/prng.js';
+
+export { prng, randInt } from '../support/prng.js';
 
 /** Bytes from RFC-style hex ("8286 8441 ..."), whitespace ignored. */
 export function hex(s: string): Buffer {
@@ -22,23 +25,6 @@ export function assertCompressionError(fn: () => unknown, what?: string): void {
     (e: unknown) => e instanceof ConnectionError && e.code === ErrorCode.COMPRESSION_ERROR,
     what,
   );
-}
-
-/** mulberry32: a small seeded PRNG so a failing random case reproduces from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A random integer in [0, n). */
-export function randInt(rand: () => number, n: number): number {
-  return Math.floor(rand() * n);
 }
 
 /** A random latin1 string of length [0, maxLen], any octet. */

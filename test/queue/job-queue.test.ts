@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JobQueue } from '../../src/queue/job-queue.js';
 import type { QueueJob } from '../../src/queue/job-queue.js';
+import { prng } from '../support/prng.js';
 
 /** A job that records when it starts into a shared log. */
 class Job implements QueueJob {
@@ -229,21 +230,9 @@ test('wraparound: hundreds of thousands of jobs through a small queue', () => {
   assert.equal(s.running + s.waiting, 0);
 });
 
-/** Small deterministic PRNG (mulberry32) so a failing sequence can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('property: random admit/done/cancel sequences match a simple model', () => {
   for (let seed = 1; seed <= 200; seed++) {
-    const rand = rng(seed);
+    const rand = prng(seed); // seeded, so a failing sequence can be replayed from its seed
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const maxRunning = 1 + Math.floor(rand() * 4);
     const maxWaiting = Math.floor(rand() * 6);
