@@ -11,6 +11,7 @@ import { FrameReader } from './frame/reader.js';
 import {
   encodeGoaway,
   encodeHeaders,
+  encodePing,
   encodeRstStream,
   encodeSettings,
   encodeWindowUpdate,
@@ -51,8 +52,9 @@ export interface Http2ConnectionStats {
 }
 
 const enum State {
+  /** Serving; also during the first step of a graceful shutdown (shutdownPending). */
   ACTIVE = 0,
-  /** GOAWAY(NO_ERROR) sent: existing streams finish, new ones are refused. */
+  /** The final GOAWAY(NO_ERROR, last id) sent: existing streams finish, new ones are refused. */
   DRAINING = 1,
   /** GOAWAY with an error sent or destroyed: no more frames are processed. */
   CLOSING = 2,
@@ -61,6 +63,12 @@ const enum State {
 
 /** How long a closing socket may linger for the peer to read our GOAWAY and close. */
 const LINGER_MS = 2000;
+/** Graceful shutdown: how long the first GOAWAY waits for its PING ACK before the final one. */
+const SHUTDOWN_PING_TIMEOUT_MS = 1000;
+/** The payload of that PING (8 octets), to tell its ACK from the ACKs of other PINGs. */
+const SHUTDOWN_PING = Buffer.from('shutdown', 'latin1');
+/** The largest stream id: the last stream id of the first GOAWAY of a graceful shutdown. */
+const MAX_STREAM_ID = 0x7fffffff;
 
 export class Http2ServerConnection implements ServerSession {
   onclose: (() => void) | null = null;
@@ -119,6 +127,9 @@ export class Http2ServerConnection implements ServerSession {
   private handshakeTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
+  private shutdownTimer: NodeJS.Timeout | null = null;
+  /** The first GOAWAY of a graceful shutdown went out; the final one has not. */
+  private shutdownPending = false;
   private idleSince = 0;
 
   constructor(
@@ -182,14 +193,50 @@ export class Http2ServerConnection implements ServerSession {
     return this.readPaused;
   }
 
+  /**
+   * Graceful shutdown in two steps (RFC 9113 6.8): "A server that is attempting to gracefully shut
+   * down a connection SHOULD send an initial GOAWAY frame with the last stream identifier set to
+   * 2^31-1 and a NO_ERROR code. ... After allowing time for any in-flight stream creation (at least
+   * one round-trip time), the server MAY send another GOAWAY frame with an updated last stream
+   * identifier. This ensures that a connection can be cleanly shut down without losing requests."
+   * The round trip is a PING sent with the first GOAWAY; its ACK (or SHUTDOWN_PING_TIMEOUT_MS)
+   * sends the final GOAWAY. Streams the client opens before that are served.
+   */
   shutdown(): void {
+    if (this.state !== State.ACTIVE || this.shutdownPending) return;
+    // The peer sent GOAWAY itself: it opens no more streams, there is no race to wait for.
+    if (this.peerGoaway) {
+      this.finalGoaway();
+      return;
+    }
+    this.shutdownPending = true;
+    this.recordGoaway(ErrorCode.NO_ERROR, 'shutdown');
+    this.out.push(encodeGoaway(MAX_STREAM_ID, ErrorCode.NO_ERROR));
+    this.out.push(encodePing(SHUTDOWN_PING, false));
+    this.shutdownTimer = setTimeout(this.finalGoaway, SHUTDOWN_PING_TIMEOUT_MS);
+    this.shutdownTimer.unref();
+    this.scheduleFlush();
+  }
+
+  /** @internal A PING ACK arrived (dispatch.ts): the one of our shutdown PING ends the first step. */
+  pingAcked(data: Buffer): void {
+    if (this.shutdownPending && data.equals(SHUTDOWN_PING)) this.finalGoaway();
+  }
+
+  /** The second GOAWAY: the last stream id we processed; new streams are refused from now on. */
+  private readonly finalGoaway = (): void => {
+    if (this.shutdownTimer !== null) {
+      clearTimeout(this.shutdownTimer);
+      this.shutdownTimer = null;
+    }
+    this.shutdownPending = false;
     if (this.state !== State.ACTIVE) return;
     this.state = State.DRAINING;
     this.recordGoaway(ErrorCode.NO_ERROR, 'shutdown');
     this.out.push(encodeGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR));
     if (this.streams.size === 0) this.finishAfterFlush = true;
     this.scheduleFlush();
-  }
+  };
 
   destroy(code: number = ErrorCode.NO_ERROR): void {
     if (this.state >= State.CLOSING) {
@@ -336,7 +383,8 @@ export class Http2ServerConnection implements ServerSession {
     if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
-    this.handshakeTimer = this.idleTimer = this.lingerTimer = null;
+    if (this.shutdownTimer !== null) clearTimeout(this.shutdownTimer);
+    this.handshakeTimer = this.idleTimer = this.lingerTimer = this.shutdownTimer = null;
   }
 
   // ---- errors ----

@@ -53,7 +53,10 @@ export function handleFrame(c: Http2ServerConnection, f: Frame): void {
       // connection error of type PROTOCOL_ERROR." (8.4)
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE from a client');
     case FrameType.PING:
-      if (f.ack) return;
+      if (f.ack) {
+        c.pingAcked(f.data);
+        return;
+      }
       c.stats.pingsReceived++;
       if (c.floodPings.hit(Date.now())) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'PING flood');
       // "Receivers of a PING frame that does not include an ACK flag MUST send a PING frame with

@@ -37,6 +37,14 @@ const windowUpdate = (id: number, n: number) => rawFrame(FrameType.WINDOW_UPDATE
 const settings = (pairs: number[]) => rawFrame(FrameType.SETTINGS, 0, 0, settingsPayload(pairs));
 const rst = (id: number, code: number) => rawFrame(FrameType.RST_STREAM, 0, id, u32(code));
 
+const MAX_STREAM_ID = 0x7fffffff;
+
+/** Answer the server's PING (the round trip that ends the first step of a graceful shutdown). */
+async function answerPing(c: H2Client): Promise<void> {
+  const p = await c.expectFrame(FrameType.PING, (f) => !f.ack);
+  c.ping(Buffer.from(p.data), true);
+}
+
 function dataOn(c: H2Client, id: number): number {
   let n = 0;
   for (const f of c.frames) if (f.type === FrameType.DATA && f.streamId === id) n += f.data.length;
@@ -244,6 +252,10 @@ describe('limits and counters', () => {
       const c = await H2Client.connect(s.port);
       try {
         await c.expectAlive(1);
+        // graceful, in two steps (RFC 9113 6.8): GOAWAY(2^31-1) + PING, then GOAWAY(last id)
+        const first = await c.expectGoaway(ErrorCode.NO_ERROR);
+        assert.equal(first.lastStreamId, MAX_STREAM_ID);
+        await answerPing(c);
         const g = await c.expectGoaway(ErrorCode.NO_ERROR);
         assert.equal(g.lastStreamId, 1);
         await c.expectClosed();
@@ -286,7 +298,7 @@ describe('limits and counters', () => {
 });
 
 describe('graceful shutdown and trailers', () => {
-  test('shutdown(): GOAWAY(NO_ERROR, last id), new streams refused, open ones finish, then close', () =>
+  test('shutdown(): GOAWAY(NO_ERROR, 2^31-1), then GOAWAY(NO_ERROR, last id), new streams refused, open ones finish, then close', () =>
     withServer({}, async (s) => {
       const c = await H2Client.connect(s.port);
       try {
@@ -294,6 +306,9 @@ describe('graceful shutdown and trailers', () => {
         await c.waitUntil(() => dataOn(c, 1) === 3, 'echo of the first bytes');
         const conn = onlyConnection(s);
         conn.shutdown();
+        const first = await c.expectGoaway(ErrorCode.NO_ERROR);
+        assert.equal(first.lastStreamId, MAX_STREAM_ID);
+        await answerPing(c);
         const g = await c.expectGoaway(ErrorCode.NO_ERROR);
         assert.equal(g.lastStreamId, 1);
         c.send(c.headersFrame(3, GET_HEADERS, { endStream: true }));

@@ -180,13 +180,18 @@ describe('handshake timeout', () => {
 describe('idle timeout', () => {
   // "A server that is attempting to gracefully shut down a connection SHOULD send an initial
   // GOAWAY frame with the last stream identifier set to 2^31-1 and a NO_ERROR code." (6.8): an
-  // idle close is graceful, GOAWAY(NO_ERROR) naming the last stream we processed.
+  // idle close is graceful, GOAWAY(NO_ERROR, 2^31-1) with a PING, then after the PING ACK
+  // GOAWAY(NO_ERROR) naming the last stream we processed.
   test('a connection with no open stream is closed with GOAWAY(NO_ERROR) after idleTimeoutMs', async () => {
     const c = await H2Client.connect(port);
     try {
       await c.expectAlive(1);
-      const [g, answered] = await Promise.all([c.expectGoaway(ErrorCode.NO_ERROR, 5000), honestRequests(port, HONEST)]);
+      const [first, answered] = await Promise.all([c.expectGoaway(ErrorCode.NO_ERROR, 5000), honestRequests(port, HONEST)]);
       assert.equal(answered, HONEST);
+      assert.equal(first.lastStreamId, 0x7fffffff);
+      const p = await c.expectFrame(FrameType.PING, (f) => !f.ack);
+      c.ping(Buffer.from(p.data), true);
+      const g = await c.expectGoaway(ErrorCode.NO_ERROR);
       assert.equal(g.lastStreamId, 1);
       await c.expectClosed(5000);
     } finally {
