@@ -95,7 +95,10 @@ export interface ServerStream {
 /** A server connection as the layer above drives it. */
 export interface ServerSession {
   readonly peer: PeerInfo;
-  /** Graceful: GOAWAY(NO_ERROR) with the last stream id, refuse new streams, close when all are done. */
+  /**
+   * Graceful (RFC 9113 6.8): GOAWAY(NO_ERROR, 2^31-1) and a PING; after its ACK (or 1 s)
+   * GOAWAY(NO_ERROR) with the last stream id, refuse new streams, close when all are done.
+   */
   shutdown(): void;
   /** Immediate: GOAWAY(code), reset every stream, destroy the socket. */
   destroy(code?: number): void;
