@@ -166,6 +166,10 @@ export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist')
     out = await tryBuild(fmt);
   }
   chmodSync(out.outfile, 0o755); // the #! line makes it runnable as ./<name>.js
+  // Inside this repository the nearest package.json says "type": "module", which would make Node
+  // read a CommonJS bundle as ESM; this marker keeps `node dist/<board>/<name>.js` working in place.
+  // It is not part of what goes on a board: the bundle alone runs as CommonJS there.
+  writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
   const code = readFileSync(out.outfile);
   const outMeta = Object.values(out.result.metafile.outputs).find((o) => o.entryPoint !== undefined) ?? Object.values(out.result.metafile.outputs)[0];
   const inputs = Object.entries(outMeta.inputs)
