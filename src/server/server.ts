@@ -21,6 +21,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Http2Options, PeerInfo, ServerStream } from '../http2/api.js';
 import { ErrorCode } from '../http2/errors.js';
 import { Http2ServerConnection } from '../http2/connection.js';
+import { DEFAULT_HTTP2_OPTIONS, resolveOptions } from '../http2/settings.js';
 import type { ServiceDefinition, ServiceImplementation } from '../grpc/method.js';
 import type { ServerInterceptor, InterceptorContext } from '../grpc/interceptors.js';
 import { serveCall } from '../grpc/call.js';
@@ -61,6 +62,50 @@ export interface ServerStats extends JobQueueStats {
   connections: number;
 }
 
+const OPTION_KEYS = new Set([
+  'profile', 'maxRunning', 'maxWaiting', 'maxReceiveMessageLength', 'maxSendMessageLength', 'interceptors',
+  'http2', 'compression', 'requireTeTrailers', 'onHandlerError',
+]);
+
+/** Reject misspelt and mistyped options at construction (keys set to undefined are ignored). */
+function checkOptions(o: ServerOptions): void {
+  if (o === null || typeof o !== 'object') throw new TypeError('Server: options must be an object');
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    if (!OPTION_KEYS.has(k)) throw new TypeError(`Server: unknown option "${k}" (known: ${[...OPTION_KEYS].join(', ')})`);
+  }
+  if (o.profile !== undefined && typeof o.profile !== 'string') throw new TypeError('Server: profile must be a string');
+  if (o.interceptors !== undefined && !Array.isArray(o.interceptors)) {
+    throw new TypeError('Server: interceptors must be an array of functions (ctx, next) => Promise<void>');
+  }
+  if (o.requireTeTrailers !== undefined && typeof o.requireTeTrailers !== 'boolean') {
+    throw new TypeError('Server: requireTeTrailers must be a boolean');
+  }
+  if (o.onHandlerError !== undefined && typeof o.onHandlerError !== 'function') {
+    throw new TypeError('Server: onHandlerError must be a function (error, ctx) => void');
+  }
+  if (o.http2 !== undefined && (o.http2 === null || typeof o.http2 !== 'object')) {
+    throw new TypeError('Server: http2 must be an object of Http2Options');
+  }
+  for (const k of Object.keys(o.http2 ?? {})) {
+    if (!(k in DEFAULT_HTTP2_OPTIONS)) throw new TypeError(`Server: unknown http2 option "${k}"`);
+  }
+}
+
+/** A message size limit: an integer >= 0, or Infinity for none. */
+function messageLimit(name: string, v: number): number {
+  if (v === Infinity || (Number.isInteger(v) && v >= 0)) return v;
+  throw new RangeError(`Server: ${name} must be an integer >= 0 (bytes) or Infinity, got ${String(v)}`);
+}
+
+/** `o` without its undefined-valued keys (so they do not mask the profile's values). */
+function definedOnly<T extends object>(o: T | undefined): Partial<T> {
+  const out: Partial<T> = {};
+  if (o === undefined) return out;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
 interface Listener {
   server: NetServer;
   closed: boolean;
@@ -85,6 +130,7 @@ export class Server {
   private graceTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ServerOptions = {}) {
+    checkOptions(options);
     const limits = resolveProfile(options.profile).server;
     this.queue = new JobQueue({
       maxRunning: options.maxRunning ?? limits.maxRunning,
@@ -96,8 +142,8 @@ export class Server {
       lookup: this.router.lookup,
       queue: this.queue,
       interceptors: (options.interceptors ?? []).slice(),
-      maxReceiveMessageLength: options.maxReceiveMessageLength ?? limits.maxReceiveMessageLength,
-      maxSendMessageLength: options.maxSendMessageLength ?? limits.maxSendMessageLength,
+      maxReceiveMessageLength: messageLimit('maxReceiveMessageLength', options.maxReceiveMessageLength ?? limits.maxReceiveMessageLength),
+      maxSendMessageLength: messageLimit('maxSendMessageLength', options.maxSendMessageLength ?? limits.maxSendMessageLength),
       compression,
       requireTeTrailers: options.requireTeTrailers ?? false,
       ...(options.onHandlerError !== undefined ? { onHandlerError: options.onHandlerError } : {}),
@@ -105,7 +151,8 @@ export class Server {
     for (const i of this.callOptions.interceptors) {
       if (typeof i !== 'function') throw new TypeError('interceptors must be functions (ctx, next) => Promise<void>');
     }
-    this.http2 = {
+    // Resolved (range-checked) here so a bad value fails now, not on the first connection.
+    this.http2 = resolveOptions({
       maxConcurrentStreams: limits.maxConcurrentStreams,
       initialWindowSize: limits.initialWindowSize,
       connectionWindowSize: limits.connectionWindowSize,
@@ -113,8 +160,8 @@ export class Server {
       maxHeaderListSize: limits.maxHeaderListSize,
       idleTimeoutMs: limits.idleTimeoutMs,
       handshakeTimeoutMs: limits.handshakeTimeoutMs,
-      ...options.http2,
-    };
+      ...definedOnly(options.http2),
+    });
     this.handshakeTimeoutMs = this.http2.handshakeTimeoutMs;
     this.terminated = new Promise<void>((r) => (this.resolveTerminated = r));
   }

@@ -22,3 +22,30 @@ test('profile limits are the defaults; explicit options override them', async ()
   assert.throws(() => a.addService({ name: 'x.Y', methods: {} }, {}), /stopping/);
   await assert.rejects(a.bind('127.0.0.1:0'), /stopping/);
 });
+
+test('bad option values fail at construction with a message naming the option', () => {
+  const bad: [object, RegExp][] = [
+    [{ maxRunning: -1 }, /maxRunning/],
+    [{ maxWaiting: -1 }, /maxWaiting/],
+    [{ maxRunning: 1.5 }, /maxRunning/],
+    [{ maxReceiveMessageLength: -1 }, /maxReceiveMessageLength must be an integer >= 0/],
+    [{ maxReceiveMessageLength: NaN }, /maxReceiveMessageLength/],
+    [{ maxSendMessageLength: -5 }, /maxSendMessageLength/],
+    [{ maxSendMessageLength: '4MB' }, /maxSendMessageLength/],
+    [{ interceptors: () => {} }, /interceptors must be an array/],
+    [{ interceptors: ['x'] }, /interceptors must be functions/],
+    [{ requireTeTrailers: 'yes' }, /requireTeTrailers must be a boolean/],
+    [{ onHandlerError: 5 }, /onHandlerError must be a function/],
+    [{ profile: 7 }, /profile must be a string/],
+    [{ maxRuning: 4 }, /unknown option "maxRuning"/],
+    // HTTP/2 limits are range-checked now, not when the first client connects.
+    [{ http2: { maxFrameSize: 1 } }, /Http2Options.maxFrameSize/],
+    [{ http2: { initialWindowSize: -1 } }, /Http2Options.initialWindowSize/],
+    [{ http2: { maxFramesize: 16384 } }, /unknown http2 option "maxFramesize"/],
+  ];
+  for (const [opts, re] of bad) assert.throws(() => new Server(opts as never), re, JSON.stringify(opts));
+  // Fine: Infinity as "no limit", keys left undefined (spread from a caller's own options).
+  for (const opts of [{ maxReceiveMessageLength: Infinity, maxSendMessageLength: 0 }, { maxRunning: undefined, http2: { maxFrameSize: undefined } }]) {
+    new Server(opts).forceShutdown();
+  }
+});
