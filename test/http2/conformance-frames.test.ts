@@ -1,13 +1,11 @@
 // HTTP/2 conformance, frame level (RFC 9113 sections 3.4, 4, 5.4, 5.5, 6.3-6.8): raw bytes from a
 // raw socket against the echo server, one connection per test. Every connection error must be a
 // GOAWAY with the RFC's code followed by the close of the connection.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEchoServer } from '../../examples/h2-echo/server.js';
 import { ErrorCode } from '../../src/http2/errors.js';
 import { CLIENT_PREFACE, Flag, FrameType, SettingId, DEFAULT_MAX_FRAME_SIZE } from '../../src/http2/frame/constants.js';
 import {
-  H2Client,
   GET_HEADERS,
   POST_HEADERS,
   headersWithBlock,
@@ -16,23 +14,12 @@ import {
   rawFrame,
   settingsPayload,
   u32,
-  withClient,
 } from '../support/h2-client.js';
+import { echoFixture } from '../support/echo-fixture.js';
 
 const { PROTOCOL_ERROR, FRAME_SIZE_ERROR, FLOW_CONTROL_ERROR, COMPRESSION_ERROR, CANCEL } = ErrorCode;
 
-let server: Awaited<ReturnType<typeof startEchoServer>>;
-let port: number;
-before(async () => {
-  server = await startEchoServer({ port: 0, host: '127.0.0.1' });
-  port = server.port;
-});
-after(async () => {
-  await server.close();
-});
-
-const run = (fn: (c: H2Client) => Promise<void>, opts?: Parameters<typeof H2Client.connect>[1]) => () =>
-  withClient(port, fn, opts);
+const { run } = echoFixture();
 
 describe('3.4 connection preface', () => {
   test('the server connection preface is a SETTINGS frame, sent first', run(async (c) => {

@@ -2,13 +2,11 @@
 // (RFC 7541): raw bytes from a raw socket against the echo server, one connection per test.
 // A malformed request is a stream error (RST_STREAM PROTOCOL_ERROR) that leaves the connection
 // usable: every such test then sends a GET on the next stream and expects 200.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEchoServer } from '../../examples/h2-echo/server.js';
 import { ErrorCode } from '../../src/http2/errors.js';
 import { Flag, FrameType, SettingId, DEFAULT_HEADER_TABLE_SIZE } from '../../src/http2/frame/constants.js';
 import {
-  H2Client,
   GET_HEADERS,
   POST_HEADERS,
   headersWithBlock,
@@ -16,23 +14,12 @@ import {
   literalBlock,
   rawFrame,
   u32,
-  withClient,
 } from '../support/h2-client.js';
+import { echoFixture } from '../support/echo-fixture.js';
 
 const { PROTOCOL_ERROR, COMPRESSION_ERROR } = ErrorCode;
 
-let server: Awaited<ReturnType<typeof startEchoServer>>;
-let port: number;
-before(async () => {
-  server = await startEchoServer({ port: 0, host: '127.0.0.1' });
-  port = server.port;
-});
-after(async () => {
-  await server.close();
-});
-
-const run = (fn: (c: H2Client) => Promise<void>, opts?: Parameters<typeof H2Client.connect>[1]) => () =>
-  withClient(port, fn, opts);
+const { run } = echoFixture();
 
 const data = (id: number, body: string, end = false) => rawFrame(FrameType.DATA, end ? Flag.END_STREAM : 0, id, Buffer.from(body));
 

@@ -1,12 +1,11 @@
 // HTTP/2 conformance, streams and flow control (RFC 9113 sections 5.1-5.3, 6.1, 6.2, 6.9, 6.10):
 // raw bytes from a raw socket against the echo server, one connection per test.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEchoServer } from '../../examples/h2-echo/server.js';
 import { ErrorCode } from '../../src/http2/errors.js';
 import { Flag, FrameType, SettingId, MAX_WINDOW_SIZE } from '../../src/http2/frame/constants.js';
 import {
-  H2Client,
+  type H2Client,
   GET_HEADERS,
   POST_HEADERS,
   headersWithBlock,
@@ -15,23 +14,12 @@ import {
   rawFrame,
   settingsPayload,
   u32,
-  withClient,
 } from '../support/h2-client.js';
+import { echoFixture } from '../support/echo-fixture.js';
 
 const { PROTOCOL_ERROR, FRAME_SIZE_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED, REFUSED_STREAM, CANCEL } = ErrorCode;
 
-let server: Awaited<ReturnType<typeof startEchoServer>>;
-let port: number;
-before(async () => {
-  server = await startEchoServer({ port: 0, host: '127.0.0.1' });
-  port = server.port;
-});
-after(async () => {
-  await server.close();
-});
-
-const run = (fn: (c: H2Client) => Promise<void>, opts?: Parameters<typeof H2Client.connect>[1]) => () =>
-  withClient(port, fn, opts);
+const { run } = echoFixture();
 
 const data = (id: number, body: string | Buffer, end = false) =>
   rawFrame(FrameType.DATA, end ? Flag.END_STREAM : 0, id, typeof body === 'string' ? Buffer.from(body) : body);
