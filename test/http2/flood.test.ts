@@ -4,10 +4,9 @@
 // node:http2 connection opened at the same time has all its requests answered. Limits are made
 // small through Http2Options so every flood stays small; the flood window is long (60 s) so that
 // counting never depends on timing.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import { startEchoServer } from '../../examples/h2-echo/server.js';
 import type { Http2ServerConnection } from '../../src/http2/connection.js';
 import { ErrorCode } from '../../src/http2/errors.js';
 import { Flag, FrameType } from '../../src/http2/frame/constants.js';
@@ -23,6 +22,7 @@ import {
   settingsPayload,
   u32,
 } from '../support/h2-client.js';
+import { echoFixture } from '../support/echo-fixture.js';
 
 const { ENHANCE_YOUR_CALM, REFUSED_STREAM, PROTOCOL_ERROR, CANCEL } = ErrorCode;
 
@@ -38,28 +38,15 @@ const LIMITS = {
 };
 const HONEST = 20;
 
-let server: Awaited<ReturnType<typeof startEchoServer>>;
-let port: number;
-before(async () => {
-  server = await startEchoServer({ port: 0, host: '127.0.0.1', http2: LIMITS });
-  port = server.port;
-});
-after(async () => {
-  await server.close();
-});
-
-/** The server's side of a raw client's connection. */
-function serverConn(c: H2Client): Http2ServerConnection {
-  for (const conn of server.connections) if (conn.peer.remotePort === c.socket.localPort) return conn;
-  throw new Error('server connection not found');
-}
+const echo = echoFixture({ http2: LIMITS });
+const { serverConn } = echo;
 
 /** Run `attack` on a raw connection while an honest client makes HONEST requests. */
 async function flood(attack: (c: H2Client, conn: Http2ServerConnection) => Promise<void>): Promise<void> {
-  const c = await H2Client.connect(port);
+  const c = await H2Client.connect(echo.port);
   const conn = serverConn(c);
   try {
-    const [, answered] = await Promise.all([attack(c, conn), honestRequests(port, HONEST)]);
+    const [, answered] = await Promise.all([attack(c, conn), honestRequests(echo.port, HONEST)]);
     assert.equal(answered, HONEST);
   } finally {
     c.close();
@@ -73,7 +60,7 @@ async function flood(attack: (c: H2Client, conn: Http2ServerConnection) => Promi
  * the server's side of the connection's stats once every round is done.
  */
 async function cancellingClient(n: number, parallel: number): Promise<{ completed: number; resetsReceived: number }> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const session = http2.connect(`http://127.0.0.1:${echo.port}`);
   const failed = new Promise<never>((_, reject) => {
     session.once('error', reject);
     session.once('goaway', (code) => reject(new Error(`GOAWAY(${code}) after ${completed} completed requests`)));
@@ -110,7 +97,7 @@ async function cancellingClient(n: number, parallel: number): Promise<{ complete
       session.once('connect', () => resolve());
       session.once('error', reject);
     });
-    const conn = [...server.connections].find((x) => x.peer.remotePort === session.socket.localPort);
+    const conn = [...echo.server.connections].find((x) => x.peer.remotePort === session.socket.localPort);
     assert.ok(conn, 'server connection not found');
     let next = 0;
     const worker = async () => {
