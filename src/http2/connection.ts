@@ -11,7 +11,6 @@ import { FrameReader } from './frame/reader.js';
 import {
   encodeGoaway,
   encodeHeaders,
-  encodePing,
   encodeRstStream,
   encodeSettings,
   encodeWindowUpdate,
@@ -29,30 +28,13 @@ import {
 } from './settings.js';
 import { Http2ServerStream } from './stream.js';
 import { handleFrame, isIdle } from './dispatch.js';
+import { GracefulShutdown } from './shutdown.js';
+import { newStats, type Http2ConnectionStats } from './stats.js';
 
-export { DEFAULT_HTTP2_OPTIONS };
-
-/** Counters a test (or a metrics endpoint) can read. */
-export interface Http2ConnectionStats {
-  streamsOpened: number;
-  streamsRefused: number;
-  resetsReceived: number;
-  resetsSent: number;
-  pingsReceived: number;
-  settingsReceived: number;
-  /** The code of the GOAWAY we sent (null: none yet) and why. */
-  goawayCode: number | null;
-  goawayReason: string | null;
-  /** The code of the GOAWAY the peer sent (null: none). */
-  goawayReceived: number | null;
-  /** The most octets ever queued for the socket (ours + the socket's own buffer). */
-  maxOutboundBytes: number;
-  /** Times we stopped reading because the peer does not read. */
-  readPauses: number;
-}
+export { DEFAULT_HTTP2_OPTIONS, type Http2ConnectionStats };
 
 const enum State {
-  /** Serving; also during the first step of a graceful shutdown (shutdownPending). */
+  /** Serving; also during the first step of a graceful shutdown (shutdown.ts). */
   ACTIVE = 0,
   /** The final GOAWAY(NO_ERROR, last id) sent: existing streams finish, new ones are refused. */
   DRAINING = 1,
@@ -63,28 +45,10 @@ const enum State {
 
 /** How long a closing socket may linger for the peer to read our GOAWAY and close. */
 const LINGER_MS = 2000;
-/** Graceful shutdown: how long the first GOAWAY waits for its PING ACK before the final one. */
-const SHUTDOWN_PING_TIMEOUT_MS = 1000;
-/** The payload of that PING (8 octets), to tell its ACK from the ACKs of other PINGs. */
-const SHUTDOWN_PING = Buffer.from('shutdown', 'latin1');
-/** The largest stream id: the last stream id of the first GOAWAY of a graceful shutdown. */
-const MAX_STREAM_ID = 0x7fffffff;
 
 export class Http2ServerConnection implements ServerSession {
   onclose: (() => void) | null = null;
-  readonly stats: Http2ConnectionStats = {
-    streamsOpened: 0,
-    streamsRefused: 0,
-    resetsReceived: 0,
-    resetsSent: 0,
-    pingsReceived: 0,
-    settingsReceived: 0,
-    goawayCode: null,
-    goawayReason: null,
-    goawayReceived: null,
-    maxOutboundBytes: 0,
-    readPauses: 0,
-  };
+  readonly stats: Http2ConnectionStats = newStats();
   readonly opts: ResolvedHttp2Options;
 
   /** @internal The rest is for frames.ts and stream.ts. */
@@ -103,6 +67,7 @@ export class Http2ServerConnection implements ServerSession {
   readonly floodEmptyData: FloodCounter;
   /** Streams whose write() queue fell below its mark while framing: ondrain after the flush. */
   readonly drainList: Http2ServerStream[] = [];
+  readonly graceful = new GracefulShutdown(this);
   lastPeerStreamId = 0;
   connSendWindow = DEFAULT_INITIAL_WINDOW_SIZE;
   connRecvWindow: number;
@@ -127,9 +92,6 @@ export class Http2ServerConnection implements ServerSession {
   private handshakeTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
-  private shutdownTimer: NodeJS.Timeout | null = null;
-  /** The first GOAWAY of a graceful shutdown went out; the final one has not. */
-  private shutdownPending = false;
   private idleSince = 0;
 
   constructor(
@@ -193,50 +155,27 @@ export class Http2ServerConnection implements ServerSession {
     return this.readPaused;
   }
 
-  /**
-   * Graceful shutdown in two steps (RFC 9113 6.8): "A server that is attempting to gracefully shut
-   * down a connection SHOULD send an initial GOAWAY frame with the last stream identifier set to
-   * 2^31-1 and a NO_ERROR code. ... After allowing time for any in-flight stream creation (at least
-   * one round-trip time), the server MAY send another GOAWAY frame with an updated last stream
-   * identifier. This ensures that a connection can be cleanly shut down without losing requests."
-   * The round trip is a PING sent with the first GOAWAY; its ACK (or SHUTDOWN_PING_TIMEOUT_MS)
-   * sends the final GOAWAY. Streams the client opens before that are served.
-   */
+  /** Graceful: two GOAWAY steps (shutdown.ts), then close once the streams are done. */
   shutdown(): void {
-    if (this.state !== State.ACTIVE || this.shutdownPending) return;
-    // The peer sent GOAWAY itself: it opens no more streams, there is no race to wait for.
-    if (this.peerGoaway) {
-      this.finalGoaway();
-      return;
-    }
-    this.shutdownPending = true;
-    this.recordGoaway(ErrorCode.NO_ERROR, 'shutdown');
-    this.out.push(encodeGoaway(MAX_STREAM_ID, ErrorCode.NO_ERROR));
-    this.out.push(encodePing(SHUTDOWN_PING, false));
-    this.shutdownTimer = setTimeout(this.finalGoaway, SHUTDOWN_PING_TIMEOUT_MS);
-    this.shutdownTimer.unref();
-    this.scheduleFlush();
-  }
-
-  /** @internal A PING ACK arrived (dispatch.ts): the one of our shutdown PING ends the first step. */
-  pingAcked(data: Buffer): void {
-    if (this.shutdownPending && data.equals(SHUTDOWN_PING)) this.finalGoaway();
-  }
-
-  /** The second GOAWAY: the last stream id we processed; new streams are refused from now on. */
-  private readonly finalGoaway = (): void => {
-    if (this.shutdownTimer !== null) {
-      clearTimeout(this.shutdownTimer);
-      this.shutdownTimer = null;
-    }
-    this.shutdownPending = false;
     if (this.state !== State.ACTIVE) return;
+    // The peer sent GOAWAY itself: it opens no more streams, there is no race to wait for.
+    if (this.peerGoaway) this.drain();
+    else this.graceful.start();
+  }
+
+  /**
+   * @internal The final GOAWAY(NO_ERROR) with the last stream id we processed: new streams are
+   * refused from now on, the connection closes when the open ones are done.
+   */
+  drain(): void {
+    if (this.state !== State.ACTIVE) return;
+    this.graceful.cancel();
     this.state = State.DRAINING;
     this.recordGoaway(ErrorCode.NO_ERROR, 'shutdown');
     this.out.push(encodeGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR));
     if (this.streams.size === 0) this.finishAfterFlush = true;
     this.scheduleFlush();
-  };
+  }
 
   destroy(code: number = ErrorCode.NO_ERROR): void {
     if (this.state >= State.CLOSING) {
@@ -383,8 +322,8 @@ export class Http2ServerConnection implements ServerSession {
     if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
-    if (this.shutdownTimer !== null) clearTimeout(this.shutdownTimer);
-    this.handshakeTimer = this.idleTimer = this.lingerTimer = this.shutdownTimer = null;
+    this.handshakeTimer = this.idleTimer = this.lingerTimer = null;
+    this.graceful.cancel();
   }
 
   // ---- errors ----
@@ -432,7 +371,7 @@ export class Http2ServerConnection implements ServerSession {
     }
   }
 
-  private recordGoaway(code: number, reason: string): void {
+  recordGoaway(code: number, reason: string): void {
     if (this.stats.goawayCode === null || this.stats.goawayCode === ErrorCode.NO_ERROR) {
       this.stats.goawayCode = code;
       this.stats.goawayReason = reason;

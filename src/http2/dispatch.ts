@@ -54,7 +54,7 @@ export function handleFrame(c: Http2ServerConnection, f: Frame): void {
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE from a client');
     case FrameType.PING:
       if (f.ack) {
-        c.pingAcked(f.data);
+        c.graceful.pingAcked(f.data);
         return;
       }
       c.stats.pingsReceived++;
