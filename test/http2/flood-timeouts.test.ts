@@ -2,14 +2,14 @@
 // completes the handshake, one that stays idle. Each time the offending connection is paused or
 // closed with bounded memory, while a second, honest node:http2 connection opened at the same time
 // has all its requests answered. Limits are small through Http2Options.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startEchoServer } from '../../examples/h2-echo/server.js';
 import type { Http2ServerConnection } from '../../src/http2/connection.js';
 import { ErrorCode } from '../../src/http2/errors.js';
 import { CLIENT_PREFACE, Flag, FrameType, SettingId, MAX_WINDOW_SIZE } from '../../src/http2/frame/constants.js';
 import { H2Client, GET_HEADERS, POST_HEADERS, honestRequests, rawFrame, u32 } from '../support/h2-client.js';
+import { echoFixture } from '../support/echo-fixture.js';
 
 const LIMITS = {
   handshakeTimeoutMs: 300,
@@ -19,20 +19,8 @@ const LIMITS = {
 };
 const HONEST = 20;
 
-let server: Awaited<ReturnType<typeof startEchoServer>>;
-let port: number;
-before(async () => {
-  server = await startEchoServer({ port: 0, host: '127.0.0.1', http2: LIMITS });
-  port = server.port;
-});
-after(async () => {
-  await server.close();
-});
-
-function serverConn(c: H2Client): Http2ServerConnection {
-  for (const conn of server.connections) if (conn.peer.remotePort === c.socket.localPort) return conn;
-  throw new Error('server connection not found');
-}
+const echo = echoFixture({ http2: LIMITS });
+const { serverConn } = echo;
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -50,7 +38,7 @@ const HELD_BOUND = SOCKET_BOUND + LIMITS.maxConcurrentStreams * 128 * 1024;
 
 describe('a peer that never reads', () => {
   test('large responses: the server stops writing at its outbound limit, then resumes', async () => {
-    const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE] });
+    const c = await H2Client.connect(echo.port, { settings: [SettingId.INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE] });
     const conn = serverConn(c);
     try {
       c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(MAX_WINDOW_SIZE - 65535)));
@@ -62,7 +50,7 @@ describe('a peer that never reads', () => {
       const frames: Buffer[] = [];
       for (let i = 0; i < LIMITS.maxConcurrentStreams; i++) frames.push(c.headersFrame(1 + 2 * i, h, { endStream: true }));
       c.send(Buffer.concat(frames));
-      const honest = honestRequests(port, HONEST);
+      const honest = honestRequests(echo.port, HONEST);
       let maxHeld = 0;
       for (let i = 0; i < 300; i++) {
         await tick();
@@ -85,7 +73,7 @@ describe('a peer that never reads', () => {
   test('many requests: the server stops reading or ends the connection; memory stays bounded', async () => {
     // The client opens every flow-control window as wide as it goes, so only the socket limits
     // what the server may queue, then never reads another byte.
-    const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE] });
+    const c = await H2Client.connect(echo.port, { settings: [SettingId.INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE] });
     const conn = serverConn(c);
     try {
       c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(MAX_WINDOW_SIZE - 65535)));
@@ -95,7 +83,7 @@ describe('a peer that never reads', () => {
       h[5] = `/bytes?n=${RESPONSE}`;
       let id = 1;
       let maxQueued = 0;
-      const honest = honestRequests(port, HONEST);
+      const honest = honestRequests(echo.port, HONEST);
       // 1000 requests in batches of 8: 32 MB of responses if the server buffered them all
       for (let batch = 0; batch < 125 && !c.closed; batch++) {
         const frames: Buffer[] = [];
@@ -129,13 +117,7 @@ describe('a peer that never reads', () => {
 
 describe('handshake timeout', () => {
   // A server of its own without an idle timeout, so only the handshake timer can close these.
-  let hs: Awaited<ReturnType<typeof startEchoServer>>;
-  before(async () => {
-    hs = await startEchoServer({ port: 0, host: '127.0.0.1', http2: { handshakeTimeoutMs: LIMITS.handshakeTimeoutMs, idleTimeoutMs: 0 } });
-  });
-  after(async () => {
-    await hs.close();
-  });
+  const hs = echoFixture({ http2: { handshakeTimeoutMs: LIMITS.handshakeTimeoutMs, idleTimeoutMs: 0 } });
 
   const closedWithoutHandshake = (bytes: Buffer | null) => async () => {
     const c = await H2Client.connect(hs.port, { preface: false });
@@ -183,10 +165,10 @@ describe('idle timeout', () => {
   // idle close is graceful, GOAWAY(NO_ERROR, 2^31-1) with a PING, then after the PING ACK
   // GOAWAY(NO_ERROR) naming the last stream we processed.
   test('a connection with no open stream is closed with GOAWAY(NO_ERROR) after idleTimeoutMs', async () => {
-    const c = await H2Client.connect(port);
+    const c = await H2Client.connect(echo.port);
     try {
       await c.expectAlive(1);
-      const [first, answered] = await Promise.all([c.expectGoaway(ErrorCode.NO_ERROR, 5000), honestRequests(port, HONEST)]);
+      const [first, answered] = await Promise.all([c.expectGoaway(ErrorCode.NO_ERROR, 5000), honestRequests(echo.port, HONEST)]);
       assert.equal(answered, HONEST);
       assert.equal(first.lastStreamId, 0x7fffffff);
       const p = await c.expectFrame(FrameType.PING, (f) => !f.ack);
@@ -200,7 +182,7 @@ describe('idle timeout', () => {
   });
 
   test('a connection with an open stream is neither idle nor handshake-timed-out', async () => {
-    const c = await H2Client.connect(port);
+    const c = await H2Client.connect(echo.port);
     try {
       c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
       await delay(3 * LIMITS.idleTimeoutMs);
