@@ -1,16 +1,15 @@
 // The same server over TLS (ALPN "h2"): connection errors, floods and a peer that never reads
 // behave as over plain TCP (a TLS socket buffers and closes differently), and an honest TLS
 // client opened at the same time is served.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { startEchoServer } from '../../examples/h2-echo/server.js';
-import type { Http2ServerConnection } from '../../src/http2/connection.js';
 import { ErrorCode } from '../../src/http2/errors.js';
 import { FrameType, SettingId, MAX_WINDOW_SIZE } from '../../src/http2/frame/constants.js';
 import { H2Client, GET_HEADERS, POST_HEADERS, honestRequests, rawFrame, u32 } from '../support/h2-client.js';
 import { fromRoot } from '../support/paths.js';
+import { echoFixture } from '../support/echo-fixture.js';
 
 const ca = readFileSync(fromRoot('test/grpc/fixtures/ca.pem'));
 const key = readFileSync(fromRoot('test/grpc/fixtures/server.key'));
@@ -19,22 +18,10 @@ const cert = readFileSync(fromRoot('test/grpc/fixtures/server.pem'));
 const LIMITS = { maxResetsPerWindow: 20, maxPingsPerWindow: 20, floodWindowMs: 60_000, maxOutboundBufferBytes: 65536, maxConcurrentStreams: 16 };
 const HONEST = 20;
 
-let server: Awaited<ReturnType<typeof startEchoServer>>;
-let port: number;
-before(async () => {
-  server = await startEchoServer({ port: 0, host: '127.0.0.1', tls: { key, cert }, http2: LIMITS });
-  port = server.port;
-});
-after(async () => {
-  await server.close();
-});
+const echo = echoFixture({ tls: { key, cert }, http2: LIMITS });
+const { serverConn } = echo;
 
-const connect = (opts: Parameters<typeof H2Client.connect>[1] = {}) => H2Client.connect(port, { ...opts, tlsCa: ca });
-
-function serverConn(c: H2Client): Http2ServerConnection {
-  for (const conn of server.connections) if (conn.peer.remotePort === c.socket.localPort) return conn;
-  throw new Error('server connection not found');
-}
+const connect = (opts: Parameters<typeof H2Client.connect>[1] = {}) => H2Client.connect(echo.port, { ...opts, tlsCa: ca });
 
 describe('HTTP/2 over TLS', () => {
   test('ALPN selects h2 and a request is answered', async () => {
@@ -82,7 +69,7 @@ describe('HTTP/2 over TLS', () => {
         frames.push(c.headersFrame(1 + 2 * i, POST_HEADERS, { endStream: false }), rawFrame(FrameType.RST_STREAM, 0, 1 + 2 * i, u32(ErrorCode.CANCEL)));
       }
       c.send(Buffer.concat(frames));
-      const [, answered] = await Promise.all([c.expectConnectionError(ErrorCode.ENHANCE_YOUR_CALM), honestRequests(port, HONEST, 4, '/', ca)]);
+      const [, answered] = await Promise.all([c.expectConnectionError(ErrorCode.ENHANCE_YOUR_CALM), honestRequests(echo.port, HONEST, 4, '/', ca)]);
       assert.equal(answered, HONEST);
     } finally {
       c.close();
@@ -101,7 +88,7 @@ describe('HTTP/2 over TLS', () => {
       const frames: Buffer[] = [];
       for (let i = 0; i < 8; i++) frames.push(c.headersFrame(1 + 2 * i, h, { endStream: true }));
       c.send(Buffer.concat(frames));
-      const honest = honestRequests(port, HONEST, 4, '/', ca);
+      const honest = honestRequests(echo.port, HONEST, 4, '/', ca);
       for (let i = 0; i < 300; i++) await new Promise((resolve) => setImmediate(resolve));
       assert.equal(await honest, HONEST);
       const bound = LIMITS.maxOutboundBufferBytes + 256 * 1024;
