@@ -8,51 +8,19 @@ import sys
 
 import grpc
 
-
-def encode_varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def decode_varint(buf, pos):
-    result = shift = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
+sys.dont_write_bytecode = True  # no __pycache__ left in test/python
+from pbwire import f_bytes, parse  # noqa: E402  (next to this script)
 
 
 def encode_string_field1(text):
     # Field 1, wire type 2 (length-delimited): key 0x0a, length, UTF-8 bytes.
-    data = text.encode("utf-8")
-    return b"\x0a" + encode_varint(len(data)) + data
+    return f_bytes(1, text.encode("utf-8"))
 
 
 def decode_string_field1(buf):
-    pos, value = 0, ""
-    while pos < len(buf):
-        key, pos = decode_varint(buf, pos)
-        field, wire = key >> 3, key & 7
-        if wire == 2:
-            length, pos = decode_varint(buf, pos)
-            if field == 1:
-                value = buf[pos:pos + length].decode("utf-8")
-            pos += length
-        elif wire == 0:
-            _, pos = decode_varint(buf, pos)
-        else:
-            raise ValueError("unexpected wire type %d" % wire)
-    return value
+    # The last length-delimited field 1 (a varint field is skipped), "" if there is none.
+    strings = [v for v in parse(buf).get(1, []) if isinstance(v, bytes)]
+    return strings[-1].decode("utf-8") if strings else ""
 
 
 def main():

@@ -10,56 +10,10 @@ import sys
 
 import grpc
 
-# ---- minimal protobuf encoding ----
+sys.dont_write_bytecode = True  # no __pycache__ left in test/python
+from pbwire import f_bytes, f_varint, identity, parse, queued  # noqa: E402  (next to this script)
 
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def f_varint(num, value):
-    return varint(num << 3) + varint(value)
-
-
-def f_bytes(num, data):
-    return varint((num << 3) | 2) + varint(len(data)) + data
-
-
-def read_varint(buf, pos):
-    result = shift = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-
-
-def parse(buf):
-    """Top-level fields as {number: [value, ...]} (varints as ints, length-delimited as bytes)."""
-    fields, pos = {}, 0
-    while pos < len(buf):
-        key, pos = read_varint(buf, pos)
-        num, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = read_varint(buf, pos)
-        elif wire == 2:
-            length, pos = read_varint(buf, pos)
-            value = bytes(buf[pos:pos + length])
-            pos += length
-        else:
-            raise ValueError("wire type %d" % wire)
-        fields.setdefault(num, []).append(value)
-    return fields
+# ---- messages of grpc/testing/messages.proto ----
 
 
 def payload(size):
@@ -68,6 +22,11 @@ def payload(size):
 
 def bool_value(v):
     return f_varint(1, 1 if v else 0)
+
+
+def response_status(code, message):
+    """Field response_status = 7 (SimpleRequest, StreamingOutputCallRequest): EchoStatus {code = 1, message = 2}."""
+    return f_bytes(7, f_varint(1, code) + f_bytes(2, message.encode("utf-8")))
 
 
 def simple_request(response_size=0, body=0, response_compressed=None, expect_compressed=None, status=None):
@@ -79,7 +38,7 @@ def simple_request(response_size=0, body=0, response_compressed=None, expect_com
     if response_compressed is not None:
         out += f_bytes(6, bool_value(response_compressed))
     if status is not None:
-        out += f_bytes(7, f_varint(1, status[0]) + f_bytes(2, status[1].encode("utf-8")))
+        out += response_status(*status)
     if expect_compressed is not None:
         out += f_bytes(8, bool_value(expect_compressed))
     return out
@@ -90,7 +49,7 @@ def streaming_output_request(sizes=(), body=0, status=None):
     if body:
         out += f_bytes(3, payload(body))
     if status is not None:
-        out += f_bytes(7, f_varint(1, status[0]) + f_bytes(2, status[1].encode("utf-8")))
+        out += response_status(*status)
     return out
 
 
@@ -98,9 +57,6 @@ def body_size(response):
     """Size of payload.body in a SimpleResponse / StreamingOutputCallResponse (payload = 1)."""
     p = parse(response).get(1, [b""])[0]
     return len(parse(p).get(2, [b""])[0])
-
-
-identity = lambda b: b  # noqa: E731
 
 
 # ---- the cases ----
@@ -176,14 +132,7 @@ def run(port):
             q = queue.Queue()
             steps = [(31415, 27182), (9, 8), (2653, 1828), (58979, 45904)]
 
-            def requests():
-                while True:
-                    item = q.get()
-                    if item is None:
-                        return
-                    yield item
-
-            call = ss("FullDuplexCall")(requests(), timeout=20)
+            call = ss("FullDuplexCall")(queued(q), timeout=20)
             got = []
             for size, body in steps:
                 q.put(streaming_output_request((size,), body))
@@ -255,14 +204,7 @@ def run(port):
         def _():
             q = queue.Queue()
 
-            def requests():
-                while True:
-                    item = q.get()
-                    if item is None:
-                        return
-                    yield item
-
-            call = ss("FullDuplexCall")(requests(), timeout=20)
+            call = ss("FullDuplexCall")(queued(q), timeout=20)
             q.put(streaming_output_request((31415,), 27182))
             check(body_size(next(call)) == 31415, "first response")
             call.cancel()
