@@ -4,9 +4,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fromRoot } from '../support/paths.js';
 
-/** Load a proto under protos/ for grpc-js, with the options our loadServices() mirrors. */
-export function clientPackage(protoPath: string): any {
-  const def = protoLoader.loadSync(fromRoot('protos', protoPath), {
+/** Load a proto under protos/ with @grpc/proto-loader and the options our loadServices() mirrors. */
+export function clientDefinition(protoPath: string): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(fromRoot('protos', protoPath), {
     keepCase: true,
     longs: String,
     enums: String,
@@ -14,7 +14,11 @@ export function clientPackage(protoPath: string): any {
     oneofs: true,
     includeDirs: [fromRoot('protos')],
   });
-  return grpc.loadPackageDefinition(def);
+}
+
+/** The same proto as grpc-js client constructors. */
+export function clientPackage(protoPath: string): any {
+  return grpc.loadPackageDefinition(clientDefinition(protoPath));
 }
 
 export interface CallResult<T> {
@@ -22,6 +26,37 @@ export interface CallResult<T> {
   error: grpc.ServiceError | undefined;
   status: grpc.StatusObject;
   initial: grpc.Metadata | undefined;
+}
+
+/**
+ * A call with a single response: `start` makes the call with the given callback, `then` may write
+ * to it. Resolves once both the callback and the status have come; never rejects.
+ */
+function singleResponse<T, C extends grpc.ClientUnaryCall | grpc.ClientWritableStream<unknown>>(
+  start: (callback: (err: grpc.ServiceError | null, res: T) => void) => C,
+  then?: (call: C) => void,
+): Promise<CallResult<T>> {
+  return new Promise((resolve) => {
+    let response: T | undefined;
+    let error: grpc.ServiceError | undefined;
+    let initial: grpc.Metadata | undefined;
+    let status: grpc.StatusObject;
+    let done = 0;
+    const finish = (): void => {
+      if (++done === 2) resolve({ response, error, status, initial });
+    };
+    const call = start((err, res) => {
+      if (err) error = err;
+      else response = res;
+      finish();
+    });
+    call.on('metadata', (md: grpc.Metadata) => (initial = md));
+    call.on('status', (s: grpc.StatusObject) => {
+      status = s;
+      finish();
+    });
+    then?.(call);
+  });
 }
 
 /** A unary call that never rejects: everything observed is in the result. */
@@ -32,26 +67,7 @@ export function unary<T = any>(
   metadata: grpc.Metadata = new grpc.Metadata(),
   options: grpc.CallOptions = {},
 ): Promise<CallResult<T>> {
-  return new Promise((resolve) => {
-    let response: T | undefined;
-    let error: grpc.ServiceError | undefined;
-    let initial: grpc.Metadata | undefined;
-    let done = 0;
-    let status: grpc.StatusObject;
-    const finish = (): void => {
-      if (++done === 2) resolve({ response, error, status, initial });
-    };
-    const call = client[method](request, metadata, options, (err: grpc.ServiceError | null, res: T) => {
-      if (err) error = err;
-      else response = res;
-      finish();
-    }) as grpc.ClientUnaryCall;
-    call.on('metadata', (md: grpc.Metadata) => (initial = md));
-    call.on('status', (s: grpc.StatusObject) => {
-      status = s;
-      finish();
-    });
-  });
+  return singleResponse<T, grpc.ClientUnaryCall>((cb) => client[method](request, metadata, options, cb));
 }
 
 /** Pull messages from a readable call one at a time; `end()` resolves with the final status. */
@@ -110,28 +126,13 @@ export function clientStream<T = any>(
   metadata: grpc.Metadata = new grpc.Metadata(),
   options: grpc.CallOptions = {},
 ): Promise<CallResult<T>> {
-  return new Promise((resolve) => {
-    let response: T | undefined;
-    let error: grpc.ServiceError | undefined;
-    let initial: grpc.Metadata | undefined;
-    let status: grpc.StatusObject;
-    let done = 0;
-    const finish = (): void => {
-      if (++done === 2) resolve({ response, error, status, initial });
-    };
-    const call = client[method](metadata, options, (err: grpc.ServiceError | null, res: T) => {
-      if (err) error = err;
-      else response = res;
-      finish();
-    }) as grpc.ClientWritableStream<unknown>;
-    call.on('metadata', (md: grpc.Metadata) => (initial = md));
-    call.on('status', (s: grpc.StatusObject) => {
-      status = s;
-      finish();
-    });
-    for (const r of requests) call.write(r);
-    call.end();
-  });
+  return singleResponse<T, grpc.ClientWritableStream<unknown>>(
+    (cb) => client[method](metadata, options, cb),
+    (call) => {
+      for (const r of requests) call.write(r);
+      call.end();
+    },
+  );
 }
 
 /**

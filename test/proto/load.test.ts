@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
-import * as protoLoader from '@grpc/proto-loader';
 import { loadServices, lookupType } from '../../src/proto/load.js';
 import { descriptor as helloDescriptor } from '../../examples/greeter/generated/helloworld.js';
 import { descriptor as testDescriptor } from '../../examples/interop/generated/test.js';
 import { descriptor as healthDescriptor } from '../../src/services/generated/health.js';
-import { fromRoot } from '../support/paths.js';
+import { clientDefinition } from '../interop/helpers.js';
 
 test('helloworld: service keyed by full name, paths, kinds, round trip', () => {
   const services = loadServices(helloDescriptor);
@@ -162,14 +161,7 @@ test('a descriptor referencing an unknown type is refused', () => {
 });
 
 test('wire compatible with @grpc/proto-loader (what grpc-js clients use), both ways', () => {
-  const pkg = protoLoader.loadSync(fromRoot('protos/grpc/testing/test.proto'), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [fromRoot('protos')],
-  });
+  const pkg = clientDefinition('grpc/testing/test.proto');
   const theirs = pkg['grpc.testing.TestService'] as unknown as Record<
     string,
     {
