@@ -2,14 +2,9 @@
 // grpc-js) against our interop server, started in-process. Each case reports one JSON line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { startInteropServer } from '../../examples/interop/server.js';
-import { fromRoot } from '../support/paths.js';
 import { waitFor } from '../interop/helpers.js';
-
-const PYTHON = '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import grpc'], { encoding: 'utf8' });
-const skip = probe.status === 0 ? false : `python3-grpcio not available (${(probe.error?.message ?? probe.stderr).trim()})`;
+import { runPythonClient, skip } from './python.js';
 
 const CASES = [
   'empty_unary',
@@ -33,12 +28,7 @@ test('python grpcio (C-core) interop client: every case passes', { skip }, async
   const srv = await startInteropServer({ host: '127.0.0.1', port: 0 });
   try {
     // Asynchronous on purpose: a synchronous child would block the server's event loop.
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(PYTHON, [fromRoot('test/python/interop_client.py'), String(srv.port)], { encoding: 'utf8' }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`python interop client failed: ${err.message}\n${stderr}`));
-        else resolve(stdout);
-      });
-    });
+    const out = await runPythonClient('interop_client.py', [String(srv.port)], 'python interop client');
     const results = out.trim().split('\n').map((l) => JSON.parse(l) as { case: string; ok: boolean; detail: unknown });
     assert.deepEqual(
       results.map((r) => r.case),
