@@ -129,6 +129,9 @@ test('job queue: full -> RESOURCE_EXHAUSTED at once; waiting calls run in turn; 
     assert.equal((await b).text, 'b');
     assert.deepEqual(running, ['a', 'b']);
     await until(() => h.server.stats.running === 0 && h.server.stats.waiting === 0, 'the queue to empty');
+    // The counters the application reads: a and b completed, c rejected, w cancelled while waiting.
+    const { completed, rejected, cancelled } = h.server.stats;
+    assert.deepEqual({ completed, rejected, cancelled }, { completed: 2, rejected: 1, cancelled: 1 });
   } finally {
     await h.close();
   }
