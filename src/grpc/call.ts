@@ -44,6 +44,8 @@ export interface Admission {
 /** Everything a call needs from the server, shared by all calls of a server. */
 export interface CallOptions {
   lookup(path: string): Route | undefined;
+  /** Whether a service of this fully qualified name is registered (for the UNIMPLEMENTED message). */
+  hasService?(name: string): boolean;
   queue: Admission;
   interceptors: readonly ServerInterceptor[];
   maxReceiveMessageLength: number;
@@ -162,9 +164,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       return this.trailersOnly(new GrpcError(Status.INTERNAL, 'request without "te: trailers"'));
     }
     const route = path === undefined ? undefined : this.opts.lookup(path);
-    if (route === undefined) {
-      return this.trailersOnly(new GrpcError(Status.UNIMPLEMENTED, `unknown method ${path ?? '(no :path)'}`));
-    }
+    if (route === undefined) return this.trailersOnly(new GrpcError(Status.UNIMPLEMENTED, this.unknownPath(path)));
     this.route = route;
     this.service = route.service;
     this.methodName = route.def.name;
@@ -191,6 +191,16 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       this.phase = 'done';
       this.finish(new GrpcError(Status.RESOURCE_EXHAUSTED, 'server busy: job queue full'));
     }
+  }
+
+  /** Why `path` has no route: spec "Path -> ":path" "/" Service-Name "/" {method name}". */
+  private unknownPath(path: string | undefined): string {
+    if (path === undefined) return 'unknown method (no :path)';
+    const slash = path.lastIndexOf('/');
+    const service = path.slice(1, slash);
+    if (path.charCodeAt(0) !== 0x2f || slash <= 1) return `malformed :path "${path}" (expected /package.Service/Method)`;
+    if (this.opts.hasService !== undefined && !this.opts.hasService(service)) return `unknown service ${service}`;
+    return `unknown method ${path.slice(slash + 1)} for service ${service}`;
   }
 
   /** QueueJob: the call got a running slot. */

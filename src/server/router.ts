@@ -48,6 +48,8 @@ export class Router {
 
   readonly lookup = (path: string): Route | undefined => this.routes.get(path);
 
+  readonly hasService = (name: string): boolean => this.services.has(name);
+
   get size(): number {
     return this.routes.size;
   }

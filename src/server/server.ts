@@ -140,6 +140,7 @@ export class Server {
     if (!isSupportedEncoding(compression)) throw new TypeError(`unsupported compression "${String(compression)}"`);
     this.callOptions = {
       lookup: this.router.lookup,
+      hasService: this.router.hasService,
       queue: this.queue,
       interceptors: (options.interceptors ?? []).slice(),
       maxReceiveMessageLength: messageLimit('maxReceiveMessageLength', options.maxReceiveMessageLength ?? limits.maxReceiveMessageLength),

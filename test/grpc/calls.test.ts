@@ -180,11 +180,16 @@ test('unknown method and unknown service -> UNIMPLEMENTED', async () => {
   );
   const c = new generic(`127.0.0.1:${h.port}`, grpc.credentials.createInsecure()) as any;
   try {
+    const details: Record<string, string> = {
+      Nope: 'unknown method Nope for service edge.test.TestService',
+      Other: 'unknown service no.Such',
+    };
     for (const m of ['Nope', 'Other']) {
       const err = await callError(
         new Promise((resolve, reject) => c[m](Buffer.from([8, 1]), (e: Error | null, r: Buffer) => (e ? reject(e) : resolve(r)))),
       );
       assert.equal(err.code, grpc.status.UNIMPLEMENTED, m);
+      assert.equal(err.details, details[m]);
     }
   } finally {
     c.close();
