@@ -66,6 +66,21 @@ type Phase = 'new' | 'waiting' | 'running' | 'done';
 type AnyFn = (...args: any[]) => any;
 
 const noop = (): void => {};
+// ctx.metadata before begin() has read the headers (calls refused that early never reach user code).
+const NO_METADATA = new Metadata();
+function onDeadline(call: ServerCall): void {
+  call.deadlineExpired();
+}
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
+}
+
+/** A request message waiting for the handler: a Buffer, wrapped only when it is compressed. */
+class Compressed {
+  constructor(readonly payload: Buffer) {}
+}
+type Queued = Buffer | Compressed;
+
 const afterCancel = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class ServerCall implements InterceptorContext, ServerWriter<unknown>, MessageSink {
@@ -73,9 +88,8 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   service = '';
   methodName = '';
   kind: MethodKind = 'unary';
-  metadata = new Metadata();
+  metadata: Metadata = NO_METADATA;
   deadline = Infinity;
-  readonly trailers = new Metadata();
   readonly peerCertificate: unknown;
   /** CallContext.requestCompressed: the Compressed-Flag of the request message last handed out. */
   requestCompressed = false;
@@ -94,9 +108,16 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   private acceptEncoding: string | undefined;
   private wantEncoding: Encoding | null = null;
   private responseEncoding: Encoding = 'identity';
+  // Made on first use of ctx.trailers.
+  private trailerMd: Metadata | null = null;
   // Receive side.
   private readonly decoder: MessageDecoder;
-  private readonly inbox: { payload: Buffer; compressed: boolean }[] = [];
+  // Request messages waiting for the handler: the first one, the ones behind it (made when needed).
+  private inHead: Queued | null = null;
+  private inRest: Queued[] | null = null;
+  private inCount = 0;
+  /** Unary fast path: the call has its running slot and starts the handler at END_STREAM. */
+  private awaitingInput = false;
   private received = 0;
   private deferred = 0;
   private clientEnded = false;
@@ -120,7 +141,11 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     stream.ondata = this.handleData;
     stream.onend = this.handleEnd;
     stream.onclose = this.handleClose;
-    stream.ondrain = this.handleDrain;
+    // ondrain is set by write() the first time it has to wait.
+  }
+
+  get trailers(): Metadata {
+    return (this.trailerMd ??= new Metadata());
   }
 
   get signal(): AbortSignal {
@@ -184,7 +209,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       if (!t.ok) return this.trailersOnly(new GrpcError(Status.INTERNAL, t.error));
       this.deadline = Date.now() + t.ms;
       if (t.ms <= 0) return this.trailersOnly(new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded'));
-      if (t.ms <= MAX_TIMER_MS) this.timer = setTimeout(this.handleDeadline, Math.ceil(t.ms));
+      if (t.ms <= MAX_TIMER_MS) this.timer = setTimeout(onDeadline, Math.ceil(t.ms), this);
     }
     this.phase = 'waiting';
     if (this.opts.queue.admit(this) === 'rejected') {
@@ -207,13 +232,69 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   start(): void {
     if (this.phase !== 'waiting') return;
     this.phase = 'running';
+    if (this.opts.interceptors.length === 0 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
+      // Fast path: no async iterator chain; the handler runs once the request is complete.
+      this.awaitingInput = true;
+      this.runWhenInput();
+      return;
+    }
     let p: Promise<void>;
     try {
       p = this.runChain(0);
     } catch (err) {
       p = Promise.reject(err);
     }
-    p.then(this.handlerDone, this.handlerFailed);
+    this.settleWith(p);
+  }
+
+  private settleWith(p: PromiseLike<unknown>): void {
+    p.then(
+      () => this.handlerDone(),
+      (err: unknown) => this.handlerFailed(err),
+    );
+  }
+
+  /**
+   * Unary fast path: once the client has ended its side (one message, then END_STREAM), decode
+   * and call the handler synchronously; a call ended before that (deadline, reset, bad input)
+   * only gives its running slot back.
+   */
+  private runWhenInput(): void {
+    if (!this.awaitingInput) return;
+    if (this.finished || this.recvError !== null) {
+      this.awaitingInput = false;
+      this.finish(this.recvError ?? this.abortReason ?? new GrpcError(Status.CANCELLED, 'call cancelled'));
+      this.settle();
+      return;
+    }
+    if (!this.clientEnded) return;
+    this.awaitingInput = false;
+    const handler = this.route!.handler as AnyFn;
+    try {
+      if (this.inCount === 0) throw new GrpcError(Status.INTERNAL, `no request message for a ${this.kind} call`);
+      const req = this.takeMessage();
+      if (this.kind === 'unary') {
+        const res: unknown = handler(req, this);
+        if (isThenable(res)) {
+          res.then(
+            (r: unknown) => this.unaryResult(r),
+            (err: unknown) => this.handlerFailed(err),
+          );
+        } else {
+          this.unaryResult(res);
+        }
+      } else {
+        this.settleWith(drainReplies(this, handler(req, this, this)));
+      }
+    } catch (err) {
+      this.handlerFailed(err);
+    }
+  }
+
+  private unaryResult(res: unknown): void {
+    this.heldReply = res;
+    this.replyHeld = true;
+    this.handlerDone();
   }
 
   // ---- CallContext ----
@@ -240,6 +321,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     if (this.finished) return afterCancel();
     try {
       if (!this.sendMessage(message, options?.compress !== false)) {
+        if (this.stream.ondrain === null) this.stream.ondrain = this.handleDrain;
         if (this.drainWait === null) this.drainWait = new Promise<void>((r) => (this.drainResolve = r));
         return this.drainWait;
       }
@@ -265,7 +347,10 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     if (this.received > 1 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
       throw new GrpcError(Status.INTERNAL, `more than one request message for a ${this.kind} call`);
     }
-    this.inbox.push({ payload, compressed });
+    const m = compressed ? new Compressed(payload) : payload;
+    if (this.inCount === 0) this.inHead = m;
+    else (this.inRest ??= []).push(m);
+    this.inCount++;
     this.notify();
   }
 
@@ -275,7 +360,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   async nextRequest(): Promise<IteratorResult<unknown>> {
     for (;;) {
       if (this.recvError !== null) throw this.recvError;
-      if (this.inbox.length > 0) return { value: this.takeMessage(), done: false };
+      if (this.inCount > 0) return { value: this.takeMessage(), done: false };
       if (this.clientEnded) return { value: undefined, done: true };
       if (this.finished) throw this.abortReason ?? new GrpcError(Status.CANCELLED, 'call cancelled');
       await this.waitInput();
@@ -285,7 +370,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   /** The handler stopped reading (broke out of its loop): later messages are dropped. */
   stopReading(): void {
     this.stoppedReading = true;
-    this.inbox.length = 0;
+    this.dropInbox();
     this.releaseDeferred();
     this.clientEnded = true;
   }
@@ -309,14 +394,21 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     return first.value;
   }
 
+  private dropInbox(): void {
+    this.inHead = null;
+    this.inRest = null;
+    this.inCount = 0;
+  }
+
   private takeMessage(): unknown {
-    const m = this.inbox.shift()!;
-    this.requestCompressed = m.compressed;
-    if (this.inbox.length <= HIGH_WATER) this.releaseDeferred();
+    const m = this.inHead!;
+    this.inCount--;
+    this.inHead = this.inCount > 0 ? this.inRest!.shift()! : null;
+    const compressed = m instanceof Compressed;
+    this.requestCompressed = compressed;
+    if (this.inCount <= HIGH_WATER) this.releaseDeferred();
     try {
-      const bytes = m.compressed
-        ? decompress(this.requestEncoding!, m.payload, this.opts.maxReceiveMessageLength)
-        : m.payload;
+      const bytes = compressed ? decompress(this.requestEncoding!, m.payload, this.opts.maxReceiveMessageLength) : m;
       try {
         return this.route!.def.request.decode(bytes);
       } catch (err) {
@@ -397,7 +489,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     return undefined;
   }
 
-  private readonly handlerDone = (): void => {
+  private handlerDone(): void {
     if (this.replyHeld) {
       const res = this.heldReply;
       this.replyHeld = false;
@@ -418,9 +510,9 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       this.finish(null);
     }
     this.settle();
-  };
+  }
 
-  private readonly handlerFailed = (err: unknown): void => {
+  private handlerFailed(err: unknown): void {
     if (!(err instanceof GrpcError) && !this.finished && this.opts.onHandlerError !== undefined) {
       try {
         this.opts.onHandlerError(err, this);
@@ -430,7 +522,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     }
     this.finish(GrpcError.from(err));
     this.settle();
-  };
+  }
 
   private settle(): void {
     if (this.phase === 'running') {
@@ -467,11 +559,11 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     if (this.finished) return;
     this.finished = true;
     this.clearTimer();
-    this.inbox.length = 0;
+    this.dropInbox();
     this.releaseDeferred();
     this.notify();
     if (this.closed) return;
-    const md = err !== null && err.metadata.size > 0 ? this.mergedTrailers(err.metadata) : this.trailers;
+    const md = err !== null && err.metadata.size > 0 ? this.mergedTrailers(err.metadata) : (this.trailerMd ?? undefined);
     const code = err === null ? Status.OK : err.code;
     const message = err === null ? '' : err.details;
     const h: HeaderList = this.headersSent ? [] : [':status', '200', 'content-type', 'application/grpc'];
@@ -490,7 +582,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   }
 
   private mergedTrailers(errMd: Metadata): Metadata {
-    const m = this.trailers.clone();
+    const m = this.trailerMd === null ? new Metadata() : this.trailerMd.clone();
     m.merge(errMd);
     return m;
   }
@@ -524,6 +616,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       else setImmediate(() => this.stream.reset(rstCode));
     }
     this.resolveDrain();
+    this.runWhenInput();
   }
 
   private abort(reason: GrpcError): void {
@@ -564,7 +657,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       this.terminate(e);
       return;
     }
-    if (this.inbox.length <= HIGH_WATER) {
+    if (this.inCount <= HIGH_WATER) {
       this.stream.consume(chunk.length + this.deferred);
       this.deferred = 0;
     } else {
@@ -580,6 +673,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       this.terminate(e);
     }
     this.notify();
+    this.runWhenInput();
   };
 
   private readonly handleClose = (): void => {
@@ -592,22 +686,24 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       }
       this.finished = true;
       this.clearTimer();
-      this.inbox.length = 0;
+      this.dropInbox();
       this.abort(new GrpcError(Status.CANCELLED, 'call cancelled by the client'));
     }
     this.deferred = 0;
     this.notify();
     this.resolveDrain();
+    this.runWhenInput();
   };
 
   private readonly handleDrain = (): void => {
     this.resolveDrain();
   };
 
-  private readonly handleDeadline = (): void => {
+  /** The deadline timer fired (onDeadline). */
+  deadlineExpired(): void {
     this.timer = null;
     this.terminate(new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded'), ErrorCode.CANCEL);
-  };
+  }
 }
 
 /** Serve one stream as a gRPC call. */
