@@ -254,6 +254,10 @@ export class Server {
    * the rest (their ctx.signal aborts). Resolves when everything is closed.
    */
   stop(graceMs: number = DEFAULT_GRACE_MS): Promise<void> {
+    // NaN or a string would otherwise mean "never cancel" (no timer) without a word.
+    if (typeof graceMs !== 'number' || !(graceMs >= 0)) {
+      return Promise.reject(new RangeError(`stop: graceMs must be a number of milliseconds >= 0 (or Infinity), got ${String(graceMs)}`));
+    }
     if (!this.stopping) {
       this.stopping = true;
       this.closeListeners();

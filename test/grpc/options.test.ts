@@ -15,7 +15,12 @@ test('profile limits are the defaults; explicit options override them', async ()
   assert.throws(() => new Server({ profile: 'no-such-board' }), /unknown target profile "no-such-board"/);
   assert.throws(() => new Server({ maxRunning: 0 }), /maxRunning/);
   assert.throws(() => new Server({ compression: 'snappy' as never }), /unsupported compression/);
-  // stop() on a server that never bound resolves at once.
+  // A bad grace period is refused (and does not start stopping); stop() on a server that never
+  // bound resolves at once.
+  await assert.rejects(a.stop(NaN), /graceMs must be a number/);
+  await assert.rejects(a.stop(-1), /graceMs must be a number/);
+  await assert.rejects(a.stop('5000' as never), /graceMs must be a number/);
+  a.addService({ name: 'x.Z', methods: {} }, {}); // not stopping
   await a.stop();
   b.forceShutdown();
   await b.terminated;
