@@ -86,24 +86,38 @@ function parseArgs(argv) {
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
 
 // Parts of protobufjs/light a bundle cannot use: loading .proto/.json files at run time (Root.load:
-// @protobufjs/fetch, @protobufjs/path, util/fs; a bundle carries its descriptors inline) and RPC
-// client stubs (Service.create: rpc/service). They are replaced by a stub that throws a clear error
-// if reached; util/fs becomes null, as protobufjs itself sets it where there is no fs.
+// @protobufjs/fetch, @protobufjs/path, util/fs, and the promise wrapper @protobufjs/aspromise that
+// only Root.load and RPC calls use; a bundle carries its descriptors inline) and RPC client stubs
+// (Service.create: rpc/service, and @protobufjs/eventemitter, which only rpc.Service extends). They
+// are replaced by a stub that throws a clear error if reached; util/fs becomes null, as protobufjs
+// itself sets it where there is no fs.
 const UNAVAILABLE =
-  'function u(){throw new Error("not in this grpc-edge bundle: protobufjs file loading and RPC clients are left out")}' +
+  'function u(){throw new Error("not in this grpc-edge bundle: protobufjs file loading, RPC clients and Type.verify are left out")}' +
   'u.resolve=u;u.normalize=u;u.isAbsolute=u;module.exports=u;';
+// Type.verify (protobufjs's verifier) is generated for every message type by Type.setup, but nothing
+// grpc-edge calls uses it: messages are checked by Type.fromObject, which throws on a wrong field
+// type. The stub still gives setup a function to install, so Type.verify throws the error above.
+const NO_VERIFIER = 'var u=require("edge-unavailable");module.exports=function(){return function(){return u}};';
 const protobufStubs = {
   name: 'protobufjs-stubs',
   setup(b) {
-    b.onResolve({ filter: /^@protobufjs\/(fetch|path)$/ }, (a) => ({ path: a.path, namespace: 'edge-stub' }));
-    b.onResolve({ filter: /^\.\/(util\/fs|rpc\/service)$/ }, (a) =>
-      /[\\/]protobufjs[\\/]src$/.test(a.resolveDir) ? { path: a.path, namespace: 'edge-stub' } : undefined,
+    // All of them are one module in the bundle (one path in the edge-stub namespace).
+    const unavailable = { path: 'unavailable', namespace: 'edge-stub' };
+    b.onResolve({ filter: /^(@protobufjs\/(fetch|path|aspromise|eventemitter)|edge-unavailable)$/ }, () => unavailable);
+    b.onResolve({ filter: /^\.\/(util\/fs|rpc\/service|verifier)$/ }, (a) =>
+      /[\\/]protobufjs[\\/]src$/.test(a.resolveDir)
+        ? a.path === './rpc/service' ? unavailable : { path: a.path, namespace: 'edge-stub' }
+        : undefined,
     );
     // `long` (11 KB minified) becomes a BigInt stand-in with the same results (1 KB):
     // scripts/build/long-bigint.cjs, checked against long by test/build/long-shim.test.ts.
     b.onResolve({ filter: /^long$/ }, () => ({ path: join(ROOT, 'scripts/build/long-bigint.cjs') }));
+    // @protobufjs/float (3 KB) carries an IEEE 754 fallback for engines without typed arrays; Node
+    // always has them: scripts/build/float-typed.cjs is the typed-array half alone (0.4 KB), checked
+    // against the package by test/build/float-shim.test.ts.
+    b.onResolve({ filter: /^@protobufjs\/float$/ }, () => ({ path: join(ROOT, 'scripts/build/float-typed.cjs') }));
     b.onLoad({ filter: /.*/, namespace: 'edge-stub' }, (a) => ({
-      contents: a.path === './util/fs' ? 'module.exports=null;' : UNAVAILABLE,
+      contents: a.path === './util/fs' ? 'module.exports=null;' : a.path === './verifier' ? NO_VERIFIER : UNAVAILABLE,
       loader: 'js',
     }));
   },
