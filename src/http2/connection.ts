@@ -10,7 +10,6 @@ import type { Frame } from './frame/types.js';
 import { FrameReader } from './frame/reader.js';
 import {
   encodeGoaway,
-  encodeHeaders,
   encodeRstStream,
   encodeSettings,
   encodeWindowUpdate,
@@ -413,7 +412,7 @@ export class Http2ServerConnection implements ServerSession {
 
   sendHeaders(s: Http2ServerStream, headers: HeaderList, endStream: boolean): void {
     const block = this.encoder.encode(headers);
-    this.out.push(encodeHeaders(s.id, block, endStream, this.peerSettings.maxFrameSize));
+    this.out.pushHeaders(s.id, block, endStream, this.peerSettings.maxFrameSize);
     this.scheduleFlush();
   }
 

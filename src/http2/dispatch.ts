@@ -11,7 +11,7 @@ import type {
   SettingsFrame,
   WindowUpdateFrame,
 } from './frame/types.js';
-import { encodeHeaders, encodePing, encodeSettings } from './frame/write.js';
+import { encodePing, encodeSettings } from './frame/write.js';
 import { HeaderListTooLargeError } from './hpack/index.js';
 import { validateRequest, validateTrailers } from './headers.js';
 import { connDataReceived, connWindowUpdate, peerInitialWindowChanged, streamWindowUpdate } from './flow.js';
@@ -154,7 +154,7 @@ function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
  */
 function rejectTooLarge(c: Http2ServerConnection, id: number, endStream: boolean): void {
   const block = c.encoder.encode([':status', '431']);
-  c.out.push(encodeHeaders(id, block, true, c.peerSettings.maxFrameSize));
+  c.out.pushHeaders(id, block, true, c.peerSettings.maxFrameSize);
   c.stats.streamsRefused++;
   if (endStream) {
     c.recentlyClosed.add(id);

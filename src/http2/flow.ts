@@ -2,8 +2,8 @@
 // and the window arithmetic shared by the connection and its streams.
 import type { Http2ServerConnection } from './connection.js';
 import { ConnectionError, ErrorCode, StreamError } from './errors.js';
-import { MAX_WINDOW_SIZE } from './frame/constants.js';
-import { encodeDataHeader, encodeHeaders, encodeWindowUpdate } from './frame/write.js';
+import { Flag, FrameType, MAX_WINDOW_SIZE } from './frame/constants.js';
+import { encodeWindowUpdate } from './frame/write.js';
 import type { Output } from './output.js';
 import type { Http2ServerStream } from './stream.js';
 
@@ -38,51 +38,68 @@ export function windowUpdateDue(unacked: number, window: number): boolean {
   return unacked > 0 && unacked >= window >>> 1;
 }
 
-/** DATA octets a stream has been asked to send and not yet framed. Buffers are never copied. */
+/**
+ * DATA octets a stream has been asked to send and not yet framed; buffers are queued, not copied.
+ * The first buffer has a slot of its own: a unary response (one write) never allocates the array.
+ */
 export class PendingData {
-  private bufs: Buffer[] = [];
-  private head = 0;
+  /** The oldest queued buffer, read from `off` (null: nothing queued), then `more` from `moreHead`. */
+  private first: Buffer | null = null;
+  private more: Buffer[] | null = null;
+  private moreHead = 0;
   private off = 0;
   bytes = 0;
 
   push(b: Buffer): void {
     if (b.length === 0) return;
-    this.bufs.push(b);
     this.bytes += b.length;
+    if (this.first === null) this.first = b;
+    else (this.more ??= []).push(b);
   }
 
-  /** Move `n` (<= bytes) octets to `out` as slices of the queued buffers. */
+  /** Move `n` (<= bytes) octets to `out` (large pieces by reference, small ones copied). */
   take(n: number, out: Output): void {
     this.bytes -= n;
-    const bufs = this.bufs;
     while (n > 0) {
-      const b = bufs[this.head]!;
+      const b = this.first!;
       const avail = b.length - this.off;
       if (avail <= n) {
-        out.push(this.off === 0 ? b : b.subarray(this.off));
+        out.pushSlice(b, this.off, b.length);
         n -= avail;
-        bufs[this.head++] = EMPTY;
         this.off = 0;
+        this.shift();
       } else {
-        out.push(b.subarray(this.off, this.off + n));
+        out.pushSlice(b, this.off, this.off + n);
         this.off += n;
         n = 0;
       }
     }
-    if (this.head === bufs.length) {
-      bufs.length = 0;
-      this.head = 0;
-    } else if (this.head >= 64 && this.head * 2 >= bufs.length) {
-      bufs.splice(0, this.head);
-      this.head = 0;
-    }
   }
 
   clear(): void {
-    this.bufs.length = 0;
-    this.head = 0;
+    this.first = null;
+    if (this.more !== null) this.more.length = 0;
+    this.moreHead = 0;
     this.off = 0;
     this.bytes = 0;
+  }
+
+  /** The first buffer is used up: the next one takes its place. */
+  private shift(): void {
+    const m = this.more;
+    if (m === null || this.moreHead === m.length) {
+      this.first = null;
+      return;
+    }
+    this.first = m[this.moreHead]!;
+    m[this.moreHead++] = EMPTY;
+    if (this.moreHead === m.length) {
+      m.length = 0;
+      this.moreHead = 0;
+    } else if (this.moreHead >= 64 && this.moreHead * 2 >= m.length) {
+      m.splice(0, this.moreHead);
+      this.moreHead = 0;
+    }
   }
 }
 
@@ -159,7 +176,7 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
         if (n > c.connSendWindow) n = c.connSendWindow;
         if (n > 0) {
           endSent = n === pend && s.endQueued && s.trailers === null;
-          out.push(encodeDataHeader(s.id, n, endSent));
+          out.pushFrameHeader(n, FrameType.DATA, endSent ? Flag.END_STREAM : 0, s.id);
           s.pending.take(n, out);
           s.sendWindow -= n;
           c.connSendWindow -= n;
@@ -174,10 +191,9 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
       if (s.pending.bytes === 0 && s.endQueued && !s.localEnded) {
         if (!endSent) {
           if (s.trailers !== null) {
-            const block = c.encoder.encode(s.trailers);
-            out.push(encodeHeaders(s.id, block, true, maxHeaders));
+            out.pushHeaders(s.id, c.encoder.encode(s.trailers), true, maxHeaders);
           } else {
-            out.push(encodeDataHeader(s.id, 0, true));
+            out.pushFrameHeader(0, FrameType.DATA, Flag.END_STREAM, s.id);
           }
         }
         s.trailers = null;

@@ -4,16 +4,57 @@
 import type { HeaderList } from './api.js';
 import { ErrorCode, StreamError } from './errors.js';
 
-// "A field name MUST NOT contain characters in the ranges 0x00-0x20, 0x41-0x5a, or 0x7f-0xff
-// (all ranges inclusive). This specifically excludes all non-visible ASCII characters, ASCII SP
-// (0x20), and uppercase characters ('A' to 'Z', ASCII 0x41 to 0x5a)." / "With the exception of
-// pseudo-header fields (Section 8.3), which have a name that starts with a single colon, field
-// names MUST NOT include a colon (ASCII COLON, 0x3a)." (8.2.1)
-const BAD_NAME = /[^\x21-\x39\x3b-\x40\x5b-\x7e]/;
-// "A field value MUST NOT contain the zero value (ASCII NUL, 0x00), line feed (ASCII LF, 0x0a), or
-// carriage return (ASCII CR, 0x0d) at any position. A field value MUST NOT start or end with an
-// ASCII whitespace character (ASCII SP or HTAB, 0x20 or 0x09)." (8.2.1)
-const BAD_VALUE = /[\0\r\n]|^[ \t]|[ \t]$/;
+// The character checks are loops over char codes, not regular expressions: they run on every
+// field of every request, and a RegExp call costs more than the scan of a short string (a request
+// of ten fields took ~0.7 us with two RegExps per field, a good part of a unary call's CPU).
+
+/**
+ * "A field name MUST NOT contain characters in the ranges 0x00-0x20, 0x41-0x5a, or 0x7f-0xff
+ * (all ranges inclusive). This specifically excludes all non-visible ASCII characters, ASCII SP
+ * (0x20), and uppercase characters ('A' to 'Z', ASCII 0x41 to 0x5a)." / "With the exception of
+ * pseudo-header fields (Section 8.3), which have a name that starts with a single colon, field
+ * names MUST NOT include a colon (ASCII COLON, 0x3a)." (8.2.1)
+ */
+export function validFieldName(name: string): boolean {
+  const n = name.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x3a || (c >= 0x41 && c <= 0x5a)) return false;
+  }
+  return true;
+}
+
+/**
+ * "A field value MUST NOT contain the zero value (ASCII NUL, 0x00), line feed (ASCII LF, 0x0a), or
+ * carriage return (ASCII CR, 0x0d) at any position. A field value MUST NOT start or end with an
+ * ASCII whitespace character (ASCII SP or HTAB, 0x20 or 0x09)." (8.2.1)
+ */
+export function validFieldValue(value: string): boolean {
+  const n = value.length;
+  if (n === 0) return true;
+  let c = value.charCodeAt(0);
+  if (c === 0x20 || c === 0x09) return false;
+  c = value.charCodeAt(n - 1);
+  if (c === 0x20 || c === 0x09) return false;
+  for (let i = 0; i < n; i++) {
+    c = value.charCodeAt(i);
+    // one compare for the common case: every octet above CR is allowed
+    if (c <= 0x0d && (c === 0x00 || c === 0x0a || c === 0x0d)) return false;
+  }
+  return true;
+}
+
+/** content-length: 1 to 15 digits (a safe integer). */
+function validLength(value: string): boolean {
+  const n = value.length;
+  if (n === 0 || n > 15) return false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
 
 // Pseudo-header bits, to find duplicates without allocating.
 const P_METHOD = 1;
@@ -27,8 +68,8 @@ function malformed(id: number, why: string): never {
 
 /** Checks shared by requests and trailers for one regular (non-pseudo) field. */
 function checkRegular(id: number, name: string, value: string): void {
-  if (name.length === 0 || BAD_NAME.test(name)) malformed(id, `invalid field name ${JSON.stringify(name)}`);
-  if (BAD_VALUE.test(value)) malformed(id, `invalid value for ${name}`);
+  if (!validFieldName(name)) malformed(id, `invalid field name ${JSON.stringify(name)}`);
+  if (!validFieldValue(value)) malformed(id, `invalid value for ${name}`);
   switch (name) {
     // "An endpoint MUST NOT generate an HTTP/2 message containing connection-specific header
     // fields. This includes the Connection header field and those listed as having
@@ -94,13 +135,13 @@ export function validateRequest(id: number, h: HeaderList): number {
       if ((seen & bit) !== 0) malformed(id, `duplicate ${name}`);
       seen |= bit;
       if (bit !== P_AUTHORITY && value.length === 0) malformed(id, `empty ${name}`);
-      if (BAD_VALUE.test(value)) malformed(id, `invalid value for ${name}`);
+      if (!validFieldValue(value)) malformed(id, `invalid value for ${name}`);
       continue;
     }
     regular = true;
     checkRegular(id, name, value);
     if (name === 'content-length') {
-      if (!/^[0-9]{1,15}$/.test(value)) malformed(id, 'invalid content-length');
+      if (!validLength(value)) malformed(id, 'invalid content-length');
       const n = Number(value);
       if (contentLength !== -1 && contentLength !== n) malformed(id, 'conflicting content-length');
       contentLength = n;

@@ -1,42 +1,89 @@
 // The connection's outbound queue: frames written during one tick go to the socket in one batch
-// (one write, or one corked writev), DATA payloads are queued as slices and never copied; only
-// runs of small buffers (frame headers, control frames) are joined into one buffer.
+// (one write, or one corked writev). Large buffers (DATA payloads) are queued by reference and
+// never copied; small ones (frame headers, control frames, short payloads) are copied at once into
+// a staging buffer that belongs to the connection, and each run of them leaves it as one new
+// buffer when a large buffer or the write comes (the staging buffer itself never reaches the
+// socket, so it is reused at once). Frame headers are written straight into the staging buffer:
+// no Buffer object per frame (pushFrameHeader, pushHeaders).
 import type { Duplex } from 'node:stream';
+import { Flag, FrameType } from './frame/constants.js';
+import { encodeHeaders, writeFrameHeader } from './frame/write.js';
 
-/** Buffers smaller than this are joined with their small neighbours before writing. */
+/** Buffers smaller than this are copied into the staging buffer; larger ones are queued as is. */
 const SMALL = 1024;
-/** ...into joined buffers of at most this size. */
-const JOIN_LIMIT = 16384;
+/** The staging buffer: a run of small frames leaves it as buffers of at most this size. */
+const STAGE_SIZE = 4096;
+const FRAME_HEADER = 9;
 
 export class Output {
-  private chunks: Buffer[] = [];
-  private run: Buffer[] = [];
-  /** Octets queued here and not yet handed to the socket. */
+  private readonly chunks: Buffer[] = [];
+  /** Octets queued here and not yet handed to the socket (staged ones included). */
   bytes = 0;
-  /** Queued buffers of SMALL octets or more (never copied). */
-  private big = 0;
+  private stage: Buffer | null = null;
+  private staged = 0;
 
   constructor(private readonly socket: Duplex) {}
 
   push(buf: Buffer): void {
-    this.chunks.push(buf);
-    this.bytes += buf.length;
-    if (buf.length >= SMALL) this.big++;
+    const n = buf.length;
+    this.bytes += n;
+    if (n >= SMALL) {
+      this.cut();
+      this.chunks.push(buf);
+      return;
+    }
+    const stage = this.room(n);
+    buf.copy(stage, this.staged);
+    this.staged += n;
   }
 
+  /** Octets `start` to `end` of `buf`: a slice by reference when large, copied when small. */
+  pushSlice(buf: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n >= SMALL) {
+      this.push(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+      return;
+    }
+    this.bytes += n;
+    const stage = this.room(n);
+    buf.copy(stage, this.staged, start, end);
+    this.staged += n;
+  }
+
+  /** A 9-octet frame header, written into the staging buffer. */
+  pushFrameHeader(length: number, type: number, flags: number, streamId: number): void {
+    const stage = this.room(FRAME_HEADER);
+    writeFrameHeader(stage, this.staged, length, type, flags, streamId);
+    this.staged += FRAME_HEADER;
+    this.bytes += FRAME_HEADER;
+  }
+
+  /** A HEADERS frame around `block` (+ CONTINUATIONs when the block is larger than `maxFrameSize`). */
+  pushHeaders(streamId: number, block: Buffer, endStream: boolean, maxFrameSize: number): void {
+    if (block.length > maxFrameSize) {
+      this.push(encodeHeaders(streamId, block, endStream, maxFrameSize));
+      return;
+    }
+    const flags = endStream ? Flag.END_HEADERS | Flag.END_STREAM : Flag.END_HEADERS;
+    this.pushFrameHeader(block.length, FrameType.HEADERS, flags, streamId);
+    this.push(block);
+  }
+
+  /** Chunks waiting (a staged run counts as one). */
   get length(): number {
-    return this.chunks.length;
+    return this.staged > 0 ? this.chunks.length + 1 : this.chunks.length;
   }
 
   /** Drop everything queued (the socket is gone). */
   clear(): void {
     this.chunks.length = 0;
     this.bytes = 0;
-    this.big = 0;
+    this.staged = 0;
   }
 
   /** Hand every queued buffer to the socket. Returns socket.write's verdict (false: wait for 'drain'). */
   writeAll(): boolean {
+    this.cut();
     const chunks = this.chunks;
     const n = chunks.length;
     if (n === 0) return true;
@@ -44,41 +91,29 @@ export class Output {
     let ok = true;
     if (n === 1) {
       ok = socket.write(chunks[0]!);
-    } else if (this.big === 0 && this.bytes <= JOIN_LIMIT) {
-      ok = socket.write(Buffer.concat(chunks, this.bytes));
     } else {
       socket.cork();
-      const run = this.run;
-      let runBytes = 0;
-      for (let i = 0; i < n; i++) {
-        const c = chunks[i]!;
-        if (c.length < SMALL) {
-          if (runBytes + c.length > JOIN_LIMIT) {
-            ok = writeRun(socket, run, runBytes) && ok;
-            runBytes = 0;
-          }
-          run.push(c);
-          runBytes += c.length;
-          continue;
-        }
-        if (runBytes > 0) {
-          ok = writeRun(socket, run, runBytes) && ok;
-          runBytes = 0;
-        }
-        ok = socket.write(c) && ok;
-      }
-      if (runBytes > 0) ok = writeRun(socket, run, runBytes) && ok;
+      for (let i = 0; i < n; i++) ok = socket.write(chunks[i]!) && ok;
       socket.uncork();
     }
     chunks.length = 0;
     this.bytes = 0;
-    this.big = 0;
     return ok;
   }
-}
 
-function writeRun(socket: Duplex, run: Buffer[], bytes: number): boolean {
-  const ok = socket.write(run.length === 1 ? run[0]! : Buffer.concat(run, bytes));
-  run.length = 0;
-  return ok;
+  /** The staging buffer with room for `n` (< STAGE_SIZE) more octets. */
+  private room(n: number): Buffer {
+    if (this.staged + n > STAGE_SIZE) this.cut();
+    return (this.stage ??= Buffer.allocUnsafeSlow(STAGE_SIZE));
+  }
+
+  /** Move the staged octets out as one buffer of their own (from Node's pool when small). */
+  private cut(): void {
+    const n = this.staged;
+    if (n === 0) return;
+    const b = Buffer.allocUnsafe(n);
+    this.stage!.copy(b, 0, 0, n);
+    this.chunks.push(b);
+    this.staged = 0;
+  }
 }

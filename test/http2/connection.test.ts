@@ -339,3 +339,56 @@ describe('graceful shutdown and trailers', () => {
       }
     }));
 });
+
+describe('output batching', () => {
+  // Small frames are staged and joined, large DATA payloads are queued by reference: the order of
+  // frames must survive every cut between the two, and every octet must arrive.
+  test('300 responses in one batch, small and large bodies mixed, arrive whole and in order', () =>
+    withServer({ maxConcurrentStreams: 1000 }, async (s) => {
+      const c = await H2Client.connect(s.port);
+      try {
+        c.send(windowUpdate(0, 1 << 24));
+        const frames: Buffer[] = [];
+        const sizes: number[] = [];
+        for (let i = 0; i < 300; i++) {
+          const n = i % 3 === 0 ? 3000 + i : 1 + (i % 7); // 1000+ octets go by reference, the rest is staged
+          sizes.push(n);
+          const h = GET_HEADERS.slice();
+          h[5] = `/bytes?n=${n}`;
+          frames.push(c.headersFrame(1 + 2 * i, h, { endStream: true }));
+        }
+        c.send(Buffer.concat(frames));
+        for (let i = 0; i < 300; i++) {
+          const r = await c.expectResponse(1 + 2 * i);
+          assert.equal(r.status, '200');
+          assert.equal(r.body.length, sizes[i]);
+          assert.ok(r.body.every((b) => b === 0x61), `stream ${1 + 2 * i}: body octets`);
+        }
+      } finally {
+        c.close();
+      }
+    }));
+
+  test('a trailer block larger than the peer MAX_FRAME_SIZE goes out as HEADERS + CONTINUATION', () =>
+    withServer({ maxHeaderListSize: 1 << 17 }, async (s) => {
+      const c = await H2Client.connect(s.port);
+      try {
+        // incompressible printable text: no Huffman gain, so the echoed block is > 16384 octets
+        let big = '';
+        for (let i = 0; i < 30000; i++) big += String.fromCharCode(0x21 + ((i * 7919) % 90));
+        const block = c.encoder.encode(['x-big', big]);
+        c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }), data(1, 'body'));
+        c.send(
+          rawFrame(FrameType.HEADERS, Flag.END_STREAM, 1, block.subarray(0, 16000)),
+          rawFrame(FrameType.CONTINUATION, 0, 1, block.subarray(16000, 32000)),
+          rawFrame(FrameType.CONTINUATION, Flag.END_HEADERS, 1, block.subarray(32000)),
+        );
+        const r = await c.expectResponse(1);
+        assert.equal(r.body.toString(), 'body');
+        assert.deepEqual(r.trailers, ['x-big', big]);
+        await c.expectAlive(3);
+      } finally {
+        c.close();
+      }
+    }));
+});
