@@ -84,11 +84,15 @@ export class RawH2Client {
 
   /** Open a gRPC request stream (POST, application/grpc, te: trailers) plus `extra` headers. */
   request(path: string, extra: [string, string][] = [], endStream = false): number {
+    const list: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':path', path], [':authority', 'localhost'], ['content-type', 'application/grpc'], ['te', 'trailers']];
+    return this.requestHeaders([...list, ...extra], endStream);
+  }
+
+  /** Open a stream with exactly these headers (pseudo-headers first). */
+  requestHeaders(headers: [string, string][], endStream = false): number {
     const id = this.nextId;
     this.nextId += 2;
-    const list = [':method', 'POST', ':scheme', 'http', ':path', path, ':authority', 'localhost', 'content-type', 'application/grpc', 'te', 'trailers'];
-    for (const [k, v] of extra) list.push(k, v);
-    const block = this.enc.encode(list);
+    const block = this.enc.encode(headers.flat());
     this.socket.write(frame(HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), id, block));
     return id;
   }

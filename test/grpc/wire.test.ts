@@ -307,3 +307,45 @@ test('stop(grace): GOAWAY(NO_ERROR), the call in flight completes, new connectio
     await h.close();
   }
 });
+
+test('request checks: the HTTP status or grpc-status the spec prescribes, at once, even while the client is still sending', async () => {
+  const h = await startHarness({ Unary: (req: Msg) => ({ text: req.text }) as Msg });
+  const c = await RawH2Client.connect(h.port);
+  const base = (method: string, contentType?: string): [string, string][] => {
+    const l: [string, string][] = [[':method', method], [':scheme', 'http'], [':path', UNARY], [':authority', 'localhost']];
+    if (contentType !== undefined) l.push(['content-type', contentType]);
+    return l;
+  };
+  try {
+    const cases: [[string, string][], string][] = [
+      [base('PUT', 'application/grpc'), '405'],
+      [base('POST'), '415'], // no content-type
+      [base('POST', 'application/json'), '415'],
+      [base('POST', 'application/grpc-web'), '415'],
+    ];
+    for (const [headers, want] of cases) {
+      const id = c.requestHeaders(headers);
+      c.data(id, [grpcMessage(textMsg('x'))]); // and the client does not end its side
+      const end = await c.ended(id);
+      const first = c.stream(id).find((f) => f.type === HEADERS);
+      assert.equal(header(first, ':status'), want, JSON.stringify(headers));
+      assert.ok(end === first || end.type === RST_STREAM);
+    }
+    // content-type with +proto, parameters and upper case is gRPC.
+    const ok = c.requestHeaders([...base('POST', 'Application/GRPC+proto; charset=utf-8'), ['te', 'trailers']]);
+    c.data(ok, [grpcMessage(textMsg('fine'))], true);
+    await c.ended(ok);
+    assert.equal(header(c.stream(ok).at(-1), 'grpc-status'), '0');
+    // The default receive limit is 4 MiB, checked from the 5-octet prefix before any payload.
+    const big = c.request(UNARY);
+    const prefix = Buffer.from([0, 0, 0x40, 0, 1]); // 4 MiB + 1
+    c.data(big, [prefix]);
+    await c.ended(big);
+    const st = c.stream(big).find((f) => f.type === HEADERS && header(f, 'grpc-status') !== undefined);
+    assert.equal(header(st, 'grpc-status'), String(Status.RESOURCE_EXHAUSTED));
+    assert.equal(header(st, 'grpc-message'), 'received message larger than max (4194305 vs. 4194304)');
+  } finally {
+    c.close();
+    await h.close();
+  }
+});
