@@ -47,7 +47,12 @@ class ByteSource {
     private readonly s: ServerStream,
     private left: number,
   ) {
-    s.respond([':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(left)]);
+    const headers = [':status', '200', 'content-type', 'application/octet-stream', 'content-length', String(left)];
+    if (left === 0) {
+      s.respond(headers, true); // nothing to send: a headers-only response ends the stream
+      return;
+    }
+    s.respond(headers);
     s.ondrain = this.pump;
     this.pump();
   }

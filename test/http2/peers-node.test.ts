@@ -126,6 +126,13 @@ describe('node:http2 client over h2c', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.length, 3 * MiB + 123);
   });
+
+  test('GET /bytes?n=0 is a headers-only response that ends the stream', async () => {
+    const r = await request(session, { ':method': 'GET', ':path': '/bytes?n=0' });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-length'], '0');
+    assert.equal(r.body.length, 0);
+  });
 });
 
 describe('node:http2 client over TLS with ALPN h2', () => {
