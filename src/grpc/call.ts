@@ -81,7 +81,6 @@ class Compressed {
 }
 type Queued = Buffer | Compressed;
 
-const afterCancel = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class ServerCall implements InterceptorContext, ServerWriter<unknown>, MessageSink {
   method = '';
@@ -318,7 +317,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   // ---- ServerWriter ----
 
   write(message: unknown, options?: WriteOptions): Promise<void> {
-    if (this.finished) return afterCancel();
+    if (this.finished) return this.writeAfterEnd();
     try {
       if (!this.sendMessage(message, options?.compress !== false)) {
         if (this.stream.ondrain === null) this.stream.ondrain = this.handleDrain;
@@ -334,6 +333,17 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       return p;
     }
     return Promise.resolve();
+  }
+
+  /**
+   * write() on an ended call rejects (marked handled) with why it ended: the abort reason after a
+   * cancel, deadline or stop, else INTERNAL. A handler that ignores ctx.signal and keeps writing
+   * must stop, or it would hold its running slot for good (grpc-java's onNext throws CANCELLED too).
+   */
+  private writeAfterEnd(): Promise<void> {
+    const p = Promise.reject(this.abortReason ?? new GrpcError(Status.INTERNAL, 'write() after the call ended'));
+    p.catch(noop);
+    return p;
   }
 
   // ---- MessageSink (called by the decoder) ----

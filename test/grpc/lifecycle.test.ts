@@ -68,6 +68,43 @@ test('client cancel mid-stream aborts the handler signal with CANCELLED', async 
   }
 });
 
+test('a handler that ignores ctx.signal and keeps writing is stopped: write() rejects once the call is cancelled (client cancel, end of the grace period)', { timeout: 60_000 }, async () => {
+  let ended = deferred<unknown>();
+  let writes = 0;
+  const h = await startHarness({
+    ServerStream: async (_req: Msg, out: ServerWriter<Partial<Msg>>) => {
+      try {
+        for (;;) await out.write({ text: 'tick', count: writes++ });
+      } catch (err) {
+        ended.resolve(err);
+        throw err;
+      }
+    },
+  });
+  try {
+    const call = h.client.ServerStream({ text: 'go' });
+    const done = collect(call);
+    await new Promise<void>((resolve) => call.once('data', () => resolve()));
+    call.cancel();
+    const why = await ended.promise;
+    assert.ok(why instanceof GrpcError && why.code === Status.CANCELLED, String(why));
+    assert.equal((await done).error?.code, grpc.status.CANCELLED);
+    await until(() => h.server.stats.running === 0, 'the slot to be freed');
+    // The same handler still running when stop()'s grace period ends.
+    ended = deferred<unknown>();
+    const call2 = h.client.ServerStream({ text: 'go' });
+    const done2 = collect(call2);
+    await new Promise<void>((resolve) => call2.once('data', () => resolve()));
+    await h.server.stop(50);
+    const why2 = await ended.promise;
+    assert.ok(why2 instanceof GrpcError && why2.code === Status.CANCELLED, String(why2));
+    assert.notEqual((await done2).error, null);
+    await until(() => h.server.stats.running === 0, 'the slot to be freed');
+  } finally {
+    await h.close();
+  }
+});
+
 test('server-side cancel: a handler ending with CANCELLED mid-stream, and forceShutdown mid-call', async () => {
   const started = deferred();
   const reason = deferred<unknown>();
