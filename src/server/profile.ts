@@ -75,7 +75,7 @@ const PROFILES: Record<string, TargetProfile> = {
       ]
     },
     "memoryBudgetMB": 2048,
-    "bundleBudgetKB": 256,
+    "bundleBudgetKB": 192,
     "server": {
       "maxRunning": 32,
       "maxWaiting": 256,
@@ -107,7 +107,7 @@ const PROFILES: Record<string, TargetProfile> = {
       ]
     },
     "memoryBudgetMB": 128,
-    "bundleBudgetKB": 176,
+    "bundleBudgetKB": 164,
     "server": {
       "maxRunning": 2,
       "maxWaiting": 16,
@@ -138,7 +138,7 @@ const PROFILES: Record<string, TargetProfile> = {
       ]
     },
     "memoryBudgetMB": 256,
-    "bundleBudgetKB": 176,
+    "bundleBudgetKB": 164,
     "server": {
       "maxRunning": 4,
       "maxWaiting": 32,
@@ -170,7 +170,7 @@ const PROFILES: Record<string, TargetProfile> = {
       ]
     },
     "memoryBudgetMB": 512,
-    "bundleBudgetKB": 192,
+    "bundleBudgetKB": 176,
     "server": {
       "maxRunning": 8,
       "maxWaiting": 64,
@@ -202,7 +202,7 @@ const PROFILES: Record<string, TargetProfile> = {
       ]
     },
     "memoryBudgetMB": 1024,
-    "bundleBudgetKB": 192,
+    "bundleBudgetKB": 176,
     "server": {
       "maxRunning": 16,
       "maxWaiting": 128,
