@@ -1,4 +1,6 @@
 // Server credentials, shaped like grpc-js's ServerCredentials.
+import { X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import type { TlsOptions } from 'node:tls';
 
 export interface KeyCertPair {
@@ -34,6 +36,24 @@ export class ServerCredentials {
     if (rootCerts !== null && !Buffer.isBuffer(rootCerts)) throw new TypeError('createSsl: rootCerts must be a Buffer or null');
     if (checkClientCertificate && rootCerts === null) {
       throw new TypeError('createSsl: checking client certificates needs rootCerts');
+    }
+    // Load them now: a bad PEM or a key that does not match its certificate is an error here, not
+    // at bind() or at the first handshake.
+    keyCertPairs.forEach((p, i) => {
+      try {
+        createSecureContext({ key: p.private_key, cert: p.cert_chain });
+      } catch (err) {
+        throw new TypeError(`createSsl: key/certificate pair ${i} cannot be used: ${(err as Error).message}`);
+      }
+    });
+    if (rootCerts !== null) {
+      // node:tls ignores a CA bundle it cannot parse (every client certificate would then fail
+      // verification without a word); X509Certificate parses the first certificate or throws.
+      try {
+        new X509Certificate(rootCerts);
+      } catch (err) {
+        throw new TypeError(`createSsl: rootCerts cannot be used: ${(err as Error).message}`);
+      }
     }
     return new ServerCredentials({
       key: keyCertPairs.map((p) => p.private_key),

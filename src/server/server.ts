@@ -200,7 +200,12 @@ export class Server {
       server = createNetServer({ noDelay: true }, (socket) => this.accept(socket, false, target.path));
     } else {
       if (this.handshakeTimeoutMs !== undefined && this.handshakeTimeoutMs > 0) tlsOpts.handshakeTimeout = this.handshakeTimeoutMs;
-      const tlsServer = createTlsServer(tlsOpts, (socket) => this.accept(socket, true, target.path));
+      let tlsServer: ReturnType<typeof createTlsServer>;
+      try {
+        tlsServer = createTlsServer(tlsOpts, (socket) => this.accept(socket, true, target.path));
+      } catch (err) {
+        return Promise.reject(new Error(`bind ${address}: TLS setup failed: ${(err as Error).message}`, { cause: err }));
+      }
       tlsServer.on('tlsClientError', noop);
       server = tlsServer;
     }

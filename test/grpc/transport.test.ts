@@ -220,6 +220,18 @@ test('bind: clear errors for a port in use and bad addresses', async () => {
 const ca = readFileSync(fixture('ca.pem'));
 const serverKey = { private_key: readFileSync(fixture('server.key')), cert_chain: readFileSync(fixture('server.pem')) };
 
+test('createSsl: a bad PEM, a key that does not match its certificate, bad root certificates fail at once with a clear message', () => {
+  const junk = Buffer.from('not a pem');
+  assert.throws(() => ServerCredentials.createSsl(null, [{ private_key: junk, cert_chain: serverKey.cert_chain }]), /createSsl: key\/certificate pair 0 cannot be used/);
+  assert.throws(
+    () => ServerCredentials.createSsl(null, [{ private_key: readFileSync(fixture('client.key')), cert_chain: serverKey.cert_chain }]),
+    /createSsl: key\/certificate pair 0 cannot be used: .*key values mismatch/,
+  );
+  assert.throws(() => ServerCredentials.createSsl(junk, [serverKey], true), /createSsl: rootCerts cannot be used/);
+  assert.throws(() => ServerCredentials.createSsl(null, [serverKey], true), /needs rootCerts/);
+  assert.ok(ServerCredentials.createSsl(ca, [serverKey], true).secure);
+});
+
 test('TLS with ALPN h2', async () => {
   const h = await startHarness(
     { Unary: (req: Msg, ctx: CallContext) => ({ text: `${req.text} ${ctx.peerCertificate === undefined ? 'anon' : 'cert'}` }) },
