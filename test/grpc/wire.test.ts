@@ -349,3 +349,47 @@ test('request checks: the HTTP status or grpc-status the spec prescribes, at onc
     await h.close();
   }
 });
+
+test("a client's RST_STREAM aborts the handler's signal with CANCELLED and frees its running slot (unary and bidi)", async () => {
+  const reasons = new Map([['unary', deferred<unknown>()], ['bidi', deferred<unknown>()]]);
+  const started = new Map([['unary', deferred<void>()], ['bidi', deferred<void>()]]);
+  const wait = (kind: string, ctx: CallContext): Promise<void> => {
+    started.get(kind)!.resolve(undefined);
+    return new Promise((resolve) =>
+      ctx.signal.addEventListener('abort', () => {
+        reasons.get(kind)!.resolve(ctx.signal.reason);
+        resolve();
+      }),
+    );
+  };
+  const h = await startHarness({
+    Unary: async (_req: Msg, ctx: CallContext) => {
+      await wait('unary', ctx);
+      return {} as Msg;
+    },
+    Bidi: async (_reqs: AsyncIterable<Msg>, _out: ServerWriter<Msg>, ctx: CallContext) => wait('bidi', ctx),
+  });
+  const c = await RawH2Client.connect(h.port);
+  try {
+    const a = c.request(UNARY);
+    c.data(a, [grpcMessage(textMsg('a'))], true);
+    const b = c.request(BIDI);
+    c.data(b, [grpcMessage(textMsg('b'))]);
+    await started.get('unary')!.promise;
+    await started.get('bidi')!.promise;
+    assert.equal(h.server.stats.running, 2);
+    c.rst(a, CANCEL);
+    c.rst(b, CANCEL);
+    for (const kind of ['unary', 'bidi']) {
+      const why = await reasons.get(kind)!.promise;
+      assert.ok(why instanceof GrpcError && why.code === Status.CANCELLED, `${kind}: ${String(why)}`);
+    }
+    await c.ping();
+    // Nothing is sent on a stream the client reset (RFC 9113 5.1), the slots are free again.
+    for (const id of [a, b]) assert.equal(c.stream(id).filter((f) => f.type === HEADERS || f.type === DATA).length, 0);
+    assert.equal(h.server.stats.running, 0);
+  } finally {
+    c.close();
+    await h.close();
+  }
+});
