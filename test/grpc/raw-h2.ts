@@ -93,6 +93,10 @@ export class RawH2Client {
     const id = this.nextId;
     this.nextId += 2;
     const block = this.enc.encode(headers.flat());
+    // Frames written in the same tick (this HEADERS and the DATA after it) leave in one write, so
+    // the server sees them together (a short deadline cannot fall between them).
+    this.socket.cork();
+    process.nextTick(() => this.socket.uncork());
     this.socket.write(frame(HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), id, block));
     return id;
   }
