@@ -8,7 +8,9 @@
 //   await server.stop(5000);
 //
 // Options come from the target profile (`profile`, else GRPC_EDGE_TARGET / the bundle's board /
-// host-x64); explicit options override the profile's values.
+// host-x64); explicit options override the profile's values. Every option is checked in the
+// constructor (unknown keys, types, ranges, the HTTP/2 limits), credentials in createSsl, the
+// address and port in bind(): a mistake fails there, never at the first call.
 //
 // Job queue: every call is admitted before its handler runs; at most `maxRunning` handlers run at
 // once and `maxWaiting` calls wait (FIFO); past that a call gets RESOURCE_EXHAUSTED at once.
@@ -42,9 +44,9 @@ export interface ServerOptions {
   maxRunning?: number;
   /** Calls waiting for a running slot before new ones get RESOURCE_EXHAUSTED. */
   maxWaiting?: number;
-  /** Largest request message (bytes, after decompression). */
+  /** Largest request message (bytes, after decompression; Infinity: no limit). Larger: RESOURCE_EXHAUSTED. */
   maxReceiveMessageLength?: number;
-  /** Largest response message (bytes, before compression). */
+  /** Largest response message (bytes, before compression; Infinity: no limit). Larger: RESOURCE_EXHAUSTED. */
   maxSendMessageLength?: number;
   /** Run around every call, first = outermost (see src/grpc/interceptors.ts). */
   interceptors?: ServerInterceptor[];
