@@ -66,7 +66,11 @@ export interface WriteOptions {
 }
 
 export interface ServerWriter<Res> {
-  /** Resolves once the message is handed to the transport under flow control (await it for backpressure). */
+  /**
+   * Resolves once the message is handed to the transport under flow control (await it for
+   * backpressure). Rejects with the call's GrpcError once the call has ended (client cancel,
+   * deadline, server stop, message too large): a handler looping on write() ends there.
+   */
   write(message: Res, options?: WriteOptions): Promise<void>;
 }
 
