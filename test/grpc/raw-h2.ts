@@ -5,17 +5,13 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { HpackDecoder, HpackEncoder } from '../../src/http2/hpack/index.js';
+import * as fr from '../support/frames.js';
 
-export const DATA = 0x0;
-export const HEADERS = 0x1;
-export const RST_STREAM = 0x3;
-export const SETTINGS = 0x4;
-export const PING = 0x6;
-export const GOAWAY = 0x7;
-export const WINDOW_UPDATE = 0x8;
-export const END_STREAM = 0x1;
-export const END_HEADERS = 0x4;
-export const ACK = 0x1;
+// Frame type and flag codes under the names the wire tests use (test/support/frames.ts is the source).
+export const { DATA, HEADERS, RST_STREAM, GOAWAY } = fr.T;
+export const { END_STREAM } = fr.F;
+const { PING, SETTINGS } = fr.T;
+const { ACK } = fr.F;
 
 export interface RawFrame {
   type: number;
@@ -26,17 +22,6 @@ export interface RawFrame {
   headers?: [string, string][];
   /** RST_STREAM / GOAWAY error code. */
   code?: number;
-}
-
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
-function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(streamId, 5);
-  return Buffer.concat([h, payload]);
 }
 
 /** A gRPC Length-Prefixed-Message. */
@@ -72,7 +57,7 @@ export class RawH2Client {
       this.wakeAll();
     });
     // Preface, empty SETTINGS, and a large connection window so responses never wait on us.
-    socket.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(WINDOW_UPDATE, 0, 0, u32(0x3fff0000))]));
+    socket.write(fr.concat(fr.PREFACE, fr.settings(), fr.windowUpdate(0, 0x3fff0000)));
   }
 
   static connect(port: number): Promise<RawH2Client> {
@@ -97,25 +82,25 @@ export class RawH2Client {
     // the server sees them together (a short deadline cannot fall between them).
     this.socket.cork();
     process.nextTick(() => this.socket.uncork());
-    this.socket.write(frame(HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), id, block));
+    this.socket.write(fr.headers(id, block, { endStream }));
     return id;
   }
 
   /** One DATA frame per chunk, in one socket write. */
   data(id: number, chunks: Buffer[], endStream = false): void {
-    const out = chunks.map((c, i) => frame(DATA, endStream && i === chunks.length - 1 ? END_STREAM : 0, id, c));
-    if (chunks.length === 0 && endStream) out.push(frame(DATA, END_STREAM, id));
+    const out = chunks.map((c, i) => fr.data(id, c, { endStream: endStream && i === chunks.length - 1 }));
+    if (chunks.length === 0 && endStream) out.push(fr.data(id, undefined, { endStream: true }));
     this.socket.write(Buffer.concat(out));
   }
 
   rst(id: number, code: number): void {
-    this.socket.write(frame(RST_STREAM, 0, id, u32(code)));
+    this.socket.write(fr.rst(id, code));
   }
 
   /** Send a PING and wait for its ACK: every frame the server wrote before it has arrived. */
   async ping(): Promise<void> {
     const data = Buffer.from('rawping!');
-    this.socket.write(frame(PING, 0, 0, data));
+    this.socket.write(fr.ping(data));
     await this.until((f) => f.type === PING && (f.flags & ACK) !== 0 && f.payload.equals(data), 'PING ACK');
   }
 
@@ -173,9 +158,9 @@ export class RawH2Client {
       } else if (f.type === GOAWAY) {
         f.code = f.payload.readUInt32BE(4);
       } else if (f.type === PING && (f.flags & ACK) === 0) {
-        this.socket.write(frame(PING, ACK, 0, f.payload));
+        this.socket.write(fr.ping(f.payload, true));
       } else if (f.type === SETTINGS && (f.flags & ACK) === 0) {
-        this.socket.write(frame(SETTINGS, ACK, 0));
+        this.socket.write(fr.settingsAck());
       }
       this.frames.push(f);
     }
@@ -187,12 +172,6 @@ export class RawH2Client {
     this.waiters = [];
     for (const w of ws) w();
   }
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0, 0);
-  return b;
 }
 
 /** First value of `name` in a HEADERS frame. */
