@@ -1,17 +1,13 @@
-// The same server against a second client implementation: python3-grpcio (gRPC C core), driven by
-// test/grpc/py_client.py. Skipped with the reason when /usr/bin/python3 cannot import grpc.
+// The same server as the gRPC tests against a second client implementation: python3-grpcio (gRPC C
+// core), driven by test/python/testservice_client.py. Skipped with the reason when /usr/bin/python3
+// cannot import grpc.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { fromRoot } from '../support/paths.js';
-import { startHarness, deferred, Status, GrpcError } from './helpers.js';
-import type { Msg } from './helpers.js';
+import { startHarness, deferred, Status, GrpcError } from '../grpc/helpers.js';
+import type { Msg } from '../grpc/helpers.js';
 import { Metadata } from '../../src/index.js';
 import type { CallContext, ServerWriter } from '../../src/index.js';
-
-const PYTHON = '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import grpc'], { encoding: 'utf8' });
-const skip = probe.status === 0 ? false : `python3-grpcio not available (${(probe.error?.message ?? probe.stderr).trim()})`;
+import { runPythonClient, skip } from './python.js';
 
 // Every class of character the percent-encoding treats differently.
 const ODD = 'héllo ✓ 🚀 100% done\nline\r\n\ttab %41 \u0000\u007f ~';
@@ -57,11 +53,7 @@ test('python3-grpcio client: percent-encoded message and status details, -bin me
     },
   });
   try {
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(PYTHON, [fromRoot('test/grpc/py_client.py'), String(h.port)], { encoding: 'utf8' }, (err, so, se) =>
-        err ? reject(new Error(`py_client.py failed: ${err.message}\n${se}`)) : resolve(so),
-      );
-    });
+    const stdout = await runPythonClient('testservice_client.py', [String(h.port)], 'testservice_client.py');
     const r = JSON.parse(stdout);
     // The C core decodes grpc-message back to exactly what the handler threw.
     assert.equal(r.odd.code, 'INVALID_ARGUMENT');

@@ -1,8 +1,9 @@
-"""python3-grpcio (gRPC C core) client for test/grpc/python.test.ts: a second, independent client
-implementation for statuses, grpc-message decoding, metadata, deadlines and compression.
+"""python3-grpcio (gRPC C core) client for test/python/testservice.test.ts: a second, independent
+client implementation for statuses, grpc-message decoding, metadata, deadlines and compression,
+against the edge.test.TestService of the gRPC tests (test/grpc/helpers.ts).
 No generated code: edge.test.Msg { string text = 1; int32 count = 2; bytes data = 3; } by hand.
 
-usage: py_client.py PORT   prints one JSON object
+usage: testservice_client.py PORT   prints one JSON object
 """
 import base64
 import json
@@ -10,64 +11,36 @@ import sys
 
 import grpc
 
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+sys.dont_write_bytecode = True  # no __pycache__ left in test/python
+from pbwire import f_bytes, f_varint, parse  # noqa: E402  (next to this script)
 
 
 def encode(msg):
     out = b""
     text = msg.get("text", "").encode("utf-8")
     if text:
-        out += b"\x0a" + varint(len(text)) + text
+        out += f_bytes(1, text)
     if msg.get("count"):
-        out += b"\x10" + varint(msg["count"])
+        out += f_varint(2, msg["count"])
     data = msg.get("data", b"")
     if data:
-        out += b"\x1a" + varint(len(data)) + data
+        out += f_bytes(3, data)
     return out
 
 
+def last(fields, num, kind, default):
+    """The last value of field `num` of the expected wire kind (int: varint, bytes: length-delimited)."""
+    values = [v for v in fields.get(num, []) if isinstance(v, kind)]
+    return values[-1] if values else default
+
+
 def decode(buf):
-    msg = {"text": "", "count": 0, "data": b""}
-    pos = 0
-    while pos < len(buf):
-        key, pos = read_varint(buf, pos)
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            v, pos = read_varint(buf, pos)
-            if field == 2:
-                msg["count"] = v
-        elif wire == 2:
-            n, pos = read_varint(buf, pos)
-            v = buf[pos:pos + n]
-            pos += n
-            if field == 1:
-                msg["text"] = v.decode("utf-8")
-            elif field == 3:
-                msg["data"] = v
-        else:
-            raise ValueError("unexpected wire type %d" % wire)
-    return msg
-
-
-def read_varint(buf, pos):
-    result = shift = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
+    fields = parse(buf)
+    return {
+        "text": last(fields, 1, bytes, b"").decode("utf-8"),
+        "count": last(fields, 2, int, 0),
+        "data": last(fields, 3, bytes, b""),
+    }
 
 
 def md_json(md):
@@ -132,5 +105,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.dont_write_bytecode = True
     main()
