@@ -123,6 +123,15 @@ const protobufStubs = {
   },
 };
 
+// Internal property names of grpc-edge's own classes (connection windows, timers, queue counters...)
+// that esbuild may shorten: it never renames plain properties by itself, and they are about a tenth of
+// our minified code. scripts/build/internal-props.cjs says which names qualify (only our class members,
+// never a Node, protobufjs, interface or public API name) and test/build/internal-props.test.ts keeps
+// the committed list honest.
+const INTERNAL_PROPS = new RegExp(
+  '^(?:' + JSON.parse(readFileSync(join(ROOT, 'scripts/build/internal-props.json'), 'utf8')).join('|') + ')$',
+);
+
 /**
  * Bundle `entry` for `profile` into <outdir>/<board>/<name>.js (.mjs for ESM). Returns
  * { file, format, raw, gzip, inputs } where inputs is [path, bytes in output] largest first.
@@ -157,6 +166,7 @@ export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist')
       sourcemap: sourcemap ? 'linked' : false,
       metafile: true,
       logLevel: 'silent',
+      mangleProps: INTERNAL_PROPS,
       plugins: [protobufStubs],
       banner: { js: banner },
       define: {
