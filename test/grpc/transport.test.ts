@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { startHarness, unary, callError, fixture, grpc } from './helpers.js';
 import type { Msg } from './helpers.js';
+import { grpcMessage, textMsg } from './raw-h2.js';
 import { Server, ServerCredentials } from '../../src/index.js';
 import type { CallContext } from '../../src/index.js';
 
@@ -68,47 +69,39 @@ function raw(port: number, headers: http2.OutgoingHttpHeaders, body?: Buffer, en
   });
 }
 
-function grpcFrame(payload: Buffer, flag = 0): Buffer {
-  const p = Buffer.alloc(5);
-  p[0] = flag;
-  p.writeUInt32BE(payload.length, 1);
-  return Buffer.concat([p, payload]);
-}
-const textMsg = (s: string): Buffer => Buffer.concat([Buffer.from([0x0a, s.length]), Buffer.from(s)]);
-
 test('raw HTTP/2: 405 for GET, 415 for other content types, Trailers-Only errors, server compression on the wire', async () => {
   const h = await startHarness(echo, { compression: 'gzip' });
   try {
     assert.equal((await raw(h.port, { ':method': 'GET' })).headers[':status'], 405);
-    assert.equal((await raw(h.port, { 'content-type': 'text/plain' }, grpcFrame(textMsg('a')))).headers[':status'], 415);
-    assert.equal((await raw(h.port, { 'content-type': 'application/grpc+json' }, grpcFrame(textMsg('a')))).headers[':status'], 415);
+    assert.equal((await raw(h.port, { 'content-type': 'text/plain' }, grpcMessage(textMsg('a')))).headers[':status'], 415);
+    assert.equal((await raw(h.port, { 'content-type': 'application/grpc+json' }, grpcMessage(textMsg('a')))).headers[':status'], 415);
     // Parameters and +proto are fine; te missing is tolerated.
-    const ok = await raw(h.port, { 'content-type': 'application/grpc+proto; charset=utf-8', te: undefined as never }, grpcFrame(textMsg('hi')));
+    const ok = await raw(h.port, { 'content-type': 'application/grpc+proto; charset=utf-8', te: undefined as never }, grpcMessage(textMsg('hi')));
     assert.equal(ok.headers[':status'], 200);
     assert.equal(ok.headers['content-type'], 'application/grpc');
     assert.equal(ok.trailers?.['grpc-status'], '0');
     // Unsupported request encoding: UNIMPLEMENTED, Trailers-Only, with grpc-accept-encoding.
-    const unsup = await raw(h.port, { 'grpc-encoding': 'snappy' }, grpcFrame(textMsg('a'), 1));
+    const unsup = await raw(h.port, { 'grpc-encoding': 'snappy' }, grpcMessage(textMsg('a'), true));
     assert.equal(unsup.headers[':status'], 200);
     assert.equal(unsup.headers['grpc-status'], '12');
     assert.match(String(unsup.headers['grpc-accept-encoding']), /gzip/);
     assert.equal(unsup.trailers, null);
     // Compressed flag without grpc-encoding: INTERNAL.
-    const noenc = await raw(h.port, {}, grpcFrame(gzipSync(textMsg('a')), 1));
+    const noenc = await raw(h.port, {}, grpcMessage(gzipSync(textMsg('a')), true));
     assert.equal(noenc.headers['grpc-status'] ?? noenc.trailers?.['grpc-status'], '13');
     // Malformed grpc-timeout: INTERNAL; unknown path: UNIMPLEMENTED.
-    assert.equal((await raw(h.port, { 'grpc-timeout': '123456789S' }, grpcFrame(textMsg('a')))).headers['grpc-status'], '13');
-    assert.equal((await raw(h.port, { ':path': '/x.Y/Z' }, grpcFrame(textMsg('a')))).headers['grpc-status'], '12');
+    assert.equal((await raw(h.port, { 'grpc-timeout': '123456789S' }, grpcMessage(textMsg('a')))).headers['grpc-status'], '13');
+    assert.equal((await raw(h.port, { ':path': '/x.Y/Z' }, grpcMessage(textMsg('a')))).headers['grpc-status'], '12');
     // The server compresses its reply when the client accepts gzip.
-    const gz = await raw(h.port, { 'grpc-accept-encoding': 'identity,gzip' }, grpcFrame(textMsg('zip')));
+    const gz = await raw(h.port, { 'grpc-accept-encoding': 'identity,gzip' }, grpcMessage(textMsg('zip')));
     assert.equal(gz.headers['grpc-encoding'], 'gzip');
     assert.equal(gz.data[0], 1);
     assert.deepEqual(gunzipSync(gz.data.subarray(5)).subarray(0, 5), textMsg('zip'));
     // ... and not when it does not; a per-call setCompression picks another coding.
-    const plain = await raw(h.port, { 'grpc-accept-encoding': 'identity' }, grpcFrame(textMsg('zip')));
+    const plain = await raw(h.port, { 'grpc-accept-encoding': 'identity' }, grpcMessage(textMsg('zip')));
     assert.equal(plain.headers['grpc-encoding'], undefined);
     assert.equal(plain.data[0], 0);
-    const df = await raw(h.port, { 'grpc-accept-encoding': 'deflate,gzip' }, grpcFrame(textMsg('compress-me')));
+    const df = await raw(h.port, { 'grpc-accept-encoding': 'deflate,gzip' }, grpcMessage(textMsg('compress-me')));
     assert.equal(df.headers['grpc-encoding'], 'deflate');
   } finally {
     await h.close();
@@ -118,7 +111,7 @@ test('raw HTTP/2: 405 for GET, 415 for other content types, Trailers-Only errors
 test('raw HTTP/2: the server deadline sends DEADLINE_EXCEEDED and resets the stream', async () => {
   const h = await startHarness({ Unary: (_req: Msg, ctx: CallContext) => new Promise((r) => ctx.signal.addEventListener('abort', () => r({})) ) });
   try {
-    const res = await raw(h.port, { 'grpc-timeout': '100m' }, grpcFrame(textMsg('a')), false);
+    const res = await raw(h.port, { 'grpc-timeout': '100m' }, grpcMessage(textMsg('a')), false);
     assert.equal(res.headers['grpc-status'], '4');
     // The client never ended its side, yet the stream closed: the server reset it after the status
     // (NO_ERROR, RFC 9113 8.1, once the status is out; CANCEL when it could not be sent first).
@@ -350,7 +343,7 @@ test('request backpressure: a streaming handler that does not read holds the cli
   );
   const codec = testService().methods['Bidi']!.request;
   const count = 40;
-  const payload = grpcFrame(Buffer.from(codec.encode({ data: Buffer.alloc(32 * 1024, 1) })));
+  const payload = grpcMessage(Buffer.from(codec.encode({ data: Buffer.alloc(32 * 1024, 1) })));
   const session = http2.connect(`http://127.0.0.1:${h.port}`);
   try {
     const req = session.request({
@@ -388,10 +381,10 @@ test('request backpressure: a streaming handler that does not read holds the cli
 test('requireTeTrailers: a request without "te: trailers" is refused with INTERNAL', async () => {
   const h = await startHarness(echo, { requireTeTrailers: true });
   try {
-    const noTe = await raw(h.port, { te: undefined as never }, grpcFrame(textMsg('a')));
+    const noTe = await raw(h.port, { te: undefined as never }, grpcMessage(textMsg('a')));
     assert.equal(noTe.headers['grpc-status'], '13');
     assert.match(String(noTe.headers['grpc-message']), /te: trailers/);
-    const withTe = await raw(h.port, {}, grpcFrame(textMsg('a')));
+    const withTe = await raw(h.port, {}, grpcMessage(textMsg('a')));
     assert.equal(withTe.trailers?.['grpc-status'], '0');
   } finally {
     await h.close();
