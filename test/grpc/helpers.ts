@@ -119,6 +119,21 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
   return { promise, resolve };
 }
 
+/**
+ * A Unary handler held until the test releases it: `started` resolves when a call is running,
+ * the call answers `done <text>` once `gate` is resolved (for calls in flight during stop()).
+ */
+export function gatedUnary() {
+  const gate = deferred();
+  const started = deferred();
+  const Unary = async (req: Msg): Promise<Msg> => {
+    started.resolve();
+    await gate.promise;
+    return { text: `done ${req.text}` } as Msg;
+  };
+  return { gate, started, Unary };
+}
+
 /** Wait (without a clock) until `cond()` holds, checking after each turn of the event loop. */
 export async function until(cond: () => boolean, what: string, maxTurns = 100_000): Promise<void> {
   for (let i = 0; i < maxTurns; i++) {

@@ -2,7 +2,7 @@
 // graceful stop and forced shutdown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness, unary, callError, collect, deferred, until, grpc, Status, GrpcError } from './helpers.js';
+import { startHarness, unary, callError, collect, deferred, gatedUnary, until, grpc, Status, GrpcError } from './helpers.js';
 import type { Msg } from './helpers.js';
 import type { CallContext, ServerWriter } from '../../src/index.js';
 
@@ -205,15 +205,8 @@ test('job queue: waiting time counts against the deadline, and the call leaves t
 });
 
 test('stop(grace): running calls finish, new calls are refused, terminated resolves', async () => {
-  const gate = deferred();
-  const started = deferred();
-  const h = await startHarness({
-    Unary: async (req: Msg) => {
-      started.resolve();
-      await gate.promise;
-      return { text: `done ${req.text}` };
-    },
-  });
+  const { gate, started, Unary } = gatedUnary();
+  const h = await startHarness({ Unary });
   try {
     const inflight = unary(h.client, 'Unary', { text: 'a' });
     await started.promise;

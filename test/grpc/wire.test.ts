@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startHarness, deferred, Status, GrpcError } from './helpers.js';
+import { startHarness, deferred, gatedUnary, Status, GrpcError } from './helpers.js';
 import type { Msg } from './helpers.js';
 import { Metadata } from '../../src/index.js';
 import type { CallContext, ServerWriter, ServerInterceptor } from '../../src/index.js';
@@ -265,15 +265,8 @@ test('initial metadata: sendHeaders() sends it at once; otherwise the headers go
 });
 
 test('stop(grace): GOAWAY(NO_ERROR), the call in flight completes, new connections are refused, terminated settles', async () => {
-  const gate = deferred();
-  const started = deferred();
-  const h = await startHarness({
-    Unary: async (req: Msg) => {
-      started.resolve();
-      await gate.promise;
-      return { text: `done ${req.text}` } as Msg;
-    },
-  });
+  const { gate, started, Unary } = gatedUnary();
+  const h = await startHarness({ Unary });
   const c = await RawH2Client.connect(h.port);
   try {
     const id = c.request(UNARY);
