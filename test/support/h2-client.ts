@@ -24,7 +24,7 @@ export type Received = Frame & { headerList?: string[] };
 export const DEFAULT_TIMEOUT_MS = 2000;
 
 const typeNames: string[] = [];
-for (const [k, v] of Object.entries(FrameType)) typeNames[v] = k;
+for (const [k, v] of Object.entries(FrameType)) if (typeof v === 'number') typeNames[v] = k; // skip the enum's reverse mapping
 
 /** One frame as raw bytes: 9-octet header + payload. `length` overrides the length field. */
 export function rawFrame(

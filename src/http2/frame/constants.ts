@@ -2,37 +2,37 @@
 
 export const FRAME_HEADER_LENGTH = 9;
 
-export const FrameType = {
-  DATA: 0x0,
-  HEADERS: 0x1,
-  PRIORITY: 0x2,
-  RST_STREAM: 0x3,
-  SETTINGS: 0x4,
-  PUSH_PROMISE: 0x5,
-  PING: 0x6,
-  GOAWAY: 0x7,
-  WINDOW_UPDATE: 0x8,
-  CONTINUATION: 0x9,
-} as const;
-export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+// Enums (not const objects) so that esbuild writes each use as its number in bundles.
+export enum FrameType {
+  DATA = 0x0,
+  HEADERS = 0x1,
+  PRIORITY = 0x2,
+  RST_STREAM = 0x3,
+  SETTINGS = 0x4,
+  PUSH_PROMISE = 0x5,
+  PING = 0x6,
+  GOAWAY = 0x7,
+  WINDOW_UPDATE = 0x8,
+  CONTINUATION = 0x9,
+}
 
-export const Flag = {
-  END_STREAM: 0x1,
-  ACK: 0x1,
-  END_HEADERS: 0x4,
-  PADDED: 0x8,
-  PRIORITY: 0x20,
-} as const;
+export enum Flag {
+  END_STREAM = 0x1,
+  ACK = 0x1,
+  END_HEADERS = 0x4,
+  PADDED = 0x8,
+  PRIORITY = 0x20,
+}
 
-export const SettingId = {
-  HEADER_TABLE_SIZE: 0x1,
-  ENABLE_PUSH: 0x2,
-  MAX_CONCURRENT_STREAMS: 0x3,
-  INITIAL_WINDOW_SIZE: 0x4,
-  MAX_FRAME_SIZE: 0x5,
-  MAX_HEADER_LIST_SIZE: 0x6,
-  ENABLE_CONNECT_PROTOCOL: 0x8,
-} as const;
+export enum SettingId {
+  HEADER_TABLE_SIZE = 0x1,
+  ENABLE_PUSH = 0x2,
+  MAX_CONCURRENT_STREAMS = 0x3,
+  INITIAL_WINDOW_SIZE = 0x4,
+  MAX_FRAME_SIZE = 0x5,
+  MAX_HEADER_LIST_SIZE = 0x6,
+  ENABLE_CONNECT_PROTOCOL = 0x8,
+}
 
 export const DEFAULT_HEADER_TABLE_SIZE = 4096;
 export const DEFAULT_INITIAL_WINDOW_SIZE = 65535;
