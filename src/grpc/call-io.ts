@@ -61,6 +61,7 @@ export async function drainReplies(out: ServerWriter<unknown>, result: unknown):
  * parameters (";charset=..."), case-insensitive.
  */
 export function isGrpcContentType(value: string): boolean {
+  if (value === 'application/grpc') return true;
   const semi = value.indexOf(';');
   const base = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
   return base === 'application/grpc' || base === 'application/grpc+proto';

@@ -66,8 +66,10 @@ type Phase = 'new' | 'waiting' | 'running' | 'done';
 type AnyFn = (...args: any[]) => any;
 
 const noop = (): void => {};
-// ctx.metadata before begin() has read the headers (calls refused that early never reach user code).
-const NO_METADATA = new Metadata();
+// Header lists of the common case (identity, no custom metadata), shared by every call: the
+// HTTP/2 layer only reads the lists it is given.
+const RESPONSE_HEADERS: HeaderList = [':status', '200', 'content-type', 'application/grpc', 'grpc-accept-encoding', ACCEPT_ENCODING];
+const OK_TRAILERS: HeaderList = ['grpc-status', '0'];
 function onDeadline(call: ServerCall): void {
   call.deadlineExpired();
 }
@@ -87,7 +89,6 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   service = '';
   methodName = '';
   kind: MethodKind = 'unary';
-  metadata: Metadata = NO_METADATA;
   deadline = Infinity;
   readonly peerCertificate: unknown;
   /** CallContext.requestCompressed: the Compressed-Flag of the request message last handed out. */
@@ -107,8 +108,9 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   private acceptEncoding: string | undefined;
   private wantEncoding: Encoding | null = null;
   private responseEncoding: Encoding = 'identity';
-  // Made on first use of ctx.trailers.
+  // Made on first use of ctx.trailers / ctx.metadata (most handlers never look at them).
   private trailerMd: Metadata | null = null;
+  private requestMd: Metadata | null = null;
   // Receive side.
   private readonly decoder: MessageDecoder;
   // Request messages waiting for the handler: the first one, the ones behind it (made when needed).
@@ -145,6 +147,14 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
 
   get trailers(): Metadata {
     return (this.trailerMd ??= new Metadata());
+  }
+
+  /** The request's custom metadata, read from the header list on first use. */
+  get metadata(): Metadata {
+    return (this.requestMd ??= this.route === null ? new Metadata() : headersToMetadata(this.stream.headers));
+  }
+  set metadata(md: Metadata) {
+    this.requestMd = md;
   }
 
   get signal(): AbortSignal {
@@ -202,7 +212,6 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       }
       this.requestEncoding = encoding;
     }
-    this.metadata = headersToMetadata(h);
     if (timeout !== undefined) {
       const t = parseTimeout(timeout);
       if (!t.ok) return this.trailersOnly(new GrpcError(Status.INTERNAL, t.error));
@@ -303,6 +312,10 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     this.headersSent = true;
     const want = this.wantEncoding ?? this.opts.compression;
     if (want !== 'identity' && parseAcceptEncoding(this.acceptEncoding).has(want)) this.responseEncoding = want;
+    if (this.responseEncoding === 'identity' && (metadata === undefined || metadata.size === 0)) {
+      this.stream.respond(RESPONSE_HEADERS, false);
+      return;
+    }
     const h: HeaderList = [':status', '200', 'content-type', 'application/grpc'];
     if (this.responseEncoding !== 'identity') h.push('grpc-encoding', this.responseEncoding);
     h.push('grpc-accept-encoding', ACCEPT_ENCODING);
@@ -574,6 +587,10 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     this.notify();
     if (this.closed) return;
     const md = err !== null && err.metadata.size > 0 ? this.mergedTrailers(err.metadata) : (this.trailerMd ?? undefined);
+    if (err === null && this.headersSent && extra === undefined && (md === undefined || md.size === 0)) {
+      this.stream.end(OK_TRAILERS);
+      return;
+    }
     const code = err === null ? Status.OK : err.code;
     const message = err === null ? '' : err.details;
     const h: HeaderList = this.headersSent ? [] : [':status', '200', 'content-type', 'application/grpc'];

@@ -22,7 +22,8 @@ export interface MessageSink {
  * RESOURCE_EXHAUSTED. A compressed flag other than 0 or 1 throws INTERNAL.
  */
 export class MessageDecoder {
-  private readonly prefix = Buffer.allocUnsafe(PREFIX_LENGTH);
+  // A prefix split across chunks is gathered here (made the first time that happens).
+  private prefix: Buffer | null = null;
   private prefixFilled = 0;
   private body: Buffer | null = null;
   private bodyFilled = 0;
@@ -56,11 +57,12 @@ export class MessageDecoder {
           continue;
         }
         const take = Math.min(PREFIX_LENGTH - this.prefixFilled, len - pos);
-        chunk.copy(this.prefix, this.prefixFilled, pos, pos + take);
+        const prefix = (this.prefix ??= Buffer.allocUnsafe(PREFIX_LENGTH));
+        chunk.copy(prefix, this.prefixFilled, pos, pos + take);
         this.prefixFilled += take;
         pos += take;
         if (this.prefixFilled < PREFIX_LENGTH) return;
-        const size = this.startMessage(this.prefix[0]!, this.prefix.readUInt32BE(1));
+        const size = this.startMessage(prefix[0]!, prefix.readUInt32BE(1));
         if (size === 0) {
           this.finish(Buffer.alloc(0));
           continue;
