@@ -7,8 +7,15 @@
 //    listing the supported algorithms"; "a Compressed-Flag bit of 1 ... [with] no grpc-encoding
 //    header ... MUST be treated as a protocol error (INTERNAL)".
 // "deflate" is the zlib format (RFC 1950), as every gRPC implementation sends it.
-import { gunzipSync, gzipSync, inflateSync, deflateSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { GrpcError, Status } from './status.js';
+
+// node:zlib is loaded by the first compressed message: most servers never need it.
+type Zlib = typeof import('node:zlib');
+let zlibModule: Zlib | undefined;
+function zlib(): Zlib {
+  return (zlibModule ??= createRequire(import.meta.url)('node:zlib') as Zlib);
+}
 
 export type Encoding = 'identity' | 'gzip' | 'deflate';
 export const SUPPORTED_ENCODINGS: readonly Encoding[] = ['identity', 'deflate', 'gzip'];
@@ -43,7 +50,7 @@ export function decompress(encoding: Encoding, data: Buffer, maxLength: number):
   const opts = { maxOutputLength: Math.max(1, Math.min(maxLength, 0x7fffffff)) };
   let out: Buffer;
   try {
-    out = encoding === 'gzip' ? gunzipSync(data, opts) : inflateSync(data, opts);
+    out = encoding === 'gzip' ? zlib().gunzipSync(data, opts) : zlib().inflateSync(data, opts);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE') {
@@ -59,7 +66,7 @@ export function decompress(encoding: Encoding, data: Buffer, maxLength: number):
 
 /** Compress one message payload. */
 export function compress(encoding: Encoding, data: Uint8Array): Buffer {
-  if (encoding === 'gzip') return gzipSync(data);
-  if (encoding === 'deflate') return deflateSync(data);
+  if (encoding === 'gzip') return zlib().gzipSync(data);
+  if (encoding === 'deflate') return zlib().deflateSync(data);
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
 }

@@ -1,7 +1,6 @@
 // Server credentials, shaped like grpc-js's ServerCredentials.
-import { X509Certificate } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
 import type { TlsOptions } from 'node:tls';
+import { nodeCrypto, nodeTls } from './builtins.js';
 
 export interface KeyCertPair {
   private_key: Buffer;
@@ -41,7 +40,7 @@ export class ServerCredentials {
     // at bind() or at the first handshake.
     keyCertPairs.forEach((p, i) => {
       try {
-        createSecureContext({ key: p.private_key, cert: p.cert_chain });
+        nodeTls().createSecureContext({ key: p.private_key, cert: p.cert_chain });
       } catch (err) {
         throw new TypeError(`createSsl: key/certificate pair ${i} cannot be used: ${(err as Error).message}`);
       }
@@ -50,7 +49,7 @@ export class ServerCredentials {
       // node:tls ignores a CA bundle it cannot parse (every client certificate would then fail
       // verification without a word); X509Certificate parses the first certificate or throws.
       try {
-        new X509Certificate(rootCerts);
+        new (nodeCrypto().X509Certificate)(rootCerts);
       } catch (err) {
         throw new TypeError(`createSsl: rootCerts cannot be used: ${(err as Error).message}`);
       }

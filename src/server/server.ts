@@ -18,8 +18,7 @@
 // queue. Streaming calls (all three kinds) hold their running slot for the whole call.
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Http2Options, PeerInfo, ServerStream } from '../http2/api.js';
 import { ErrorCode } from '../http2/errors.js';
 import { Http2ServerConnection } from '../http2/connection.js';
@@ -27,6 +26,7 @@ import { DEFAULT_HTTP2_OPTIONS, resolveOptions } from '../http2/settings.js';
 import type { ServiceDefinition, ServiceImplementation } from '../grpc/method.js';
 import type { ServerInterceptor, InterceptorContext } from '../grpc/interceptors.js';
 import { serveCall } from '../grpc/call.js';
+import { nodeTls } from './builtins.js';
 import type { CallOptions } from '../grpc/call.js';
 import type { Encoding } from '../grpc/compression.js';
 import { isSupportedEncoding } from '../grpc/compression.js';
@@ -202,9 +202,9 @@ export class Server {
       server = createNetServer({ noDelay: true }, (socket) => this.accept(socket, false, target.path));
     } else {
       if (this.handshakeTimeoutMs !== undefined && this.handshakeTimeoutMs > 0) tlsOpts.handshakeTimeout = this.handshakeTimeoutMs;
-      let tlsServer: ReturnType<typeof createTlsServer>;
+      let tlsServer: TlsServer;
       try {
-        tlsServer = createTlsServer(tlsOpts, (socket) => this.accept(socket, true, target.path));
+        tlsServer = nodeTls().createServer(tlsOpts, (socket) => this.accept(socket, true, target.path));
       } catch (err) {
         return Promise.reject(new Error(`bind ${address}: TLS setup failed: ${(err as Error).message}`, { cause: err }));
       }
