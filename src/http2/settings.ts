@@ -43,33 +43,35 @@ function int(v: number | undefined, def: number, min: number, max: number, name:
   return v;
 }
 
+const U32 = 0xffffffff;
+const MS = 0x7fffffff; // the largest delay setTimeout takes
+const BIG = Number.MAX_SAFE_INTEGER;
+/** [option, min, max] for every option, in DEFAULT_HTTP2_OPTIONS order (the order they are checked in). */
+const RANGES: readonly (readonly [keyof ResolvedHttp2Options, number, number])[] = [
+  ['maxConcurrentStreams', 0, U32],
+  ['initialWindowSize', 0, MAX_WINDOW_SIZE],
+  ['connectionWindowSize', DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE],
+  ['maxFrameSize', DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE],
+  ['maxHeaderListSize', 0, U32],
+  ['headerTableSize', 0, U32],
+  ['maxContinuationFrames', 0, BIG],
+  ['maxResetsPerWindow', 0, BIG],
+  ['maxPingsPerWindow', 0, BIG],
+  ['maxSettingsPerWindow', 0, BIG],
+  ['maxEmptyDataPerWindow', 0, BIG],
+  ['floodWindowMs', 1, BIG],
+  ['idleTimeoutMs', 0, MS],
+  ['handshakeTimeoutMs', 0, MS],
+  ['maxOutboundBufferBytes', 16384, BIG],
+];
+
 /** Fill in defaults and check ranges; throws RangeError on a bad option (a programming error). */
 export function resolveOptions(o: Http2Options = {}): ResolvedHttp2Options {
-  const d = DEFAULT_HTTP2_OPTIONS;
-  const big = Number.MAX_SAFE_INTEGER;
-  return {
-    maxConcurrentStreams: int(o.maxConcurrentStreams, d.maxConcurrentStreams, 0, 0xffffffff, 'maxConcurrentStreams'),
-    initialWindowSize: int(o.initialWindowSize, d.initialWindowSize, 0, MAX_WINDOW_SIZE, 'initialWindowSize'),
-    connectionWindowSize: int(
-      o.connectionWindowSize,
-      d.connectionWindowSize,
-      DEFAULT_INITIAL_WINDOW_SIZE,
-      MAX_WINDOW_SIZE,
-      'connectionWindowSize',
-    ),
-    maxFrameSize: int(o.maxFrameSize, d.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, 'maxFrameSize'),
-    maxHeaderListSize: int(o.maxHeaderListSize, d.maxHeaderListSize, 0, 0xffffffff, 'maxHeaderListSize'),
-    headerTableSize: int(o.headerTableSize, d.headerTableSize, 0, 0xffffffff, 'headerTableSize'),
-    maxContinuationFrames: int(o.maxContinuationFrames, d.maxContinuationFrames, 0, big, 'maxContinuationFrames'),
-    maxResetsPerWindow: int(o.maxResetsPerWindow, d.maxResetsPerWindow, 0, big, 'maxResetsPerWindow'),
-    maxPingsPerWindow: int(o.maxPingsPerWindow, d.maxPingsPerWindow, 0, big, 'maxPingsPerWindow'),
-    maxSettingsPerWindow: int(o.maxSettingsPerWindow, d.maxSettingsPerWindow, 0, big, 'maxSettingsPerWindow'),
-    maxEmptyDataPerWindow: int(o.maxEmptyDataPerWindow, d.maxEmptyDataPerWindow, 0, big, 'maxEmptyDataPerWindow'),
-    floodWindowMs: int(o.floodWindowMs, d.floodWindowMs, 1, big, 'floodWindowMs'),
-    idleTimeoutMs: int(o.idleTimeoutMs, d.idleTimeoutMs, 0, 0x7fffffff, 'idleTimeoutMs'),
-    handshakeTimeoutMs: int(o.handshakeTimeoutMs, d.handshakeTimeoutMs, 0, 0x7fffffff, 'handshakeTimeoutMs'),
-    maxOutboundBufferBytes: int(o.maxOutboundBufferBytes, d.maxOutboundBufferBytes, 16384, big, 'maxOutboundBufferBytes'),
-  };
+  // One table instead of a literal naming each option three times: the same object (same keys in
+  // the same order) in a third of the bundled bytes.
+  const out = {} as ResolvedHttp2Options;
+  for (const [name, min, max] of RANGES) out[name] = int(o[name], DEFAULT_HTTP2_OPTIONS[name], min, max, name);
+  return out;
 }
 
 /** The flat id/value pairs of the SETTINGS frame we send first. */
