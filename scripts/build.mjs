@@ -38,9 +38,32 @@ export function loadTargets() {
     });
 }
 
+// The generated block holds one row per profile, read by profileTable() in src/server/profile.ts: the
+// field names once there instead of five times over in every bundle. The row layout must match
+// TargetProfile (and PROFILE_ROW / SERVER_KEYS in profile.ts); a targets/*.json with other fields or
+// another order is refused here rather than silently dropped.
+const PROFILE_LAYOUT = ['name', 'description', 'arch', 'node', 'memoryBudgetMB', 'bundleBudgetKB', 'server'];
+const NODE_LAYOUT = ['versions', 'esbuildTarget', 'flags'];
+const SERVER_LAYOUT = [
+  'maxRunning', 'maxWaiting', 'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize',
+  'maxHeaderListSize', 'maxReceiveMessageLength', 'maxSendMessageLength', 'idleTimeoutMs', 'handshakeTimeoutMs',
+];
+
 function generatedBlock(targets) {
-  const obj = Object.fromEntries(targets.map((t) => [t.name, t]));
-  return `const PROFILES: Record<string, TargetProfile> = ${JSON.stringify(obj, null, 2)};\n`;
+  const same = (t, obj, want, what) => {
+    const got = Object.keys(obj);
+    if (got.join() !== want.join()) {
+      throw new Error(`targets/${t.name}.json: ${what} fields are ${got.join(', ')}; expected ${want.join(', ')} in that order (scripts/build.mjs PROFILE_LAYOUT and src/server/profile.ts profileTable)`);
+    }
+  };
+  const rows = targets.map((t) => {
+    same(t, t, PROFILE_LAYOUT, 'profile');
+    same(t, t.node, NODE_LAYOUT, 'node');
+    same(t, t.server, SERVER_LAYOUT, 'server');
+    const row = [t.name, t.description, t.arch, t.node.versions, t.node.esbuildTarget, t.node.flags, t.memoryBudgetMB, t.bundleBudgetKB, SERVER_LAYOUT.map((k) => t.server[k])];
+    return `  ${JSON.stringify(row)},\n`;
+  });
+  return `const PROFILES: Record<string, TargetProfile> = profileTable([\n${rows.join('')}]);\n`;
 }
 
 /** Compare (and with write=true, rewrite) the generated block of src/server/profile.ts. Returns true when in sync. */

@@ -1,6 +1,6 @@
 // Board profiles: how big the server may get on each target (queue slots, HTTP/2 windows, message
 // sizes, V8 heap flags). The source of truth is targets/<name>.json; the block between the
-// GENERATED markers below is a copy of those files, rewritten by
+// GENERATED markers below is a copy of those files (one row each, see profileTable), rewritten by
 // `node scripts/build.mjs --sync-profiles` and checked by test/build/profiles.test.ts and by every
 // `npm run build`. The profiles live in this module (not a JSON import) so the same code runs
 // unbundled under Node 18 (JSON modules need import attributes there, and build/ has no targets/)
@@ -55,169 +55,35 @@ export interface TargetProfile {
 /** The profile used when neither the caller, GRPC_EDGE_TARGET nor a bundle names one. */
 export const DEFAULT_PROFILE_NAME = 'host-x64';
 
-// BEGIN GENERATED PROFILES (from targets/*.json by `node scripts/build.mjs --sync-profiles`; do not edit)
-const PROFILES: Record<string, TargetProfile> = {
-  "host-x64": {
-    "name": "host-x64",
-    "description": "A development or CI machine (x86-64 Linux), the default when no target is named.",
-    "arch": "x64",
-    "node": {
-      "versions": [
-        "18",
-        "20",
-        "22",
-        "24"
-      ],
-      "esbuildTarget": "node18",
-      "flags": [
-        "--max-old-space-size=1536",
-        "--max-semi-space-size=32"
-      ]
-    },
-    "memoryBudgetMB": 2048,
-    "bundleBudgetKB": 192,
-    "server": {
-      "maxRunning": 32,
-      "maxWaiting": 256,
-      "maxConcurrentStreams": 256,
-      "initialWindowSize": 1048576,
-      "connectionWindowSize": 4194304,
-      "maxFrameSize": 16384,
-      "maxHeaderListSize": 16384,
-      "maxReceiveMessageLength": 4194304,
-      "maxSendMessageLength": 4194304,
-      "idleTimeoutMs": 300000,
-      "handshakeTimeoutMs": 10000
-    }
-  },
-  "pi-zero-2w": {
-    "name": "pi-zero-2w",
-    "description": "Raspberry Pi Zero 2 W: 512 MB RAM shared with the GPU, 32-bit Raspberry Pi OS (armv7l). Small windows, few queue slots.",
-    "arch": "arm",
-    "node": {
-      "versions": [
-        "18",
-        "20"
-      ],
-      "esbuildTarget": "node18",
-      "flags": [
-        "--max-old-space-size=64",
-        "--max-semi-space-size=1",
-        "--optimize-for-size"
-      ]
-    },
-    "memoryBudgetMB": 128,
-    "bundleBudgetKB": 164,
-    "server": {
-      "maxRunning": 2,
-      "maxWaiting": 16,
-      "maxConcurrentStreams": 16,
-      "initialWindowSize": 32768,
-      "connectionWindowSize": 131072,
-      "maxFrameSize": 16384,
-      "maxHeaderListSize": 8192,
-      "maxReceiveMessageLength": 1048576,
-      "maxSendMessageLength": 1048576,
-      "idleTimeoutMs": 60000,
-      "handshakeTimeoutMs": 10000
-    }
-  },
-  "pi3b": {
-    "name": "pi3b",
-    "description": "Raspberry Pi 3 B/B+: 1 GB RAM, 32-bit Raspberry Pi OS (armv7l).",
-    "arch": "arm",
-    "node": {
-      "versions": [
-        "18",
-        "20"
-      ],
-      "esbuildTarget": "node18",
-      "flags": [
-        "--max-old-space-size=128",
-        "--max-semi-space-size=2"
-      ]
-    },
-    "memoryBudgetMB": 256,
-    "bundleBudgetKB": 164,
-    "server": {
-      "maxRunning": 4,
-      "maxWaiting": 32,
-      "maxConcurrentStreams": 32,
-      "initialWindowSize": 65535,
-      "connectionWindowSize": 262144,
-      "maxFrameSize": 16384,
-      "maxHeaderListSize": 8192,
-      "maxReceiveMessageLength": 2097152,
-      "maxSendMessageLength": 2097152,
-      "idleTimeoutMs": 120000,
-      "handshakeTimeoutMs": 10000
-    }
-  },
-  "pi4b": {
-    "name": "pi4b",
-    "description": "Raspberry Pi 4 B (2 GB or more; use pi3b on a 1 GB board): 64-bit Raspberry Pi OS (arm64).",
-    "arch": "arm64",
-    "node": {
-      "versions": [
-        "18",
-        "20",
-        "22"
-      ],
-      "esbuildTarget": "node18",
-      "flags": [
-        "--max-old-space-size=384",
-        "--max-semi-space-size=8"
-      ]
-    },
-    "memoryBudgetMB": 512,
-    "bundleBudgetKB": 176,
-    "server": {
-      "maxRunning": 8,
-      "maxWaiting": 64,
-      "maxConcurrentStreams": 100,
-      "initialWindowSize": 262144,
-      "connectionWindowSize": 1048576,
-      "maxFrameSize": 16384,
-      "maxHeaderListSize": 16384,
-      "maxReceiveMessageLength": 4194304,
-      "maxSendMessageLength": 4194304,
-      "idleTimeoutMs": 300000,
-      "handshakeTimeoutMs": 10000
-    }
-  },
-  "pi5": {
-    "name": "pi5",
-    "description": "Raspberry Pi 5 (4 or 8 GB): 64-bit Raspberry Pi OS (arm64).",
-    "arch": "arm64",
-    "node": {
-      "versions": [
-        "18",
-        "20",
-        "22"
-      ],
-      "esbuildTarget": "node18",
-      "flags": [
-        "--max-old-space-size=768",
-        "--max-semi-space-size=16"
-      ]
-    },
-    "memoryBudgetMB": 1024,
-    "bundleBudgetKB": 176,
-    "server": {
-      "maxRunning": 16,
-      "maxWaiting": 128,
-      "maxConcurrentStreams": 128,
-      "initialWindowSize": 524288,
-      "connectionWindowSize": 2097152,
-      "maxFrameSize": 16384,
-      "maxHeaderListSize": 16384,
-      "maxReceiveMessageLength": 4194304,
-      "maxSendMessageLength": 4194304,
-      "idleTimeoutMs": 300000,
-      "handshakeTimeoutMs": 10000
-    }
+const SERVER_KEYS: readonly (keyof TargetServerLimits)[] = [
+  'maxRunning', 'maxWaiting', 'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize',
+  'maxHeaderListSize', 'maxReceiveMessageLength', 'maxSendMessageLength', 'idleTimeoutMs', 'handshakeTimeoutMs',
+];
+/** One generated row: a profile's values in TargetProfile order, its server limits in SERVER_KEYS order. */
+type ProfileRow = [
+  name: string, description: string, arch: TargetArch, versions: string[], esbuildTarget: string, flags: string[],
+  memoryBudgetMB: number, bundleBudgetKB: number, server: number[],
+];
+
+/** The generated rows as profiles keyed by name, each with the fields in targets/*.json order. */
+function profileTable(rows: ProfileRow[]): Record<string, TargetProfile> {
+  const out: Record<string, TargetProfile> = {};
+  for (const [name, description, arch, versions, esbuildTarget, flags, memoryBudgetMB, bundleBudgetKB, limits] of rows) {
+    const server = {} as TargetServerLimits;
+    SERVER_KEYS.forEach((k, i) => (server[k] = limits[i]!));
+    out[name] = { name, description, arch, node: { versions, esbuildTarget, flags }, memoryBudgetMB, bundleBudgetKB, server };
   }
-};
+  return out;
+}
+
+// BEGIN GENERATED PROFILES (from targets/*.json by `node scripts/build.mjs --sync-profiles`; do not edit)
+const PROFILES: Record<string, TargetProfile> = profileTable([
+  ["host-x64","A development or CI machine (x86-64 Linux), the default when no target is named.","x64",["18","20","22","24"],"node18",["--max-old-space-size=1536","--max-semi-space-size=32"],2048,192,[32,256,256,1048576,4194304,16384,16384,4194304,4194304,300000,10000]],
+  ["pi-zero-2w","Raspberry Pi Zero 2 W: 512 MB RAM shared with the GPU, 32-bit Raspberry Pi OS (armv7l). Small windows, few queue slots.","arm",["18","20"],"node18",["--max-old-space-size=64","--max-semi-space-size=1","--optimize-for-size"],128,164,[2,16,16,32768,131072,16384,8192,1048576,1048576,60000,10000]],
+  ["pi3b","Raspberry Pi 3 B/B+: 1 GB RAM, 32-bit Raspberry Pi OS (armv7l).","arm",["18","20"],"node18",["--max-old-space-size=128","--max-semi-space-size=2"],256,164,[4,32,32,65535,262144,16384,8192,2097152,2097152,120000,10000]],
+  ["pi4b","Raspberry Pi 4 B (2 GB or more; use pi3b on a 1 GB board): 64-bit Raspberry Pi OS (arm64).","arm64",["18","20","22"],"node18",["--max-old-space-size=384","--max-semi-space-size=8"],512,176,[8,64,100,262144,1048576,16384,16384,4194304,4194304,300000,10000]],
+  ["pi5","Raspberry Pi 5 (4 or 8 GB): 64-bit Raspberry Pi OS (arm64).","arm64",["18","20","22"],"node18",["--max-old-space-size=768","--max-semi-space-size=16"],1024,176,[16,128,128,524288,2097152,16384,16384,4194304,4194304,300000,10000]],
+]);
 // END GENERATED PROFILES
 
 function deepFreeze<T>(value: T): T {
