@@ -14,6 +14,7 @@
 //   - it is not read as `.name` or written as `name:` by code using the public API (examples/,
 //     src/services/, test/grpc, test/services, test/interop, test/build, test/python),
 //   - it is not a quoted string in src/ (so no `'name' in x` or x['name']), and is 3+ characters.
+// Comments do not count (nor, in TypeScript files, types): only code that runs.
 // scripts/build/internal-props.json is the committed list (reviewable, stable bundles);
 // test/build/internal-props.test.ts recomputes this and fails when a listed name stops qualifying.
 const ts = require('typescript');
@@ -33,6 +34,12 @@ function walk(dir, keep, out = []) {
   return out;
 }
 
+// A file's code without comments (and, for TypeScript, without types): what can run.
+const code = (f) => {
+  const text = readFileSync(f, 'utf8');
+  if (!/\.(ts|mjs|cjs|js)$/.test(f)) return text;
+  return esbuild.transformSync(text, { loader: f.endsWith('.ts') ? 'ts' : 'js', minifyWhitespace: true, legalComments: 'none' }).code;
+};
 const words = (text) => text.match(/[A-Za-z_$][\w$]*/g) ?? [];
 
 /** { names: string[] sorted, why: Map<name, reason> } for every candidate that does not qualify. */
@@ -90,8 +97,7 @@ function allowedInternalProps() {
   ];
   // Comments left out (esbuild strips them), strings kept: protobufjs generates code from strings.
   for (const f of thirdParty) {
-    const code = esbuild.transformSync(readFileSync(f, 'utf8'), { loader: 'js', minifyWhitespace: true, legalComments: 'none' }).code;
-    for (const w of words(code)) reject(w, `word in ${rel(f)}`);
+    for (const w of words(code(f))) reject(w, `word in ${rel(f)}`);
   }
   const publicFiles = [
     'src/index.ts', 'src/http2/api.ts', 'src/http2/errors.ts', 'src/grpc/method.ts', 'src/grpc/metadata.ts', 'src/server/profile.ts',
@@ -103,10 +109,10 @@ function allowedInternalProps() {
     ...['grpc', 'services', 'interop', 'build', 'python'].flatMap((d) => walk(join(ROOT, 'test', d), (p) => /\.(ts|mjs|js|py)$/.test(p))),
   ];
   for (const f of users) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/\.\s*([A-Za-z_$][\w$]*)|([A-Za-z_$][\w$]*)\??\s*:/g)) reject(m[1] ?? m[2], `used by ${rel(f)}`);
+    for (const m of code(f).matchAll(/\.\s*([A-Za-z_$][\w$]*)|([A-Za-z_$][\w$]*)\??\s*:/g)) reject(m[1] ?? m[2], `used by ${rel(f)}`);
   }
   for (const f of srcFiles) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/'([A-Za-z_$][\w$]*)'|"([A-Za-z_$][\w$]*)"|`([A-Za-z_$][\w$]*)`/g)) {
+    for (const m of code(f).matchAll(/'([A-Za-z_$][\w$]*)'|"([A-Za-z_$][\w$]*)"|`([A-Za-z_$][\w$]*)`/g)) {
       reject(m[1] ?? m[2] ?? m[3], `quoted in ${rel(f)}`);
     }
   }
