@@ -86,11 +86,7 @@ type Queued = Buffer | Compressed;
 
 export class ServerCall implements InterceptorContext, ServerWriter<unknown>, MessageSink {
   method = '';
-  service = '';
-  methodName = '';
-  kind: MethodKind = 'unary';
   deadline = Infinity;
-  readonly peerCertificate: unknown;
   /** CallContext.requestCompressed: the Compressed-Flag of the request message last handed out. */
   requestCompressed = false;
 
@@ -137,12 +133,25 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     private readonly opts: CallOptions,
     readonly peer: string,
   ) {
-    this.peerCertificate = stream.peer.peerCertificate;
     this.decoder = new MessageDecoder(this, opts.maxReceiveMessageLength);
     stream.ondata = this.handleData;
     stream.onend = this.handleEnd;
     stream.onclose = this.handleClose;
     // ondrain is set by write() the first time it has to wait.
+  }
+
+  // The route's names and kind, read from it (fewer fields per call).
+  get service(): string {
+    return this.route === null ? '' : this.route.service;
+  }
+  get methodName(): string {
+    return this.route === null ? '' : this.route.def.name;
+  }
+  get kind(): MethodKind {
+    return this.route === null ? 'unary' : this.route.def.kind;
+  }
+  get peerCertificate(): unknown {
+    return this.stream.peer.peerCertificate;
   }
 
   get trailers(): Metadata {
@@ -200,9 +209,6 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     const route = path === undefined ? undefined : this.opts.lookup(path);
     if (route === undefined) return this.trailersOnly(new GrpcError(Status.UNIMPLEMENTED, this.unknownPath(path)));
     this.route = route;
-    this.service = route.service;
-    this.methodName = route.def.name;
-    this.kind = route.def.kind;
     if (encoding !== undefined) {
       if (!isSupportedEncoding(encoding)) {
         return this.trailersOnly(
@@ -333,7 +339,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     if (this.finished) return this.writeAfterEnd();
     try {
       if (!this.sendMessage(message, options?.compress !== false)) {
-        if (this.stream.ondrain === null) this.stream.ondrain = this.handleDrain;
+        if (this.stream.ondrain === null) this.stream.ondrain = () => this.resolveDrain();
         if (this.drainWait === null) this.drainWait = new Promise<void>((r) => (this.drainResolve = r));
         return this.drainWait;
       }
@@ -722,9 +728,6 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     this.runWhenInput();
   };
 
-  private readonly handleDrain = (): void => {
-    this.resolveDrain();
-  };
 
   /** The deadline timer fired (onDeadline). */
   deadlineExpired(): void {
