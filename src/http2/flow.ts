@@ -44,54 +44,54 @@ export function windowUpdateDue(unacked: number, window: number): boolean {
  */
 export class PendingData {
   /** The oldest queued buffer, read from `off` (null: nothing queued), then `more` from `moreHead`. */
-  private first: Buffer | null = null;
-  private more: Buffer[] | null = null;
+  #first: Buffer | null = null;
+  #more: Buffer[] | null = null;
   private moreHead = 0;
-  private off = 0;
+  #off = 0;
   bytes = 0;
 
   push(b: Buffer): void {
     if (b.length === 0) return;
     this.bytes += b.length;
-    if (this.first === null) this.first = b;
-    else (this.more ??= []).push(b);
+    if (this.#first === null) this.#first = b;
+    else (this.#more ??= []).push(b);
   }
 
   /** Move `n` (<= bytes) octets to `out` (large pieces by reference, small ones copied). */
   take(n: number, out: Output): void {
     this.bytes -= n;
     while (n > 0) {
-      const b = this.first!;
-      const avail = b.length - this.off;
+      const b = this.#first!;
+      const avail = b.length - this.#off;
       if (avail <= n) {
-        out.pushSlice(b, this.off, b.length);
+        out.pushSlice(b, this.#off, b.length);
         n -= avail;
-        this.off = 0;
-        this.shift();
+        this.#off = 0;
+        this.#shift();
       } else {
-        out.pushSlice(b, this.off, this.off + n);
-        this.off += n;
+        out.pushSlice(b, this.#off, this.#off + n);
+        this.#off += n;
         n = 0;
       }
     }
   }
 
   clear(): void {
-    this.first = null;
-    if (this.more !== null) this.more.length = 0;
+    this.#first = null;
+    if (this.#more !== null) this.#more.length = 0;
     this.moreHead = 0;
-    this.off = 0;
+    this.#off = 0;
     this.bytes = 0;
   }
 
   /** The first buffer is used up: the next one takes its place. */
-  private shift(): void {
-    const m = this.more;
+  #shift(): void {
+    const m = this.#more;
     if (m === null || this.moreHead === m.length) {
-      this.first = null;
+      this.#first = null;
       return;
     }
-    this.first = m[this.moreHead]!;
+    this.#first = m[this.moreHead]!;
     m[this.moreHead++] = EMPTY;
     if (this.moreHead === m.length) {
       m.length = 0;

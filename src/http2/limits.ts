@@ -32,44 +32,44 @@
  * reset for free once a handler has sent its headers.
  */
 export class ResetBudget {
-  private tokens: number;
-  private last = 0;
+  #tokens: number;
+  #last = 0;
 
   constructor(
     readonly capacity: number,
     readonly windowMs: number,
   ) {
-    this.tokens = capacity;
+    this.#tokens = capacity;
   }
 
   /** One reset at time `now` (ms): true when no token was left (the connection should end). */
   spend(now: number): boolean {
-    if (this.tokens < this.capacity) {
-      const t = this.tokens + ((now - this.last) * this.capacity) / this.windowMs;
-      this.tokens = t < this.capacity ? t : this.capacity;
+    if (this.#tokens < this.capacity) {
+      const t = this.#tokens + ((now - this.#last) * this.capacity) / this.windowMs;
+      this.#tokens = t < this.capacity ? t : this.capacity;
     }
-    this.last = now;
-    if (this.tokens < 1) return true;
-    this.tokens -= 1;
+    this.#last = now;
+    if (this.#tokens < 1) return true;
+    this.#tokens -= 1;
     return false;
   }
 
   /** A stream completed normally: one token back, up to the capacity. */
   earn(): void {
-    if (this.tokens < this.capacity) {
-      const t = this.tokens + 1;
-      this.tokens = t < this.capacity ? t : this.capacity;
+    if (this.#tokens < this.capacity) {
+      const t = this.#tokens + 1;
+      this.#tokens = t < this.capacity ? t : this.capacity;
     }
   }
 
   /** Tokens left (for tests and metrics). */
   get available(): number {
-    return this.tokens;
+    return this.#tokens;
   }
 }
 
 export class FloodCounter {
-  private count = 0;
+  #count = 0;
   private windowStart = 0;
 
   constructor(
@@ -81,13 +81,13 @@ export class FloodCounter {
   hit(now: number): boolean {
     if (now - this.windowStart >= this.windowMs) {
       this.windowStart = now;
-      this.count = 0;
+      this.#count = 0;
     }
-    return ++this.count > this.limit;
+    return ++this.#count > this.limit;
   }
 
   get current(): number {
-    return this.count;
+    return this.#count;
   }
 }
 
@@ -101,15 +101,15 @@ export class RecentIds {
   // A ring without a Set: add() is on every stream close (hot), has() only on frames for streams
   // that are gone (rare), where a scan of a few hundred ints is cheap.
   private readonly ring: Int32Array;
-  private next = 0;
+  #next = 0;
 
   constructor(capacity = 256) {
     this.ring = new Int32Array(capacity);
   }
 
   add(id: number): void {
-    this.ring[this.next] = id;
-    this.next = this.next + 1 === this.ring.length ? 0 : this.next + 1;
+    this.ring[this.#next] = id;
+    this.#next = this.#next + 1 === this.ring.length ? 0 : this.#next + 1;
   }
 
   has(id: number): boolean {

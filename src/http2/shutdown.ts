@@ -36,14 +36,14 @@ export class GracefulShutdown {
     c.recordGoaway(ErrorCode.NO_ERROR, 'shutdown');
     c.out.push(encodeGoaway(MAX_STREAM_ID, ErrorCode.NO_ERROR));
     c.out.push(encodePing(SHUTDOWN_PING, false));
-    this.timer = setTimeout(this.finish, SHUTDOWN_PING_TIMEOUT_MS);
+    this.timer = setTimeout(this.#finish, SHUTDOWN_PING_TIMEOUT_MS);
     this.timer.unref();
     c.scheduleFlush();
   }
 
   /** A PING ACK arrived: the one of our PING ends step one. */
   pingAcked(data: Buffer): void {
-    if (this.pending && data.equals(SHUTDOWN_PING)) this.finish();
+    if (this.pending && data.equals(SHUTDOWN_PING)) this.#finish();
   }
 
   /** The connection is closing for another reason: no final GOAWAY. */
@@ -54,7 +54,7 @@ export class GracefulShutdown {
   }
 
   /** Step two: the final GOAWAY with the last stream id processed. */
-  private readonly finish = (): void => {
+  readonly #finish = (): void => {
     this.cancel();
     this.c.drain();
   };

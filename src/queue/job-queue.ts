@@ -71,7 +71,7 @@ function checkBound(name: string, n: number, min: number): number {
 export class JobQueue {
   readonly maxRunning: number;
   readonly maxWaiting: number;
-  private readonly onStartError: (error: unknown, job: QueueJob) => void;
+  readonly #onStartError: (error: unknown, job: QueueJob) => void;
   private readonly waitingJobs: RingBuffer<QueueJob>;
   /** Running jobs packed at [0, running): removal swaps the last one into the hole. */
   private readonly runningJobs: (QueueJob | null)[];
@@ -86,7 +86,7 @@ export class JobQueue {
   constructor(options: JobQueueOptions) {
     this.maxRunning = checkBound('maxRunning', options.maxRunning, 1);
     this.maxWaiting = checkBound('maxWaiting', options.maxWaiting, 0);
-    this.onStartError = options.onStartError ?? defaultOnStartError;
+    this.#onStartError = options.onStartError ?? defaultOnStartError;
     this.waitingJobs = new RingBuffer<QueueJob>(Math.max(1, this.maxWaiting));
     this.runningJobs = new Array<QueueJob | null>(this.maxRunning).fill(null);
   }
@@ -146,7 +146,7 @@ export class JobQueue {
   done(job: QueueJob): boolean {
     if (!this.removeRunning(job)) return false;
     this.completedCount++;
-    this.drain();
+    this.#drain();
     return true;
   }
 
@@ -191,7 +191,7 @@ export class JobQueue {
     return n;
   }
 
-  private drain(): void {
+  #drain(): void {
     if (this.draining) return; // the outer drain loop picks up the freed slot
     this.draining = true;
     try {
@@ -204,7 +204,7 @@ export class JobQueue {
           next.start();
         } catch (err) {
           this.removeRunning(next);
-          this.onStartError(err, next);
+          this.#onStartError(err, next);
         }
       }
     } finally {

@@ -42,10 +42,10 @@ export function nextPowerOfTwo(n: number): number {
 export class RingBuffer<T extends object> {
   /** Number of slots: a power of two, fixed at construction. */
   readonly capacity: number;
-  private readonly mask: number;
+  readonly #mask: number;
   private readonly slots: (T | null)[];
-  private head: number;
-  private tail: number;
+  #head: number;
+  #tail: number;
 
   /**
    * @param minCapacity rounded up to a power of two.
@@ -54,31 +54,31 @@ export class RingBuffer<T extends object> {
    */
   constructor(minCapacity: number, startCounter = 0) {
     this.capacity = nextPowerOfTwo(minCapacity);
-    this.mask = this.capacity - 1;
+    this.#mask = this.capacity - 1;
     // fill() makes a packed array of the final size: no sparse elements, no later growth.
     this.slots = new Array<T | null>(this.capacity).fill(null);
-    this.head = startCounter >>> 0;
-    this.tail = this.head;
+    this.#head = startCounter >>> 0;
+    this.#tail = this.#head;
   }
 
   /** Occupied slots, holes included. */
   get length(): number {
-    return (this.tail - this.head) >>> 0;
+    return (this.#tail - this.#head) >>> 0;
   }
 
   isEmpty(): boolean {
-    return this.tail === this.head;
+    return this.#tail === this.#head;
   }
 
   isFull(): boolean {
-    return ((this.tail - this.head) >>> 0) === this.capacity;
+    return ((this.#tail - this.#head) >>> 0) === this.capacity;
   }
 
   /** Append at the tail. Returns false (and stores nothing) when full. */
   push(item: T): boolean {
-    if (((this.tail - this.head) >>> 0) === this.capacity) return false;
-    this.slots[this.tail & this.mask] = item;
-    this.tail = (this.tail + 1) >>> 0;
+    if (((this.#tail - this.#head) >>> 0) === this.capacity) return false;
+    this.slots[this.#tail & this.#mask] = item;
+    this.#tail = (this.#tail + 1) >>> 0;
     return true;
   }
 
@@ -87,17 +87,17 @@ export class RingBuffer<T extends object> {
    * The slot is cleared so the buffer keeps no reference to the item.
    */
   shift(): T | null | undefined {
-    if (this.tail === this.head) return undefined;
-    const i = this.head & this.mask;
+    if (this.#tail === this.#head) return undefined;
+    const i = this.#head & this.#mask;
     const item = this.slots[i]!;
     this.slots[i] = null;
-    this.head = (this.head + 1) >>> 0;
+    this.#head = (this.#head + 1) >>> 0;
     return item;
   }
 
   /** Like shift() but skips holes: the oldest real item, or undefined when none is left. */
   shiftItem(): T | undefined {
-    while (this.tail !== this.head) {
+    while (this.#tail !== this.#head) {
       const item = this.shift();
       if (item !== null) return item as T;
     }
@@ -107,20 +107,20 @@ export class RingBuffer<T extends object> {
   /** Content of the i-th occupied slot from the head (0 = oldest), or undefined out of range. */
   at(i: number): T | null | undefined {
     if (i < 0 || i >= this.length) return undefined;
-    return this.slots[(this.head + i) & this.mask];
+    return this.slots[(this.#head + i) & this.#mask];
   }
 
   /** Position (from the head) of `item`, or -1. Linear scan, no allocation. */
   indexOf(item: T): number {
     const n = this.length;
-    for (let i = 0; i < n; i++) if (this.slots[(this.head + i) & this.mask] === item) return i;
+    for (let i = 0; i < n; i++) if (this.slots[(this.#head + i) & this.#mask] === item) return i;
     return -1;
   }
 
   /** Turn the i-th occupied slot into a hole. Returns the item it held (or undefined). */
   clearAt(i: number): T | null | undefined {
     if (i < 0 || i >= this.length) return undefined;
-    const s = (this.head + i) & this.mask;
+    const s = (this.#head + i) & this.#mask;
     const item = this.slots[s];
     this.slots[s] = null;
     return item;
@@ -132,25 +132,25 @@ export class RingBuffer<T extends object> {
    */
   compact(): number {
     const n = this.length;
-    let w = this.head;
+    let w = this.#head;
     for (let r = 0; r < n; r++) {
-      const ri = (this.head + r) & this.mask;
+      const ri = (this.#head + r) & this.#mask;
       const item = this.slots[ri];
       if (item === null) continue;
-      const wi = w & this.mask;
+      const wi = w & this.#mask;
       if (wi !== ri) {
         this.slots[wi] = item;
         this.slots[ri] = null;
       }
       w = (w + 1) >>> 0;
     }
-    const removed = (this.tail - w) >>> 0;
-    this.tail = w;
+    const removed = (this.#tail - w) >>> 0;
+    this.#tail = w;
     return removed;
   }
 
   /** Drop everything (slots cleared so nothing is retained). */
   clear(): void {
-    while (this.tail !== this.head) this.shift();
+    while (this.#tail !== this.#head) this.shift();
   }
 }

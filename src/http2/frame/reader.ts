@@ -37,15 +37,15 @@ export class FrameReader {
 
   /** Unread chunks; chunks[head] is the current one, read from `off`. */
   private chunks: Buffer[] = [];
-  private head = 0;
-  private off = 0;
+  #head = 0;
+  #off = 0;
   /** Unread octets in all chunks. */
   private avail = 0;
   /** Preface octets still expected. */
   private prefaceLeft: number;
   /** Octets of an ignored (unknown type) frame still to discard. */
-  private skip = 0;
-  private closed = false;
+  #skip = 0;
+  #closed = false;
   /** Scratch for a frame header that spans chunks. */
   private readonly hdr = Buffer.allocUnsafe(H);
 
@@ -70,15 +70,15 @@ export class FrameReader {
 
   /** True once a ConnectionError was thrown. */
   get finished(): boolean {
-    return this.closed;
+    return this.#closed;
   }
 
   /** Hand the reader the next chunk from the socket; it keeps a reference (no copy). */
   push(chunk: Buffer): void {
-    if (this.closed || chunk.length === 0) return;
-    if (this.head > 32 && this.head * 2 > this.chunks.length) {
-      this.chunks.splice(0, this.head);
-      this.head = 0;
+    if (this.#closed || chunk.length === 0) return;
+    if (this.#head > 32 && this.#head * 2 > this.chunks.length) {
+      this.chunks.splice(0, this.#head);
+      this.#head = 0;
     }
     this.chunks.push(chunk);
     this.avail += chunk.length;
@@ -89,38 +89,38 @@ export class FrameReader {
    * and CONTINUATION frames joined onto their HEADERS / PUSH_PROMISE.
    */
   next(): Frame | null {
-    if (this.closed) return null;
+    if (this.#closed) return null;
     try {
-      return this.read();
+      return this.#read();
     } catch (e) {
-      if (!(e instanceof Http2Error) || e.kind === 'connection') this.close();
+      if (!(e instanceof Http2Error) || e.kind === 'connection') this.#close();
       throw e;
     }
   }
 
-  private close(): void {
-    this.closed = true;
+  #close(): void {
+    this.#closed = true;
     this.chunks = [];
-    this.head = this.off = this.avail = 0;
+    this.#head = this.#off = this.avail = 0;
     this.contFrame = null;
     this.contBuf = EMPTY;
   }
 
-  private read(): Frame | null {
+  #read(): Frame | null {
     for (;;) {
       if (this.prefaceLeft !== 0 && !this.readPreface()) return null;
-      if (this.skip !== 0) {
-        const n = this.skip < this.avail ? this.skip : this.avail;
+      if (this.#skip !== 0) {
+        const n = this.#skip < this.avail ? this.#skip : this.avail;
         this.advance(n);
-        this.skip -= n;
-        if (this.skip !== 0) return null;
+        this.#skip -= n;
+        if (this.#skip !== 0) return null;
       }
       if (this.avail < H) return null;
 
-      let b = this.chunks[this.head]!;
-      let o = this.off;
+      let b = this.chunks[this.#head]!;
+      let o = this.#off;
       if (b.length - o < H) {
-        this.peek(this.hdr, H);
+        this.#peek(this.hdr, H);
         b = this.hdr;
         o = 0;
       }
@@ -169,7 +169,7 @@ export class FrameReader {
         // "Implementations MUST ignore and discard frames of unknown types." (5.5): discarded as
         // the octets arrive, never buffered.
         this.advance(H);
-        this.skip = length;
+        this.#skip = length;
         continue;
       }
 
@@ -194,9 +194,9 @@ export class FrameReader {
   /** Check the client preface octet by octet as it arrives (once per connection). */
   private readPreface(): boolean {
     while (this.prefaceLeft !== 0 && this.avail !== 0) {
-      const b = this.chunks[this.head]!;
+      const b = this.chunks[this.#head]!;
       const i = PREFACE_LENGTH - this.prefaceLeft;
-      if (b[this.off] !== CLIENT_PREFACE[i]) throw this.prefaceError(i);
+      if (b[this.#off] !== CLIENT_PREFACE[i]) throw this.prefaceError(i);
       this.advance(1);
       this.prefaceLeft--;
     }
@@ -207,7 +207,7 @@ export class FrameReader {
     const n = Math.min(this.avail, 64);
     const got = Buffer.allocUnsafe(matched + n);
     CLIENT_PREFACE.copy(got, 0, 0, matched);
-    this.peek(got.subarray(matched), n);
+    this.#peek(got.subarray(matched), n);
     const text = got.toString('latin1');
     // "Clients and servers MUST treat an invalid connection preface as a connection error of type
     // PROTOCOL_ERROR." (3.4)
@@ -261,10 +261,10 @@ export class FrameReader {
   private advance(n: number): void {
     this.avail -= n;
     while (n !== 0) {
-      const b = this.chunks[this.head]!;
-      const left = b.length - this.off;
+      const b = this.chunks[this.#head]!;
+      const left = b.length - this.#off;
       if (n < left) {
-        this.off += n;
+        this.#off += n;
         return;
       }
       n -= left;
@@ -273,19 +273,19 @@ export class FrameReader {
   }
 
   private dropChunk(): void {
-    this.chunks[this.head] = EMPTY;
-    this.head++;
-    this.off = 0;
-    if (this.head === this.chunks.length) {
+    this.chunks[this.#head] = EMPTY;
+    this.#head++;
+    this.#off = 0;
+    if (this.#head === this.chunks.length) {
       this.chunks.length = 0;
-      this.head = 0;
+      this.#head = 0;
     }
   }
 
   /** Copy the next `n` octets into `dst` without consuming them (n <= avail). */
-  private peek(dst: Buffer, n: number): void {
-    let i = this.head;
-    let o = this.off;
+  #peek(dst: Buffer, n: number): void {
+    let i = this.#head;
+    let o = this.#off;
     let d = 0;
     while (d < n) {
       const b = this.chunks[i]!;
@@ -300,16 +300,16 @@ export class FrameReader {
   /** Consume `n` octets (n <= avail) as a slice of the current chunk, or a copy if they span chunks. */
   private take(n: number): Buffer {
     if (n === 0) return EMPTY;
-    const b = this.chunks[this.head]!;
-    const o = this.off;
+    const b = this.chunks[this.#head]!;
+    const o = this.#off;
     if (b.length - o >= n) {
       this.avail -= n;
       if (b.length - o === n) this.dropChunk();
-      else this.off = o + n;
+      else this.#off = o + n;
       return b.subarray(o, o + n);
     }
     const out = Buffer.allocUnsafe(n);
-    this.peek(out, n);
+    this.#peek(out, n);
     this.advance(n);
     return out;
   }

@@ -47,7 +47,7 @@ export class HpackDecoder {
   private strHuffman = false;
   // Per block: running header list size, and whether it went over the limit.
   private listSize = 0;
-  private over = false;
+  #over = false;
 
   /**
    * `maxTableSize` is the SETTINGS_HEADER_TABLE_SIZE in force: the largest size update accepted.
@@ -82,7 +82,7 @@ export class HpackDecoder {
     const out: string[] = [];
     c.pos = 0;
     this.listSize = 0;
-    this.over = false;
+    this.#over = false;
     let fieldSeen = false;
     while (c.pos < end) {
       const b = block[c.pos]!;
@@ -116,7 +116,7 @@ export class HpackDecoder {
         if (index === 0) throw compressionError('indexed header field with index 0');
         const name = this.nameAt(index);
         const value = index <= STATIC_COUNT ? STATIC_VALUES[index]! : this.table.valueAt(index - STATIC_COUNT);
-        this.emit(out, name, value, name.length + value.length);
+        this.#emit(out, name, value, name.length + value.length);
       } else if (b & 0x40) {
         // RFC 7541 section 6.2.1, literal with incremental indexing: '01' and a 6-bit name index.
         this.literal(block, end, out, 6, true);
@@ -128,7 +128,7 @@ export class HpackDecoder {
       }
     }
     if (this.scratch.length > SCRATCH_KEEP) this.scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
-    if (this.over) throw new HeaderListTooLargeError(this.listSize, this.maxHeaderListSize);
+    if (this.#over) throw new HeaderListTooLargeError(this.listSize, this.maxHeaderListSize);
     return out;
   }
 
@@ -154,33 +154,33 @@ export class HpackDecoder {
       name = this.nameAt(nameIndex);
       nameLen = name.length;
     } else {
-      this.readString(block, end);
+      this.#readString(block, end);
       nameLen = this.strLen;
       // Keep the name only when it can still be in the list or in the table: a huge literal
       // never becomes a string.
-      const fits = !this.over && this.listSize + nameLen + ENTRY_OVERHEAD <= limit;
+      const fits = !this.#over && this.listSize + nameLen + ENTRY_OVERHEAD <= limit;
       if (fits || (indexing && nameLen + ENTRY_OVERHEAD <= this.table.maxSize)) name = this.takeString(block);
     }
-    this.readString(block, end);
+    this.#readString(block, end);
     const valueLen = this.strLen;
     const entrySize = nameLen + valueLen + ENTRY_OVERHEAD;
     const toTable = indexing && entrySize <= this.table.maxSize;
-    const fits = !this.over && this.listSize + entrySize <= limit;
+    const fits = !this.#over && this.listSize + entrySize <= limit;
     const value = toTable || fits ? this.takeString(block) : '';
     if (indexing) {
       // An entry larger than the table empties it (RFC 7541 section 4.4); its strings are not needed.
       if (toTable) this.table.add(name, value);
       else this.table.clear();
     }
-    this.emit(out, name, value, nameLen + valueLen);
+    this.#emit(out, name, value, nameLen + valueLen);
   }
 
   /** Count a field toward the list size and keep it while the list is within the limit. */
-  private emit(out: string[], name: string, value: string, octets: number): void {
+  #emit(out: string[], name: string, value: string, octets: number): void {
     this.listSize += octets + ENTRY_OVERHEAD;
-    if (this.over) return;
+    if (this.#over) return;
     if (this.listSize > this.maxHeaderListSize) {
-      this.over = true;
+      this.#over = true;
       out.length = 0; // keep no more strings
       return;
     }
@@ -191,7 +191,7 @@ export class HpackDecoder {
    * Read a string literal (RFC 7541 section 5.2: 'H' flag, 7-bit prefix length, octets), decoding
    * Huffman into the scratch buffer, without making a JS string yet.
    */
-  private readString(block: Buffer, end: number): void {
+  #readString(block: Buffer, end: number): void {
     const c = this.cur;
     if (c.pos >= end) throw compressionError('header block ends before a string literal');
     const huffman = (block[c.pos]! & 0x80) !== 0;

@@ -15,11 +15,11 @@ export class DynamicTable {
   count = 0;
   /** Entries ever inserted; the newest entry's absolute id is `inserted`. */
   inserted = 0;
-  private names: string[];
-  private values: string[];
-  private mask: number;
+  #names: string[];
+  #values: string[];
+  #mask: number;
   /** Ring position of the next insertion; the newest entry sits at (tail - 1) & mask. */
-  private tail = 0;
+  #tail = 0;
   /** Encoder side only: absolute id of the newest entry for each (name, value) and each name. */
   private readonly pairs: Map<string, Map<string, number>> | null;
   private readonly byName: Map<string, number> | null;
@@ -29,20 +29,20 @@ export class DynamicTable {
     withLookup = false,
   ) {
     const cap = 16;
-    this.names = new Array<string>(cap).fill('');
-    this.values = new Array<string>(cap).fill('');
-    this.mask = cap - 1;
+    this.#names = new Array<string>(cap).fill('');
+    this.#values = new Array<string>(cap).fill('');
+    this.#mask = cap - 1;
     this.pairs = withLookup ? new Map() : null;
     this.byName = withLookup ? new Map() : null;
   }
 
   /** Name of entry `i` (1 = newest); the caller checks 1 <= i <= count. */
   nameAt(i: number): string {
-    return this.names[(this.tail - i) & this.mask]!;
+    return this.#names[(this.#tail - i) & this.#mask]!;
   }
 
   valueAt(i: number): string {
-    return this.values[(this.tail - i) & this.mask]!;
+    return this.#values[(this.#tail - i) & this.#mask]!;
   }
 
   /**
@@ -69,11 +69,11 @@ export class DynamicTable {
       return;
     }
     while (this.size + entrySize > this.maxSize) this.evictOldest();
-    if (this.count === this.names.length) this.grow();
-    const at = this.tail;
-    this.names[at] = name;
-    this.values[at] = value;
-    this.tail = (at + 1) & this.mask;
+    if (this.count === this.#names.length) this.#grow();
+    const at = this.#tail;
+    this.#names[at] = name;
+    this.#values[at] = value;
+    this.#tail = (at + 1) & this.#mask;
     this.count++;
     this.size += entrySize;
     const id = ++this.inserted;
@@ -106,11 +106,11 @@ export class DynamicTable {
   }
 
   private evictOldest(): void {
-    const at = (this.tail - this.count) & this.mask;
-    const name = this.names[at]!;
-    const value = this.values[at]!;
-    this.names[at] = '';
-    this.values[at] = '';
+    const at = (this.#tail - this.count) & this.#mask;
+    const name = this.#names[at]!;
+    const value = this.#values[at]!;
+    this.#names[at] = '';
+    this.#values[at] = '';
     this.size -= name.length + value.length + ENTRY_OVERHEAD;
     const id = this.inserted - this.count + 1;
     this.count--;
@@ -124,19 +124,19 @@ export class DynamicTable {
     }
   }
 
-  private grow(): void {
-    const cap = this.names.length * 2;
+  #grow(): void {
+    const cap = this.#names.length * 2;
     const names = new Array<string>(cap).fill('');
     const values = new Array<string>(cap).fill('');
     // Copy oldest..newest to 0..count-1.
     for (let k = 0; k < this.count; k++) {
-      const from = (this.tail - this.count + k) & this.mask;
-      names[k] = this.names[from]!;
-      values[k] = this.values[from]!;
+      const from = (this.#tail - this.count + k) & this.#mask;
+      names[k] = this.#names[from]!;
+      values[k] = this.#values[from]!;
     }
-    this.names = names;
-    this.values = values;
-    this.mask = cap - 1;
-    this.tail = this.count;
+    this.#names = names;
+    this.#values = values;
+    this.#mask = cap - 1;
+    this.#tail = this.count;
   }
 }

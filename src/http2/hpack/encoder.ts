@@ -20,7 +20,7 @@ const FIELD_OVERHEAD = 18;
 export class HpackEncoder {
   /** The dynamic table (exposed for tests and diagnostics; do not modify). */
   readonly table: DynamicTable;
-  private buf = Buffer.allocUnsafe(SCRATCH_SIZE);
+  #buf = Buffer.allocUnsafe(SCRATCH_SIZE);
   /** Size updates owed at the start of the next block: the smallest size set since, and the last. */
   private updatePending = false;
   private updateMin = 0;
@@ -69,26 +69,26 @@ export class HpackEncoder {
       this.ensure(0, 12);
       const final = this.table.maxSize;
       // RFC 7541 section 6.3, dynamic table size update: '001' and a 5-bit prefix integer.
-      if (this.updateMin < final) pos = encodeInteger(this.buf, pos, this.updateMin, 5, 0x20);
-      pos = encodeInteger(this.buf, pos, final, 5, 0x20);
+      if (this.updateMin < final) pos = encodeInteger(this.#buf, pos, this.updateMin, 5, 0x20);
+      pos = encodeInteger(this.#buf, pos, final, 5, 0x20);
       this.updatePending = false;
     }
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
       this.ensure(pos, FIELD_OVERHEAD + name.length + value.length);
-      pos = this.field(pos, name, value, neverIndex !== undefined && neverIndex(name));
+      pos = this.#field(pos, name, value, neverIndex !== undefined && neverIndex(name));
     }
     const out = Buffer.allocUnsafe(pos);
     // Buffer#copy costs a native call; a typical block is a few dozen octets, so copy in JS.
-    if (pos <= 256) for (let i = 0; i < pos; i++) out[i] = this.buf[i]!;
-    else this.buf.copy(out, 0, 0, pos);
-    if (this.buf.length > SCRATCH_KEEP) this.buf = Buffer.allocUnsafe(SCRATCH_SIZE);
+    if (pos <= 256) for (let i = 0; i < pos; i++) out[i] = this.#buf[i]!;
+    else this.#buf.copy(out, 0, 0, pos);
+    if (this.#buf.length > SCRATCH_KEEP) this.#buf = Buffer.allocUnsafe(SCRATCH_SIZE);
     return out;
   }
 
-  private field(pos: number, name: string, value: string, never: boolean): number {
-    const buf = this.buf;
+  #field(pos: number, name: string, value: string, never: boolean): number {
+    const buf = this.#buf;
     const table = this.table;
     const st = STATIC_LOOKUP.get(name);
     if (!never) {
@@ -115,26 +115,26 @@ export class HpackEncoder {
       // RFC 7541 section 6.2.2, literal without indexing: '0000' and a 4-bit name index.
       pos = encodeInteger(buf, pos, nameIndex, 4, 0x00);
     }
-    if (nameIndex === 0) pos = this.string(pos, name);
-    return this.string(pos, value);
+    if (nameIndex === 0) pos = this.#string(pos, name);
+    return this.#string(pos, value);
   }
 
   /** RFC 7541 section 5.2, string literal: 'H' flag, 7-bit prefix length, octets. */
-  private string(pos: number, s: string): number {
+  #string(pos: number, s: string): number {
     const hlen = huffmanEncodedLength(s);
     if (hlen <= s.length && s.length !== 0) {
-      pos = encodeInteger(this.buf, pos, hlen, 7, 0x80);
-      return huffmanEncode(s, this.buf, pos);
+      pos = encodeInteger(this.#buf, pos, hlen, 7, 0x80);
+      return huffmanEncode(s, this.#buf, pos);
     }
-    pos = encodeInteger(this.buf, pos, s.length, 7, 0x00);
-    return pos + this.buf.write(s, pos, 'latin1');
+    pos = encodeInteger(this.#buf, pos, s.length, 7, 0x00);
+    return pos + this.#buf.write(s, pos, 'latin1');
   }
 
   /** Make room for `n` more octets after `pos`, keeping the first `pos`. */
   private ensure(pos: number, n: number): void {
-    if (pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(pos + n, this.buf.length * 2));
-    this.buf.copy(next, 0, 0, pos);
-    this.buf = next;
+    if (pos + n <= this.#buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(pos + n, this.#buf.length * 2));
+    this.#buf.copy(next, 0, 0, pos);
+    this.#buf = next;
   }
 }
