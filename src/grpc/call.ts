@@ -98,7 +98,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   private timer: NodeJS.Timeout | null = null;
   private headersSent = false;
   private finished = false;
-  private closed = false;
+  #closed = false;
   private messagesSent = 0;
   private requestEncoding: Encoding | null = null;
   private acceptEncoding: string | undefined;
@@ -108,15 +108,15 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   private trailerMd: Metadata | null = null;
   private requestMd: Metadata | null = null;
   // Receive side.
-  private readonly decoder: MessageDecoder;
+  readonly #decoder: MessageDecoder;
   // Request messages waiting for the handler: the first one, the ones behind it (made when needed).
   private inHead: Queued | null = null;
   private inRest: Queued[] | null = null;
   private inCount = 0;
   /** Unary fast path: the call has its running slot and starts the handler at END_STREAM. */
   private awaitingInput = false;
-  private received = 0;
-  private deferred = 0;
+  #received = 0;
+  #deferred = 0;
   private clientEnded = false;
   private stoppedReading = false;
   private recvError: GrpcError | null = null;
@@ -133,7 +133,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     private readonly opts: CallOptions,
     readonly peer: string,
   ) {
-    this.decoder = new MessageDecoder(this, opts.maxReceiveMessageLength);
+    this.#decoder = new MessageDecoder(this, opts.maxReceiveMessageLength);
     stream.ondata = this.handleData;
     stream.onend = this.handleEnd;
     stream.onclose = this.handleClose;
@@ -228,7 +228,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     this.phase = 'waiting';
     if (this.opts.queue.admit(this) === 'rejected') {
       this.phase = 'done';
-      this.finish(new GrpcError(Status.RESOURCE_EXHAUSTED, 'server busy: job queue full'));
+      this.#finish(new GrpcError(Status.RESOURCE_EXHAUSTED, 'server busy: job queue full'));
     }
   }
 
@@ -277,7 +277,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     if (!this.awaitingInput) return;
     if (this.finished || this.recvError !== null) {
       this.awaitingInput = false;
-      this.finish(this.recvError ?? this.abortReason ?? new GrpcError(Status.CANCELLED, 'call cancelled'));
+      this.#finish(this.recvError ?? this.abortReason ?? new GrpcError(Status.CANCELLED, 'call cancelled'));
       this.settle();
       return;
     }
@@ -372,15 +372,15 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       throw new GrpcError(Status.INTERNAL, 'compressed message received without grpc-encoding');
     }
     if (this.stoppedReading) return;
-    this.received++;
-    if (this.received > 1 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
+    this.#received++;
+    if (this.#received > 1 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
       throw new GrpcError(Status.INTERNAL, `more than one request message for a ${this.kind} call`);
     }
     const m = compressed ? new Compressed(payload) : payload;
     if (this.inCount === 0) this.inHead = m;
     else (this.inRest ??= []).push(m);
     this.inCount++;
-    this.notify();
+    this.#notify();
   }
 
   // ---- request messages, for the handler ----
@@ -452,13 +452,13 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   }
 
   private releaseDeferred(): void {
-    if (this.deferred > 0 && !this.closed) {
-      this.stream.consume(this.deferred);
+    if (this.#deferred > 0 && !this.#closed) {
+      this.stream.consume(this.#deferred);
     }
-    this.deferred = 0;
+    this.#deferred = 0;
   }
 
-  private notify(): void {
+  #notify(): void {
     const w = this.wake;
     if (w !== null) {
       this.wake = null;
@@ -489,7 +489,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       case 'unary': {
         const req = await this.readSingle();
         const res = await handler(req, this);
-        return this.reply(res);
+        return this.#reply(res);
       }
       case 'server_streaming': {
         const req = await this.readSingle();
@@ -497,7 +497,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       }
       case 'client_streaming': {
         const res = await handler(new RequestStream(this), this);
-        return this.reply(res);
+        return this.#reply(res);
       }
       case 'bidi_streaming':
         return drainReplies(this, handler(new RequestStream(this), this, this));
@@ -511,7 +511,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
    * the trailers: two writes per call). With interceptors next() still resolves once the reply is
    * handed to the transport.
    */
-  private reply(res: unknown): Promise<void> | undefined {
+  #reply(res: unknown): Promise<void> | undefined {
     if (this.opts.interceptors.length > 0) return this.write(res);
     this.heldReply = res;
     this.replyHeld = true;
@@ -534,9 +534,9 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       }
     }
     if (this.messagesSent === 0 && (this.kind === 'unary' || this.kind === 'client_streaming')) {
-      this.finish(new GrpcError(Status.INTERNAL, 'no response message for a unary call'));
+      this.#finish(new GrpcError(Status.INTERNAL, 'no response message for a unary call'));
     } else {
-      this.finish(null);
+      this.#finish(null);
     }
     this.settle();
   }
@@ -549,7 +549,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
         // a failing error hook must not take the call down with it
       }
     }
-    this.finish(GrpcError.from(err));
+    this.#finish(GrpcError.from(err));
     this.settle();
   }
 
@@ -584,14 +584,14 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   }
 
   /** End the call with `err` (or OK): the status as trailers, or Trailers-Only before any response. */
-  private finish(err: GrpcError | null, extra?: HeaderList): void {
+  #finish(err: GrpcError | null, extra?: HeaderList): void {
     if (this.finished) return;
     this.finished = true;
     this.clearTimer();
     this.dropInbox();
     this.releaseDeferred();
-    this.notify();
-    if (this.closed) return;
+    this.#notify();
+    if (this.#closed) return;
     const md = err !== null && err.metadata.size > 0 ? this.mergedTrailers(err.metadata) : (this.trailerMd ?? undefined);
     if (err === null && this.headersSent && extra === undefined && (md === undefined || md.size === 0)) {
       this.stream.end(OK_TRAILERS);
@@ -622,7 +622,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
 
   private trailersOnly(err: GrpcError, extra?: HeaderList): void {
     this.phase = 'done';
-    this.finish(err, extra);
+    this.#finish(err, extra);
   }
 
   private rejectHttp(status: number): void {
@@ -639,10 +639,10 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       this.opts.queue.cancel(this);
       this.phase = 'done';
     }
-    this.abort(err);
+    this.#abort(err);
     const trailersOnly = !this.headersSent;
-    this.finish(err);
-    if (rstCode !== undefined && !this.closed) {
+    this.#finish(err);
+    if (rstCode !== undefined && !this.#closed) {
       // After the status: a Trailers-Only HEADERS is out already; trailers behind DATA get a turn
       // of the event loop to be framed before the reset drops whatever still waits.
       if (trailersOnly) this.stream.reset(rstCode);
@@ -652,7 +652,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     this.runWhenInput();
   }
 
-  private abort(reason: GrpcError): void {
+  #abort(reason: GrpcError): void {
     if (this.abortReason !== null) return;
     this.abortReason = reason;
     if (this.controller !== null) this.controller.abort(reason);
@@ -678,11 +678,11 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
 
   private readonly handleData = (chunk: Buffer): void => {
     if (this.finished || this.recvError !== null) {
-      if (!this.closed) this.stream.consume(chunk.length);
+      if (!this.#closed) this.stream.consume(chunk.length);
       return;
     }
     try {
-      this.decoder.push(chunk);
+      this.#decoder.push(chunk);
     } catch (err) {
       this.stream.consume(chunk.length);
       const e = GrpcError.from(err);
@@ -691,26 +691,26 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       return;
     }
     if (this.inCount <= HIGH_WATER) {
-      this.stream.consume(chunk.length + this.deferred);
-      this.deferred = 0;
+      this.stream.consume(chunk.length + this.#deferred);
+      this.#deferred = 0;
     } else {
-      this.deferred += chunk.length;
+      this.#deferred += chunk.length;
     }
   };
 
   private readonly handleEnd = (): void => {
     this.clientEnded = true;
-    if (this.decoder.partial && !this.finished) {
+    if (this.#decoder.partial && !this.finished) {
       const e = new GrpcError(Status.INTERNAL, 'request stream ended in the middle of a message');
       this.recvError = e;
       this.terminate(e);
     }
-    this.notify();
+    this.#notify();
     this.runWhenInput();
   };
 
   private readonly handleClose = (): void => {
-    this.closed = true;
+    this.#closed = true;
     if (!this.finished) {
       // The client reset the stream or the connection went away: cancelled.
       if (this.phase === 'waiting') {
@@ -720,10 +720,10 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       this.finished = true;
       this.clearTimer();
       this.dropInbox();
-      this.abort(new GrpcError(Status.CANCELLED, 'call cancelled by the client'));
+      this.#abort(new GrpcError(Status.CANCELLED, 'call cancelled by the client'));
     }
-    this.deferred = 0;
-    this.notify();
+    this.#deferred = 0;
+    this.#notify();
     this.resolveDrain();
     this.runWhenInput();
   };

@@ -23,11 +23,11 @@ export interface MessageSink {
  */
 export class MessageDecoder {
   // A prefix split across chunks is gathered here (made the first time that happens).
-  private prefix: Buffer | null = null;
+  #prefix: Buffer | null = null;
   private prefixFilled = 0;
-  private body: Buffer | null = null;
+  #body: Buffer | null = null;
   private bodyFilled = 0;
-  private compressed = false;
+  #compressed = false;
 
   constructor(private readonly sink: MessageSink, public maxLength: number) {}
 
@@ -40,43 +40,43 @@ export class MessageDecoder {
     let pos = 0;
     const len = chunk.length;
     while (pos < len) {
-      if (this.body === null) {
+      if (this.#body === null) {
         // Fast path: a whole prefix (and maybe a whole message) in this chunk.
         if (this.prefixFilled === 0 && len - pos >= PREFIX_LENGTH) {
           const size = this.startMessage(chunk[pos]!, chunk.readUInt32BE(pos + 1));
           pos += PREFIX_LENGTH;
           if (len - pos >= size) {
             this.prefixFilled = 0;
-            this.sink.onMessage(this.compressed, chunk.subarray(pos, pos + size), size + PREFIX_LENGTH);
+            this.sink.onMessage(this.#compressed, chunk.subarray(pos, pos + size), size + PREFIX_LENGTH);
             pos += size;
             continue;
           }
-          this.body = Buffer.allocUnsafe(size);
+          this.#body = Buffer.allocUnsafe(size);
           this.bodyFilled = 0;
           this.prefixFilled = PREFIX_LENGTH;
           continue;
         }
         const take = Math.min(PREFIX_LENGTH - this.prefixFilled, len - pos);
-        const prefix = (this.prefix ??= Buffer.allocUnsafe(PREFIX_LENGTH));
+        const prefix = (this.#prefix ??= Buffer.allocUnsafe(PREFIX_LENGTH));
         chunk.copy(prefix, this.prefixFilled, pos, pos + take);
         this.prefixFilled += take;
         pos += take;
         if (this.prefixFilled < PREFIX_LENGTH) return;
         const size = this.startMessage(prefix[0]!, prefix.readUInt32BE(1));
         if (size === 0) {
-          this.finish(Buffer.alloc(0));
+          this.#finish(Buffer.alloc(0));
           continue;
         }
-        this.body = Buffer.allocUnsafe(size);
+        this.#body = Buffer.allocUnsafe(size);
         this.bodyFilled = 0;
         continue;
       }
-      const body = this.body;
+      const body = this.#body;
       const take = Math.min(body.length - this.bodyFilled, len - pos);
       chunk.copy(body, this.bodyFilled, pos, pos + take);
       this.bodyFilled += take;
       pos += take;
-      if (this.bodyFilled === body.length) this.finish(body);
+      if (this.bodyFilled === body.length) this.#finish(body);
     }
   }
 
@@ -88,15 +88,15 @@ export class MessageDecoder {
         `received message larger than max (${size} vs. ${this.maxLength})`,
       );
     }
-    this.compressed = flag === 1;
+    this.#compressed = flag === 1;
     return size;
   }
 
-  private finish(body: Buffer): void {
-    this.body = null;
+  #finish(body: Buffer): void {
+    this.#body = null;
     this.bodyFilled = 0;
     this.prefixFilled = 0;
-    this.sink.onMessage(this.compressed, body, body.length + PREFIX_LENGTH);
+    this.sink.onMessage(this.#compressed, body, body.length + PREFIX_LENGTH);
   }
 }
 

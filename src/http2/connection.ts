@@ -79,7 +79,7 @@ export class Http2ServerConnection implements ServerSession {
   encoderTableSize = 4096;
   state: State = State.ACTIVE;
 
-  private readonly reader: FrameReader;
+  readonly #reader: FrameReader;
   private sendQueue: Http2ServerStream[] = [];
   private spareQueue: Http2ServerStream[] = [];
   private flushScheduled = false;
@@ -100,7 +100,7 @@ export class Http2ServerConnection implements ServerSession {
     private readonly onStream: (stream: ServerStream) => void,
   ) {
     const o = (this.opts = resolveOptions(options));
-    this.reader = new FrameReader({
+    this.#reader = new FrameReader({
       maxFrameSize: o.maxFrameSize,
       maxContinuationFrames: o.maxContinuationFrames,
       maxHeaderBlockSize: Math.max(o.maxHeaderListSize * 2, 65536),
@@ -119,7 +119,7 @@ export class Http2ServerConnection implements ServerSession {
     const ns = socket as Duplex & { setNoDelay?: (on: boolean) => void };
     if (typeof ns.setNoDelay === 'function') ns.setNoDelay(true);
     socket.on('data', this.onSocketData);
-    socket.on('drain', this.onDrain);
+    socket.on('drain', this.#onDrain);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
     socket.on('end', this.onSocketEnd);
@@ -195,13 +195,13 @@ export class Http2ServerConnection implements ServerSession {
 
   private readonly onSocketData = (chunk: Buffer): void => {
     if (this.state >= State.CLOSING) return; // lingering: read and discard
-    this.reader.push(chunk);
+    this.#reader.push(chunk);
     if (!this.readPaused) this.processFrames();
   };
 
   /** Handle buffered frames until none is left or our output passes its limit. */
   private processFrames(): void {
-    const reader = this.reader;
+    const reader = this.#reader;
     const limit = this.opts.maxOutboundBufferBytes;
     for (;;) {
       // A peer that does not read must not make us buffer without bound (our answers to its
@@ -239,7 +239,7 @@ export class Http2ServerConnection implements ServerSession {
     if (!this.readPaused && this.state < State.CLOSING) this.socket.resume();
   };
 
-  private readonly onDrain = (): void => {
+  readonly #onDrain = (): void => {
     this.blocked = false;
     this.scheduleFlush();
   };
@@ -491,16 +491,16 @@ export class Http2ServerConnection implements ServerSession {
   scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(this.flush);
+      queueMicrotask(this.#flush);
     }
   }
 
   private readonly onImmediate = (): void => {
     this.immediateScheduled = false;
-    this.flush();
+    this.#flush();
   };
 
-  private readonly flush = (): void => {
+  readonly #flush = (): void => {
     this.flushScheduled = false;
     if (this.state === State.CLOSED) {
       this.out.clear();

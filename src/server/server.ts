@@ -121,11 +121,11 @@ export class Server {
   readonly terminated: Promise<void>;
   private resolveTerminated!: () => void;
   private readonly router = new Router();
-  private readonly queue: JobQueue;
+  readonly #queue: JobQueue;
   private readonly callOptions: CallOptions;
-  private readonly http2: Http2Options;
-  private readonly handshakeTimeoutMs: number | undefined;
-  private readonly listeners: Listener[] = [];
+  readonly #http2: Http2Options;
+  readonly #handshakeTimeoutMs: number | undefined;
+  readonly #listeners: Listener[] = [];
   private readonly sessions = new Set<Http2ServerConnection>();
   private stopping = false;
   private started = false;
@@ -134,7 +134,7 @@ export class Server {
   constructor(options: ServerOptions = {}) {
     checkOptions(options);
     const limits = resolveProfile(options.profile).server;
-    this.queue = new JobQueue({
+    this.#queue = new JobQueue({
       maxRunning: options.maxRunning ?? limits.maxRunning,
       maxWaiting: options.maxWaiting ?? limits.maxWaiting,
     });
@@ -143,7 +143,7 @@ export class Server {
     this.callOptions = {
       lookup: this.router.lookup,
       hasService: this.router.hasService,
-      queue: this.queue,
+      queue: this.#queue,
       interceptors: (options.interceptors ?? []).slice(),
       maxReceiveMessageLength: messageLimit('maxReceiveMessageLength', options.maxReceiveMessageLength ?? limits.maxReceiveMessageLength),
       maxSendMessageLength: messageLimit('maxSendMessageLength', options.maxSendMessageLength ?? limits.maxSendMessageLength),
@@ -155,7 +155,7 @@ export class Server {
       if (typeof i !== 'function') throw new TypeError('interceptors must be functions (ctx, next) => Promise<void>');
     }
     // Resolved (range-checked) here so a bad value fails now, not on the first connection.
-    this.http2 = resolveOptions({
+    this.#http2 = resolveOptions({
       maxConcurrentStreams: limits.maxConcurrentStreams,
       initialWindowSize: limits.initialWindowSize,
       connectionWindowSize: limits.connectionWindowSize,
@@ -165,7 +165,7 @@ export class Server {
       handshakeTimeoutMs: limits.handshakeTimeoutMs,
       ...definedOnly(options.http2),
     });
-    this.handshakeTimeoutMs = this.http2.handshakeTimeoutMs;
+    this.#handshakeTimeoutMs = this.#http2.handshakeTimeoutMs;
     this.terminated = new Promise<void>((r) => (this.resolveTerminated = r));
   }
 
@@ -199,12 +199,12 @@ export class Server {
     const tlsOpts = credentials.tlsOptions();
     let server: NetServer;
     if (tlsOpts === null) {
-      server = createNetServer({ noDelay: true }, (socket) => this.accept(socket, false, target.path));
+      server = createNetServer({ noDelay: true }, (socket) => this.#accept(socket, false, target.path));
     } else {
-      if (this.handshakeTimeoutMs !== undefined && this.handshakeTimeoutMs > 0) tlsOpts.handshakeTimeout = this.handshakeTimeoutMs;
+      if (this.#handshakeTimeoutMs !== undefined && this.#handshakeTimeoutMs > 0) tlsOpts.handshakeTimeout = this.#handshakeTimeoutMs;
       let tlsServer: TlsServer;
       try {
-        tlsServer = nodeTls().createServer(tlsOpts, (socket) => this.accept(socket, true, target.path));
+        tlsServer = nodeTls().createServer(tlsOpts, (socket) => this.#accept(socket, true, target.path));
       } catch (err) {
         return Promise.reject(new Error(`bind ${address}: TLS setup failed: ${(err as Error).message}`, { cause: err }));
       }
@@ -231,7 +231,7 @@ export class Server {
           reject(new Error('bind: the server stopped while binding'));
           return;
         }
-        this.listeners.push({ server, closed: false });
+        this.#listeners.push({ server, closed: false });
         const a = server.address();
         resolve(a !== null && typeof a === 'object' ? a.port : 0);
       };
@@ -252,7 +252,7 @@ export class Server {
 
   /** Queue counters and the number of open connections. */
   get stats(): ServerStats {
-    return { ...this.queue.stats, connections: this.sessions.size };
+    return { ...this.#queue.stats, connections: this.sessions.size };
   }
 
   /**
@@ -293,7 +293,7 @@ export class Server {
   }
 
   private closeListeners(): void {
-    for (const l of this.listeners) {
+    for (const l of this.#listeners) {
       if (l.closed) continue;
       l.closed = true;
       l.server.close(() => this.checkTerminated());
@@ -302,7 +302,7 @@ export class Server {
 
   private checkTerminated(): void {
     if (!this.stopping || this.sessions.size > 0) return;
-    for (const l of this.listeners) if (l.server.listening) return;
+    for (const l of this.#listeners) if (l.server.listening) return;
     if (this.graceTimer !== null) {
       clearTimeout(this.graceTimer);
       this.graceTimer = null;
@@ -310,7 +310,7 @@ export class Server {
     this.resolveTerminated();
   }
 
-  private accept(socket: Socket, secure: boolean, unixPath: string | undefined): void {
+  #accept(socket: Socket, secure: boolean, unixPath: string | undefined): void {
     socket.on('error', noop);
     if (this.stopping) {
       socket.destroy();
@@ -339,7 +339,7 @@ export class Server {
         socket.remoteFamily === 'IPv6' ? `ipv6:[${socket.remoteAddress}]:${socket.remotePort}`
       : `ipv4:${socket.remoteAddress}:${socket.remotePort}`;
     const opts = this.callOptions;
-    const session = new Http2ServerConnection(socket, peer, this.http2, (stream: ServerStream) => serveCall(stream, opts, peerName));
+    const session = new Http2ServerConnection(socket, peer, this.#http2, (stream: ServerStream) => serveCall(stream, opts, peerName));
     this.sessions.add(session);
     session.onclose = () => {
       this.sessions.delete(session);
