@@ -32,8 +32,8 @@ const HTTP1_REQUEST = /^[A-Z]{3,10} \S* ?HTTP\/1\.\d|^(?:GET|HEAD|POST|PUT|DELET
 export class FrameReader {
   /** Our SETTINGS_MAX_FRAME_SIZE; raise it once the peer has acknowledged a larger value. */
   maxFrameSize: number;
-  readonly maxContinuationFrames: number;
-  readonly maxHeaderBlockSize: number;
+  readonly #maxContinuationFrames: number;
+  readonly #maxHeaderBlockSize: number;
 
   /** Unread chunks; chunks[head] is the current one, read from `off`. */
   private chunks: Buffer[] = [];
@@ -58,8 +58,8 @@ export class FrameReader {
 
   constructor(opts: FrameReaderOptions) {
     this.maxFrameSize = opts.maxFrameSize;
-    this.maxContinuationFrames = opts.maxContinuationFrames;
-    this.maxHeaderBlockSize = opts.maxHeaderBlockSize;
+    this.#maxContinuationFrames = opts.maxContinuationFrames;
+    this.#maxHeaderBlockSize = opts.maxHeaderBlockSize;
     this.prefaceLeft = opts.expectPreface ? PREFACE_LENGTH : 0;
   }
 
@@ -151,11 +151,11 @@ export class FrameReader {
           );
         }
         // CONTINUATION flood (CVE-2024-27316): refuse before buffering past the limits.
-        if (this.contCount >= this.maxContinuationFrames) {
-          throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.maxContinuationFrames} CONTINUATION frames`);
+        if (this.contCount >= this.#maxContinuationFrames) {
+          throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.#maxContinuationFrames} CONTINUATION frames`);
         }
-        if (this.contLen + length > this.maxHeaderBlockSize) {
-          throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `field block larger than ${this.maxHeaderBlockSize} octets`);
+        if (this.contLen + length > this.#maxHeaderBlockSize) {
+          throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `field block larger than ${this.#maxHeaderBlockSize} octets`);
         }
       } else if (type === FrameType.CONTINUATION) {
         // "A CONTINUATION frame MUST be preceded by a HEADERS, PUSH_PROMISE or CONTINUATION frame
@@ -226,7 +226,7 @@ export class FrameReader {
 
   private startBlock(f: HeadersFrame | PushPromiseFrame): void {
     const n = f.block.length;
-    const cap = Math.min(this.maxHeaderBlockSize, Math.max(n * 2, 1024));
+    const cap = Math.min(this.#maxHeaderBlockSize, Math.max(n * 2, 1024));
     const buf = Buffer.allocUnsafe(Math.max(cap, n));
     f.block.copy(buf, 0);
     this.contBuf = buf;
@@ -240,7 +240,7 @@ export class FrameReader {
   private appendFragment(p: Buffer, flags: number): HeadersFrame | PushPromiseFrame | null {
     const need = this.contLen + p.length;
     if (need > this.contBuf.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.maxHeaderBlockSize, Math.max(need, this.contBuf.length * 2)));
+      const grown = Buffer.allocUnsafe(Math.min(this.#maxHeaderBlockSize, Math.max(need, this.contBuf.length * 2)));
       this.contBuf.copy(grown, 0, 0, this.contLen);
       this.contBuf = grown;
     }
