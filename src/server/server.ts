@@ -108,6 +108,12 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
   return out;
 }
 
+/** The HTTP/2 options a target profile sets (its `server` limits of the same names). */
+const PROFILE_HTTP2_KEYS = [
+  'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize', 'maxHeaderListSize', 'idleTimeoutMs',
+  'handshakeTimeoutMs',
+] as const;
+
 interface Listener {
   server: NetServer;
   closed: boolean;
@@ -155,16 +161,9 @@ export class Server {
       if (typeof i !== 'function') throw new TypeError('interceptors must be functions (ctx, next) => Promise<void>');
     }
     // Resolved (range-checked) here so a bad value fails now, not on the first connection.
-    this.#http2 = resolveOptions({
-      maxConcurrentStreams: limits.maxConcurrentStreams,
-      initialWindowSize: limits.initialWindowSize,
-      connectionWindowSize: limits.connectionWindowSize,
-      maxFrameSize: limits.maxFrameSize,
-      maxHeaderListSize: limits.maxHeaderListSize,
-      idleTimeoutMs: limits.idleTimeoutMs,
-      handshakeTimeoutMs: limits.handshakeTimeoutMs,
-      ...definedOnly(options.http2),
-    });
+    const fromProfile: Http2Options = {};
+    for (const k of PROFILE_HTTP2_KEYS) fromProfile[k] = limits[k];
+    this.#http2 = resolveOptions({ ...fromProfile, ...definedOnly(options.http2) });
     this.#handshakeTimeoutMs = this.#http2.handshakeTimeoutMs;
     this.terminated = new Promise<void>((r) => (this.resolveTerminated = r));
   }
