@@ -20,7 +20,7 @@
 const ts = require('typescript');
 const esbuild = require('esbuild');
 const { readFileSync, readdirSync } = require('node:fs');
-const { join, relative } = require('node:path');
+const { join, relative, dirname } = require('node:path');
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -87,14 +87,27 @@ function allowedInternalProps() {
     };
     visit(sf);
   }
-  // protobufjs's sources (not its prebuilt dist/, the cli/ or ext/ that bundles never include) and the
-  // @protobufjs/* helpers it requires.
-  const pbDir = join(ROOT, 'node_modules/protobufjs');
-  const thirdParty = [
-    ...walk(pbDir, (p) => p.endsWith('.js') && !/^(dist|cli|ext|scripts|google)[\\/]/.test(relative(pbDir, p).split('\\').join('/'))),
-    ...walk(join(ROOT, 'node_modules/@protobufjs'), (p) => p.endsWith('.js')),
-    ...walk(join(ROOT, 'scripts/build'), (p) => p.endsWith('.cjs') && !p.endsWith('internal-props.cjs')),
-  ];
+  // The third-party code a bundle can hold: protobufjs/light and every module it requires, minus what
+  // scripts/build.mjs replaces by stubs or shims (which are read instead).
+  const STUBBED = /^(@protobufjs\/(fetch|path|aspromise|eventemitter|float)|long|\.\/util\/fs|\.\/rpc\/service|\.\/verifier)$/;
+  const thirdParty = walk(join(ROOT, 'scripts/build'), (p) => p.endsWith('.cjs') && !p.endsWith('internal-props.cjs'));
+  const seen = new Set();
+  const follow = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    thirdParty.push(file);
+    for (const m of code(file).matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)) {
+      if (STUBBED.test(m[1])) continue;
+      let dep;
+      try {
+        dep = require.resolve(m[1], { paths: [dirname(file)] });
+      } catch {
+        continue; // text inside a string, not a module esbuild could bundle
+      }
+      if (dep.startsWith(ROOT)) follow(dep); // not node: built-ins
+    }
+  };
+  follow(require.resolve('protobufjs/light', { paths: [ROOT] }));
   // Comments left out (esbuild strips them), strings kept: protobufjs generates code from strings.
   for (const f of thirdParty) {
     for (const w of words(code(f))) reject(w, `word in ${rel(f)}`);
