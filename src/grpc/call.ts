@@ -63,6 +63,10 @@ const HIGH_WATER = 1;
 const MAX_TIMER_MS = 0x7fffffff;
 
 type Phase = 'new' | 'waiting' | 'running' | 'done';
+
+const CALL_CANCELLED = 'call cancelled';
+const noRequest = (kind: string): GrpcError => new GrpcError(Status.INTERNAL, `no request message for a ${kind} call`);
+
 type AnyFn = (...args: any[]) => any;
 
 const noop = (): void => {};
@@ -277,7 +281,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     if (!this.awaitingInput) return;
     if (this.finished || this.recvError !== null) {
       this.awaitingInput = false;
-      this.#finish(this.recvError ?? this.abortReason ?? new GrpcError(Status.CANCELLED, 'call cancelled'));
+      this.#finish(this.recvError ?? this.abortReason ?? new GrpcError(Status.CANCELLED, CALL_CANCELLED));
       this.settle();
       return;
     }
@@ -285,7 +289,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     this.awaitingInput = false;
     const handler = this.route!.handler as AnyFn;
     try {
-      if (this.inCount === 0) throw new GrpcError(Status.INTERNAL, `no request message for a ${this.kind} call`);
+      if (this.inCount === 0) throw noRequest(this.kind);
       const req = this.takeMessage();
       if (this.kind === 'unary') {
         const res: unknown = handler(req, this);
@@ -391,7 +395,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       if (this.recvError !== null) throw this.recvError;
       if (this.inCount > 0) return { value: this.takeMessage(), done: false };
       if (this.clientEnded) return { value: undefined, done: true };
-      if (this.finished) throw this.abortReason ?? new GrpcError(Status.CANCELLED, 'call cancelled');
+      if (this.finished) throw this.abortReason ?? new GrpcError(Status.CANCELLED, CALL_CANCELLED);
       await this.waitInput();
     }
   }
@@ -413,10 +417,10 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
 
   private async readSingle(): Promise<unknown> {
     const first = await this.nextRequest();
-    if (first.done) throw new GrpcError(Status.INTERNAL, `no request message for a ${this.kind} call`);
+    if (first.done) throw noRequest(this.kind);
     while (!this.clientEnded) {
       if (this.recvError !== null) throw this.recvError;
-      if (this.finished) throw new GrpcError(Status.CANCELLED, 'call cancelled');
+      if (this.finished) throw new GrpcError(Status.CANCELLED, CALL_CANCELLED);
       await this.waitInput();
     }
     if (this.recvError !== null) throw this.recvError;

@@ -18,6 +18,9 @@ import { connDataReceived, connWindowUpdate, peerInitialWindowChanged, streamWin
 import { localSettingsAcked, setEncoderTableSize } from './settings.js';
 import type { Http2ServerStream } from './stream.js';
 
+const SELF_DEPENDENT = 'stream depends on itself';
+const ZERO_INCREMENT = 'WINDOW_UPDATE increment 0';
+
 const ACTIVE = 0;
 
 export function handleFrame(c: Http2ServerConnection, f: Frame): void {
@@ -39,7 +42,7 @@ export function handleFrame(c: Http2ServerConnection, f: Frame): void {
       // "A stream cannot depend on itself. An endpoint MUST treat this as a stream error of
       // type PROTOCOL_ERROR." (5.3.1) Otherwise priority signals are ignored (RFC 9113 5.3).
       if (f.priority.dependency === f.streamId) {
-        throw new StreamError(f.streamId, ErrorCode.PROTOCOL_ERROR, 'stream depends on itself');
+        throw new StreamError(f.streamId, ErrorCode.PROTOCOL_ERROR, SELF_DEPENDENT);
       }
       return;
     case FrameType.RST_STREAM:
@@ -129,7 +132,7 @@ function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
     return;
   }
   if (f.priority !== null && f.priority.dependency === id) {
-    throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'stream depends on itself');
+    throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, SELF_DEPENDENT);
   }
   if (c.streams.size >= c.opts.maxConcurrentStreams) {
     // "An endpoint that receives a HEADERS frame that causes its advertised concurrent stream
@@ -299,12 +302,12 @@ function onWindowUpdate(c: Http2ServerConnection, f: WindowUpdateFrame): void {
     // "A receiver MUST treat the receipt of a WINDOW_UPDATE frame with a flow-control window
     // increment of 0 as a stream error of type PROTOCOL_ERROR; errors on the connection
     // flow-control window MUST be treated as a connection error" (6.9)
-    if (f.increment === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE increment 0');
+    if (f.increment === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, ZERO_INCREMENT);
     connWindowUpdate(c, f.increment);
     return;
   }
   if (isIdle(c, id)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${id}`);
-  if (f.increment === 0) throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE increment 0');
+  if (f.increment === 0) throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, ZERO_INCREMENT);
   const s = c.streams.get(id);
   if (s !== undefined) streamWindowUpdate(c, s, f.increment);
   else onClosedStream(c, id, 'WINDOW_UPDATE');

@@ -27,6 +27,8 @@ const rowBuilt = new Uint8Array(256);
 /** child[node * 2 + bit]: > 0 an internal node, < 0 a leaf (-1 - symbol), 0 unset. */
 const child = new Int16Array(256 * 2);
 
+const NOT_PREFIX = 'Huffman table is not a prefix code';
+
 function buildTree(): void {
   const depth = new Uint8Array(256);
   const allOnes = new Uint8Array(256);
@@ -39,7 +41,7 @@ function buildTree(): void {
     for (let b = len - 1; b >= 1; b--) {
       const bit = (code >>> b) & 1;
       let next = child[node * 2 + bit]!;
-      if (next < 0) throw new Error('Huffman table is not a prefix code');
+      if (next < 0) throw new Error(NOT_PREFIX);
       if (next === 0) {
         if (nodes === 256) throw new Error('Huffman table has too many nodes');
         next = nodes++;
@@ -49,7 +51,7 @@ function buildTree(): void {
       }
       node = next;
     }
-    if (child[node * 2 + (code & 1)] !== 0) throw new Error('Huffman table is not a prefix code');
+    if (child[node * 2 + (code & 1)] !== 0) throw new Error(NOT_PREFIX);
     child[node * 2 + (code & 1)] = -1 - sym;
   }
   for (let s = 0; s < nodes; s++) {

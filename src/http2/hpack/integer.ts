@@ -25,6 +25,8 @@ function compressionError(message: string): ConnectionError {
   return new ConnectionError(ErrorCode.COMPRESSION_ERROR, message);
 }
 
+const ENDS_INSIDE = 'header block ends inside an integer';
+
 /**
  * Decode a prefix-`prefixBits` integer starting at `c.pos` (the first octet's high bits are the
  * representation's flags and are ignored). Throws COMPRESSION_ERROR when the block ends inside the
@@ -32,7 +34,7 @@ function compressionError(message: string): ConnectionError {
  */
 export function decodeInteger(buf: Uint8Array, c: Cursor, end: number, prefixBits: number): number {
   let pos = c.pos;
-  if (pos >= end) throw compressionError('header block ends inside an integer');
+  if (pos >= end) throw compressionError(ENDS_INSIDE);
   const max = (1 << prefixBits) - 1;
   let value = buf[pos++] & max;
   if (value < max) {
@@ -41,7 +43,7 @@ export function decodeInteger(buf: Uint8Array, c: Cursor, end: number, prefixBit
   }
   let factor = 1;
   for (let n = 0; n < MAX_CONTINUATION_OCTETS; n++) {
-    if (pos >= end) throw compressionError('header block ends inside an integer');
+    if (pos >= end) throw compressionError(ENDS_INSIDE);
     const b = buf[pos++];
     value += (b & 0x7f) * factor;
     if (value > MAX_INTEGER) throw compressionError('integer above 2^31-1');
