@@ -25,6 +25,8 @@ export interface FrameReaderOptions {
 }
 
 const H = FRAME_HEADER_LENGTH;
+// Buffer.allocUnsafe does not use `this`: called through one short name in bundles.
+const allocUnsafe = Buffer.allocUnsafe;
 const EMPTY = Buffer.alloc(0);
 const PREFACE_LENGTH = CLIENT_PREFACE.length;
 const HTTP1_REQUEST = /^[A-Z]{3,10} \S* ?HTTP\/1\.\d|^(?:GET|HEAD|POST|PUT|DELETE|CONNECT|OPTIONS|TRACE|PATCH) /;
@@ -47,7 +49,7 @@ export class FrameReader {
   #skip = 0;
   #closed = false;
   /** Scratch for a frame header that spans chunks. */
-  private readonly hdr = Buffer.allocUnsafe(H);
+  private readonly hdr = allocUnsafe(H);
 
   // Field block being joined: the HEADERS / PUSH_PROMISE frame and its fragments so far.
   private contStream = 0;
@@ -205,7 +207,7 @@ export class FrameReader {
 
   private prefaceError(matched: number): ConnectionError {
     const n = Math.min(this.avail, 64);
-    const got = Buffer.allocUnsafe(matched + n);
+    const got = allocUnsafe(matched + n);
     CLIENT_PREFACE.copy(got, 0, 0, matched);
     this.#peek(got.subarray(matched), n);
     const text = got.toString('latin1');
@@ -227,7 +229,7 @@ export class FrameReader {
   private startBlock(f: HeadersFrame | PushPromiseFrame): void {
     const n = f.block.length;
     const cap = Math.min(this.#maxHeaderBlockSize, Math.max(n * 2, 1024));
-    const buf = Buffer.allocUnsafe(Math.max(cap, n));
+    const buf = allocUnsafe(Math.max(cap, n));
     f.block.copy(buf, 0);
     this.contBuf = buf;
     this.contLen = n;
@@ -240,7 +242,7 @@ export class FrameReader {
   private appendFragment(p: Buffer, flags: number): HeadersFrame | PushPromiseFrame | null {
     const need = this.contLen + p.length;
     if (need > this.contBuf.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.#maxHeaderBlockSize, Math.max(need, this.contBuf.length * 2)));
+      const grown = allocUnsafe(Math.min(this.#maxHeaderBlockSize, Math.max(need, this.contBuf.length * 2)));
       this.contBuf.copy(grown, 0, 0, this.contLen);
       this.contBuf = grown;
     }
@@ -308,7 +310,7 @@ export class FrameReader {
       else this.#off = o + n;
       return b.subarray(o, o + n);
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = allocUnsafe(n);
     this.#peek(out, n);
     this.advance(n);
     return out;

@@ -8,6 +8,8 @@ import { FRAME_HEADER_LENGTH, Flag, FrameType } from './constants.js';
 import type { PriorityFields } from './types.js';
 
 const H = FRAME_HEADER_LENGTH;
+// Buffer.allocUnsafe does not use `this`: called through one short name in bundles.
+const allocUnsafe = Buffer.allocUnsafe;
 
 /** Write the 9-octet frame header at `offset`: length (24), type (8), flags (8), R + stream id (31). */
 export function writeFrameHeader(
@@ -42,7 +44,7 @@ function writeU32(buf: Buffer, offset: number, v: number): void {
 
 /** Any frame from its parts (payload copied once). */
 export function encodeFrame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const buf = Buffer.allocUnsafe(H + payload.length);
+  const buf = allocUnsafe(H + payload.length);
   writeFrameHeader(buf, 0, payload.length, type, flags, streamId);
   payload.copy(buf, H);
   return buf;
@@ -53,7 +55,7 @@ export function encodeSettings(pairs: readonly number[], ack: boolean): Buffer {
   // "Receipt of a SETTINGS frame with the ACK flag set and a length field value other than 0
   // MUST be treated as a connection error" (6.5): an ACK carries nothing.
   const n = ack ? 0 : pairs.length >> 1;
-  const buf = Buffer.allocUnsafe(H + n * 6);
+  const buf = allocUnsafe(H + n * 6);
   writeFrameHeader(buf, 0, n * 6, FrameType.SETTINGS, ack ? Flag.ACK : 0, 0);
   for (let i = 0, o = H; i < n; i++, o += 6) {
     const id = pairs[2 * i]!;
@@ -67,7 +69,7 @@ export function encodeSettings(pairs: readonly number[], ack: boolean): Buffer {
 /** PING with 8 octets of opaque data. */
 export function encodePing(data: Buffer, ack: boolean): Buffer {
   if (data.length !== 8) throw new RangeError(`PING data must be 8 octets, got ${data.length}`);
-  const buf = Buffer.allocUnsafe(H + 8);
+  const buf = allocUnsafe(H + 8);
   writeFrameHeader(buf, 0, 8, FrameType.PING, ack ? Flag.ACK : 0, 0);
   data.copy(buf, H);
   return buf;
@@ -76,7 +78,7 @@ export function encodePing(data: Buffer, ack: boolean): Buffer {
 /** GOAWAY(last stream id, error code, optional debug data). */
 export function encodeGoaway(lastStreamId: number, errorCode: number, debug?: Buffer): Buffer {
   const dl = debug === undefined ? 0 : debug.length;
-  const buf = Buffer.allocUnsafe(H + 8 + dl);
+  const buf = allocUnsafe(H + 8 + dl);
   writeFrameHeader(buf, 0, 8 + dl, FrameType.GOAWAY, 0, 0);
   writeU31(buf, H, lastStreamId);
   writeU32(buf, H + 4, errorCode);
@@ -86,7 +88,7 @@ export function encodeGoaway(lastStreamId: number, errorCode: number, debug?: Bu
 
 /** RST_STREAM(error code). */
 export function encodeRstStream(streamId: number, errorCode: number): Buffer {
-  const buf = Buffer.allocUnsafe(H + 4);
+  const buf = allocUnsafe(H + 4);
   writeFrameHeader(buf, 0, 4, FrameType.RST_STREAM, 0, streamId);
   writeU32(buf, H, errorCode);
   return buf;
@@ -94,7 +96,7 @@ export function encodeRstStream(streamId: number, errorCode: number): Buffer {
 
 /** WINDOW_UPDATE (increment 1..2^31-1; stream 0 for the connection window). */
 export function encodeWindowUpdate(streamId: number, increment: number): Buffer {
-  const buf = Buffer.allocUnsafe(H + 4);
+  const buf = allocUnsafe(H + 4);
   writeFrameHeader(buf, 0, 4, FrameType.WINDOW_UPDATE, 0, streamId);
   writeU31(buf, H, increment);
   return buf;
@@ -102,7 +104,7 @@ export function encodeWindowUpdate(streamId: number, increment: number): Buffer 
 
 /** PRIORITY (5 octets: E + dependency, weight - 1). */
 export function encodePriority(streamId: number, p: PriorityFields): Buffer {
-  const buf = Buffer.allocUnsafe(H + 5);
+  const buf = allocUnsafe(H + 5);
   writeFrameHeader(buf, 0, 5, FrameType.PRIORITY, 0, streamId);
   writeU31(buf, H, p.dependency);
   if (p.exclusive) buf[H] = buf[H]! | 0x80;
@@ -129,7 +131,7 @@ function encodeBlock(type: number, flags: number, streamId: number, promised: nu
   const lead = promised >= 0 ? 4 : 0; // promised stream id before the fragment
   const total = block.length + lead;
   const frames = total <= max ? 1 : Math.ceil(total / max);
-  const buf = Buffer.allocUnsafe(frames * H + total);
+  const buf = allocUnsafe(frames * H + total);
   let src = 0;
   let o = 0;
   for (let i = 0; i < frames; i++) {
@@ -154,14 +156,14 @@ function encodeBlock(type: number, flags: number, streamId: number, promised: nu
 
 /** The 9-octet header of a DATA frame alone, so the payload can be written after it uncopied. */
 export function encodeDataHeader(streamId: number, length: number, endStream: boolean): Buffer {
-  const buf = Buffer.allocUnsafe(H);
+  const buf = allocUnsafe(H);
   writeFrameHeader(buf, 0, length, FrameType.DATA, endStream ? Flag.END_STREAM : 0, streamId);
   return buf;
 }
 
 /** A whole DATA frame (header + copy of `data`); `data` must fit the peer's max frame size. */
 export function encodeData(streamId: number, data: Buffer, endStream: boolean): Buffer {
-  const buf = Buffer.allocUnsafe(H + data.length);
+  const buf = allocUnsafe(H + data.length);
   writeFrameHeader(buf, 0, data.length, FrameType.DATA, endStream ? Flag.END_STREAM : 0, streamId);
   data.copy(buf, H);
   return buf;

@@ -22,6 +22,8 @@ export class HeaderListTooLargeError extends Error {
 
 /** SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 section 6.5.2). */
 const INITIAL_TABLE_SIZE = 4096;
+// Buffer.allocUnsafe does not use `this`: called through one short name in bundles.
+const allocUnsafe = Buffer.allocUnsafe;
 const SCRATCH_SIZE = 1024;
 /** A scratch buffer grown past this for one huge Huffman literal is dropped after the block. */
 const SCRATCH_KEEP = 64 * 1024;
@@ -40,7 +42,7 @@ export class HpackDecoder {
   /** The setting went below the table's size: the next block must start with a size update. */
   private updateRequired = false;
   private readonly cur: Cursor = { pos: 0 };
-  private scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  private scratch = allocUnsafe(SCRATCH_SIZE);
   // The last string read by readString: its length, and where its octets are.
   private strLen = 0;
   private strStart = 0;
@@ -127,7 +129,7 @@ export class HpackDecoder {
         this.literal(block, end, out, 4, false);
       }
     }
-    if (this.scratch.length > SCRATCH_KEEP) this.scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+    if (this.scratch.length > SCRATCH_KEEP) this.scratch = allocUnsafe(SCRATCH_SIZE);
     if (this.#over) throw new HeaderListTooLargeError(this.listSize, this.maxHeaderListSize);
     return out;
   }
@@ -207,7 +209,7 @@ export class HpackDecoder {
     }
     const room = huffmanMaxDecodedLength(len);
     if (room > this.scratch.length) {
-      this.scratch = Buffer.allocUnsafe(Math.max(room, this.scratch.length * 2));
+      this.scratch = allocUnsafe(Math.max(room, this.scratch.length * 2));
     }
     this.strLen = huffmanDecode(block, start, start + len, this.scratch, 0);
   }

@@ -12,6 +12,8 @@ import { encodeInteger } from './integer.js';
 import { STATIC_COUNT, STATIC_LOOKUP } from './static-table.js';
 
 const SCRATCH_SIZE = 4096;
+// Buffer.allocUnsafe does not use `this`: called through one short name in bundles.
+const allocUnsafe = Buffer.allocUnsafe;
 /** A scratch buffer grown past this for one huge block is dropped afterwards. */
 const SCRATCH_KEEP = 64 * 1024;
 /** Integers take at most 6 octets; a field has up to three (index/name length, value length). */
@@ -20,7 +22,7 @@ const FIELD_OVERHEAD = 18;
 export class HpackEncoder {
   /** The dynamic table (exposed for tests and diagnostics; do not modify). */
   readonly table: DynamicTable;
-  #buf = Buffer.allocUnsafe(SCRATCH_SIZE);
+  #buf = allocUnsafe(SCRATCH_SIZE);
   /** Size updates owed at the start of the next block: the smallest size set since, and the last. */
   private updatePending = false;
   private updateMin = 0;
@@ -79,11 +81,11 @@ export class HpackEncoder {
       this.ensure(pos, FIELD_OVERHEAD + name.length + value.length);
       pos = this.#field(pos, name, value, neverIndex !== undefined && neverIndex(name));
     }
-    const out = Buffer.allocUnsafe(pos);
+    const out = allocUnsafe(pos);
     // Buffer#copy costs a native call; a typical block is a few dozen octets, so copy in JS.
     if (pos <= 256) for (let i = 0; i < pos; i++) out[i] = this.#buf[i]!;
     else this.#buf.copy(out, 0, 0, pos);
-    if (this.#buf.length > SCRATCH_KEEP) this.#buf = Buffer.allocUnsafe(SCRATCH_SIZE);
+    if (this.#buf.length > SCRATCH_KEEP) this.#buf = allocUnsafe(SCRATCH_SIZE);
     return out;
   }
 
@@ -133,7 +135,7 @@ export class HpackEncoder {
   /** Make room for `n` more octets after `pos`, keeping the first `pos`. */
   private ensure(pos: number, n: number): void {
     if (pos + n <= this.#buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(pos + n, this.#buf.length * 2));
+    const next = allocUnsafe(Math.max(pos + n, this.#buf.length * 2));
     this.#buf.copy(next, 0, 0, pos);
     this.#buf = next;
   }
