@@ -102,7 +102,7 @@ export function profileNames(): string[] {
 
 /** The named profile (frozen); throws an Error listing the known names when there is none. */
 export function getProfile(name: string): TargetProfile {
-  const profile = Object.prototype.hasOwnProperty.call(PROFILES, name) ? PROFILES[name] : undefined;
+  const profile = Object.hasOwn(PROFILES, name) ? PROFILES[name] : undefined;
   if (profile === undefined) {
     throw new Error(`unknown target profile "${name}"; known profiles: ${profileNames().join(', ')}`);
   }
