@@ -6,6 +6,9 @@
 // A message may span any number of DATA payloads, and one payload may hold several messages.
 import { GrpcError, Status } from './status.js';
 
+// Buffer.allocUnsafe does not use `this`: called through one short name in bundles.
+const allocUnsafe = Buffer.allocUnsafe;
+
 export const PREFIX_LENGTH = 5;
 
 /** Receives the messages a MessageDecoder finds, in order. */
@@ -51,13 +54,13 @@ export class MessageDecoder {
             pos += size;
             continue;
           }
-          this.#body = Buffer.allocUnsafe(size);
+          this.#body = allocUnsafe(size);
           this.bodyFilled = 0;
           this.prefixFilled = PREFIX_LENGTH;
           continue;
         }
         const take = Math.min(PREFIX_LENGTH - this.prefixFilled, len - pos);
-        const prefix = (this.#prefix ??= Buffer.allocUnsafe(PREFIX_LENGTH));
+        const prefix = (this.#prefix ??= allocUnsafe(PREFIX_LENGTH));
         chunk.copy(prefix, this.prefixFilled, pos, pos + take);
         this.prefixFilled += take;
         pos += take;
@@ -67,7 +70,7 @@ export class MessageDecoder {
           this.#finish(Buffer.alloc(0));
           continue;
         }
-        this.#body = Buffer.allocUnsafe(size);
+        this.#body = allocUnsafe(size);
         this.bodyFilled = 0;
         continue;
       }
@@ -115,13 +118,13 @@ export interface FrameWriter {
 export function writeMessage(out: FrameWriter, payload: Uint8Array, compressed: boolean): boolean {
   const n = payload.length;
   if (n <= COPY_LIMIT) {
-    const buf = Buffer.allocUnsafe(PREFIX_LENGTH + n);
+    const buf = allocUnsafe(PREFIX_LENGTH + n);
     buf[0] = compressed ? 1 : 0;
     buf.writeUInt32BE(n, 1);
     buf.set(payload, PREFIX_LENGTH);
     return out.write(buf);
   }
-  const prefix = Buffer.allocUnsafe(PREFIX_LENGTH);
+  const prefix = allocUnsafe(PREFIX_LENGTH);
   prefix[0] = compressed ? 1 : 0;
   prefix.writeUInt32BE(n, 1);
   const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, n);
@@ -136,13 +139,13 @@ export function writeMessage(out: FrameWriter, payload: Uint8Array, compressed: 
 export function frameMessage(payload: Uint8Array, compressed: boolean): Buffer[] {
   const n = payload.length;
   if (n <= COPY_LIMIT) {
-    const out = Buffer.allocUnsafe(PREFIX_LENGTH + n);
+    const out = allocUnsafe(PREFIX_LENGTH + n);
     out[0] = compressed ? 1 : 0;
     out.writeUInt32BE(n, 1);
     out.set(payload, PREFIX_LENGTH);
     return [out];
   }
-  const prefix = Buffer.allocUnsafe(PREFIX_LENGTH);
+  const prefix = allocUnsafe(PREFIX_LENGTH);
   prefix[0] = compressed ? 1 : 0;
   prefix.writeUInt32BE(n, 1);
   const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, n);
