@@ -386,7 +386,7 @@ export class Http2ServerConnection implements ServerSession {
       id,
       this.peer,
       headers,
-      this.peerSettings.initialWindowSize,
+      this.peerSettings.initialWindow,
       this.localInitialWindow,
     );
     s.contentLength = contentLength;
@@ -412,7 +412,7 @@ export class Http2ServerConnection implements ServerSession {
 
   sendHeaders(s: Http2ServerStream, headers: HeaderList, endStream: boolean): void {
     const block = this.encoder.encode(headers);
-    this.out.pushHeaders(s.id, block, endStream, this.peerSettings.maxFrameSize);
+    this.out.pushHeaders(s.id, block, endStream, this.peerSettings.frameSize);
     this.scheduleFlush();
   }
 

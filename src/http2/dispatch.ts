@@ -157,7 +157,7 @@ function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
  */
 function rejectTooLarge(c: Http2ServerConnection, id: number, endStream: boolean): void {
   const block = c.encoder.encode([':status', '431']);
-  c.out.pushHeaders(id, block, true, c.peerSettings.maxFrameSize);
+  c.out.pushHeaders(id, block, true, c.peerSettings.frameSize);
   c.stats.streamsRefused++;
   if (endStream) {
     c.recentlyClosed.add(id);
@@ -289,7 +289,7 @@ function onSettings(c: Http2ServerConnection, f: SettingsFrame): void {
   const ps = c.peerSettings;
   const delta = ps.apply(f.settings);
   if (delta !== 0) peerInitialWindowChanged(c, delta);
-  setEncoderTableSize(c, ps.headerTableSize);
+  setEncoderTableSize(c, ps.tableSize);
   // "Once all values have been processed, the recipient MUST immediately emit a SETTINGS frame
   // with the ACK flag set." (6.5.3)
   c.out.push(encodeSettings([], true));

@@ -153,7 +153,7 @@ export function peerInitialWindowChanged(c: Http2ServerConnection, delta: number
  */
 export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): void {
   const out = c.out;
-  const maxHeaders = c.peerSettings.maxFrameSize;
+  const maxHeaders = c.peerSettings.frameSize;
   // Larger DATA frames save little; a cap keeps one frame from blowing through the budget.
   const maxFrame = maxHeaders < MAX_DATA_FRAME ? maxHeaders : MAX_DATA_FRAME;
   let budget = Math.min(PUMP_BUDGET, c.opts.maxOutboundBufferBytes >>> 1);

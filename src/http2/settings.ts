@@ -75,25 +75,29 @@ export function localSettingsPairs(o: ResolvedHttp2Options): number[] {
   return pairs;
 }
 
-/** The peer's settings as we keep them (only what the server side uses). */
+/**
+ * The peer's settings as we keep them (only what the server side uses): SETTINGS_HEADER_TABLE_SIZE,
+ * _INITIAL_WINDOW_SIZE, _MAX_FRAME_SIZE and _MAX_HEADER_LIST_SIZE. Named apart from the
+ * Http2Options of the same settings (ours) so bundles can shorten them (scripts/build/internal-props.cjs).
+ */
 export class PeerSettings {
-  headerTableSize = DEFAULT_HEADER_TABLE_SIZE;
-  initialWindowSize = DEFAULT_INITIAL_WINDOW_SIZE;
-  maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
-  maxHeaderListSize = Infinity;
+  tableSize = DEFAULT_HEADER_TABLE_SIZE;
+  initialWindow = DEFAULT_INITIAL_WINDOW_SIZE;
+  frameSize = DEFAULT_MAX_FRAME_SIZE;
+  headerListSize = Infinity;
 
   /**
    * Check and store one SETTINGS frame's pairs. Returns the change of SETTINGS_INITIAL_WINDOW_SIZE
    * (new - old) so the caller can adjust open streams' send windows.
    */
   apply(pairs: number[]): number {
-    const oldWindow = this.initialWindowSize;
+    const oldWindow = this.initialWindow;
     for (let i = 0; i + 1 < pairs.length; i += 2) {
       const id = pairs[i]!;
       const value = pairs[i + 1]!;
       switch (id) {
         case SettingId.HEADER_TABLE_SIZE:
-          this.headerTableSize = value;
+          this.tableSize = value;
           break;
         case SettingId.ENABLE_PUSH:
           // "Any value other than 0 or 1 MUST be treated as a connection error of type PROTOCOL_ERROR."
@@ -103,17 +107,17 @@ export class PeerSettings {
           // "Values above the maximum flow-control window size of 2^31-1 MUST be treated as a
           // connection error of type FLOW_CONTROL_ERROR."
           if (value > MAX_WINDOW_SIZE) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1');
-          this.initialWindowSize = value;
+          this.initialWindow = value;
           break;
         case SettingId.MAX_FRAME_SIZE:
           // "Values outside this range MUST be treated as a connection error of type PROTOCOL_ERROR."
           if (value < DEFAULT_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) {
             throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'SETTINGS_MAX_FRAME_SIZE out of range');
           }
-          this.maxFrameSize = value;
+          this.frameSize = value;
           break;
         case SettingId.MAX_HEADER_LIST_SIZE:
-          this.maxHeaderListSize = value;
+          this.headerListSize = value;
           break;
         case SettingId.ENABLE_CONNECT_PROTOCOL:
           // "A sender MUST NOT send a SETTINGS_ENABLE_CONNECT_PROTOCOL parameter with the value of 0
@@ -126,7 +130,7 @@ export class PeerSettings {
           break;
       }
     }
-    return this.initialWindowSize - oldWindow;
+    return this.initialWindow - oldWindow;
   }
 }
 
