@@ -151,9 +151,37 @@ const protobufStubs = {
 // our minified code. scripts/build/internal-props.cjs says which names qualify (only our class members,
 // never a Node, protobufjs, interface or public API name) and test/build/internal-props.test.ts keeps
 // the committed list honest.
-const INTERNAL_PROPS = new RegExp(
-  '^(?:' + JSON.parse(readFileSync(join(ROOT, 'scripts/build/internal-props.json'), 'utf8')).join('|') + ')$',
-);
+const INTERNAL_PROP_NAMES = JSON.parse(readFileSync(join(ROOT, 'scripts/build/internal-props.json'), 'utf8'));
+// Our library's own code; everything else a bundle holds besides node_modules and the stubs/shims is
+// the application's (its entry, services, generated descriptors, JSON...).
+const LIBRARY = /^src\/(http2|grpc|server|queue|proto)\/|^src\/index\.ts$/;
+
+/**
+ * The mangleProps pattern for one entry. esbuild renames a listed name everywhere in the bundle,
+ * object-literal keys included, so a name that the application's own code uses (a message field
+ * `state: 1` that protobufjs then looks up by its descriptor's name, a JSON key, a descriptor field)
+ * must stay as it is: every word of every application file the entry bundles is left out.
+ */
+async function internalPropsFor(entryPath) {
+  const probe = await build({
+    entryPoints: [entryPath],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    absWorkingDir: ROOT,
+    plugins: [protobufStubs],
+  });
+  const used = new Set();
+  for (const input of Object.keys(probe.metafile.inputs)) {
+    if (input.includes(':') || input.includes('node_modules/') || input.startsWith('scripts/build/') || LIBRARY.test(input)) continue;
+    for (const w of readFileSync(resolve(ROOT, input), 'utf8').match(/[A-Za-z_$][\w$]*/g) ?? []) used.add(w);
+  }
+  const names = INTERNAL_PROP_NAMES.filter((n) => !used.has(n));
+  return names.length === 0 ? undefined : new RegExp('^(?:' + names.join('|') + ')$');
+}
 
 /**
  * Bundle `entry` for `profile` into <outdir>/<board>/<name>.js (.mjs for ESM). Returns
@@ -166,6 +194,7 @@ export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist')
   const stem = basename(entryPath, extname(entryPath));
   const outName = name ?? (['server', 'index', 'main'].includes(stem) ? basename(dirname(entryPath)) : stem);
   const shebang = `#!/usr/bin/env -S node ${profile.node.flags.join(' ')}`;
+  const mangleProps = await internalPropsFor(entryPath);
   const tryBuild = async (fmt) => {
     const outfile = join(outdir, profile.name, outName + (fmt === 'esm' ? '.mjs' : '.js'));
     mkdirSync(join(outdir, profile.name), { recursive: true });
@@ -189,7 +218,7 @@ export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist')
       sourcemap: sourcemap ? 'linked' : false,
       metafile: true,
       logLevel: 'silent',
-      mangleProps: INTERNAL_PROPS,
+      mangleProps,
       plugins: [protobufStubs],
       banner: { js: banner },
       define: {

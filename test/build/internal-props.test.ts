@@ -5,8 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fromRoot } from '../support/paths.js';
+import { getProfile } from '../../src/server/profile.js';
 
 const require = createRequire(import.meta.url);
 const { allowedInternalProps } = require(fromRoot('scripts/build/internal-props.cjs')) as {
@@ -31,4 +36,33 @@ test('names the rules must refuse are refused', () => {
   }
   assert.ok(listed.length > 100, 'the list is the bulk of our internal names');
   assert.ok(listed.every((n) => /^[A-Za-z_$][\w$]{2,}$/.test(n)));
+});
+
+test("a bundled application's own names are never shortened, ours still are", async () => {
+  // esbuild renames a listed name everywhere, object-literal keys included: an application message
+  // using one as a field would reach protobufjs (which looks fields up by name) under a short name.
+  // bundle() leaves out every word of the application's files.
+  const { bundle } = (await import(pathToFileURL(fromRoot('scripts/build.mjs')).href)) as {
+    bundle: (o: { profile: unknown; entry: string; outdir: string }) => Promise<{ file: string }>;
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'edge-props-'));
+  try {
+    const entry = join(dir, 'app.ts');
+    // Listed names, written only into the application's file (not here: this file's own words count).
+    const names = listed.filter((_, i) => i % 40 === 0);
+    const reply = Object.fromEntries(names.map((n, i) => [n, i]));
+    writeFileSync(
+      entry,
+      `import { Server } from ${JSON.stringify(fromRoot('src/index.ts'))};\n` +
+        `const reply = { ${names.map((n, i) => `${n}: ${i}`).join(', ')} };\n` +
+        `console.log(JSON.stringify(reply), typeof Server);\n`,
+    );
+    const built = await bundle({ profile: getProfile('pi4b'), entry, outdir: join(dir, 'dist') });
+    const out = execFileSync(process.execPath, [built.file], { encoding: 'utf8' });
+    assert.equal(out.trim(), `${JSON.stringify(reply)} function`);
+    const code = readFileSync(built.file, 'utf8');
+    assert.ok(listed.includes('connRecvUnacked') && !code.includes('connRecvUnacked'), 'internal names are still shortened');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
