@@ -91,14 +91,14 @@ export class Http2ServerStream implements ServerStream {
   }
   set ondata(cb: DataCb) {
     this._ondata = cb;
-    if (cb !== null && this.inbox !== null) queueMicrotask(() => this.drainInbox());
+    if (cb !== null && this.inbox !== null) queueMicrotask(this.drainInbox.bind(this));
   }
   get onend(): EndCb {
     return this._onend;
   }
   set onend(cb: EndCb) {
     this._onend = cb;
-    if (cb !== null && this.inboxEnd) queueMicrotask(() => this.drainInbox());
+    if (cb !== null && this.inboxEnd) queueMicrotask(this.drainInbox.bind(this));
   }
 
   // ---- receiving (called by the connection) ----
