@@ -138,9 +138,12 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     readonly peer: string,
   ) {
     this.#decoder = new MessageDecoder(this, opts.maxReceiveMessageLength);
-    stream.ondata = this.handleData;
-    stream.onend = this.handleEnd;
-    stream.onclose = this.handleClose;
+    // One bound function serves the three stream callbacks (told apart by their argument): one
+    // small object per call instead of three closures and their context.
+    const on = this.#on.bind(this);
+    stream.ondata = on;
+    stream.onend = on;
+    stream.onclose = on;
     // ondrain is set by write() the first time it has to wait.
   }
 
@@ -678,9 +681,16 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     }
   }
 
-  // ---- stream callbacks (one bound function each per call) ----
+  // ---- stream callbacks ----
 
-  private readonly handleData = (chunk: Buffer): void => {
+  /** ondata (a Buffer), onend (trailers: a header list or null) and onclose (a code). */
+  #on(x: Buffer | HeaderList | null | number): void {
+    if (typeof x === 'number') this.#handleClose();
+    else if (x === null || Array.isArray(x)) this.#handleEnd();
+    else this.#handleData(x);
+  }
+
+  #handleData(chunk: Buffer): void {
     if (this.finished || this.recvError !== null) {
       if (!this.#closed) this.stream.consume(chunk.length);
       return;
@@ -700,9 +710,9 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     } else {
       this.#deferred += chunk.length;
     }
-  };
+  }
 
-  private readonly handleEnd = (): void => {
+  #handleEnd(): void {
     this.clientEnded = true;
     if (this.#decoder.partial && !this.finished) {
       const e = new GrpcError(Status.INTERNAL, 'request stream ended in the middle of a message');
@@ -711,9 +721,9 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     }
     this.#notify();
     this.runWhenInput();
-  };
+  }
 
-  private readonly handleClose = (): void => {
+  #handleClose(): void {
     this.#closed = true;
     if (!this.finished) {
       // The client reset the stream or the connection went away: cancelled.
@@ -730,7 +740,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     this.#notify();
     this.resolveDrain();
     this.runWhenInput();
-  };
+  }
 
 
   /** The deadline timer fired (onDeadline). */
