@@ -411,8 +411,7 @@ export class Http2ServerConnection implements ServerSession {
   }
 
   sendHeaders(s: Http2ServerStream, headers: HeaderList, endStream: boolean): void {
-    const block = this.encoder.encode(headers);
-    this.out.pushHeaders(s.id, block, endStream, this.peerSettings.frameSize);
+    this.out.pushHeaders(s.id, this.encoder, headers, endStream, this.peerSettings.frameSize);
     this.scheduleFlush();
   }
 

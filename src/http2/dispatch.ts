@@ -156,8 +156,7 @@ function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
  * Fields Too Large) status code" (10.5.1). The connection stays up.
  */
 function rejectTooLarge(c: Http2ServerConnection, id: number, endStream: boolean): void {
-  const block = c.encoder.encode([':status', '431']);
-  c.out.pushHeaders(id, block, true, c.peerSettings.frameSize);
+  c.out.pushHeaders(id, c.encoder, [':status', '431'], true, c.peerSettings.frameSize);
   c.stats.streamsRefused++;
   if (endStream) {
     c.recentlyClosed.add(id);

@@ -191,7 +191,7 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
       if (s.pending.bytes === 0 && s.endQueued && !s.localEnded) {
         if (!endSent) {
           if (s.trailers !== null) {
-            out.pushHeaders(s.id, c.encoder.encode(s.trailers), true, maxHeaders);
+            out.pushHeaders(s.id, c.encoder, s.trailers, true, maxHeaders);
           } else {
             out.pushFrameHeader(0, FrameType.DATA, Flag.END_STREAM, s.id);
           }

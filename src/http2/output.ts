@@ -3,9 +3,12 @@
 // never copied; small ones (frame headers, control frames, short payloads) are copied at once into
 // a staging buffer that belongs to the connection, and each run of them leaves it as one new
 // buffer when a large buffer or the write comes (the staging buffer itself never reaches the
-// socket, so it is reused at once). Frame headers are written straight into the staging buffer:
+// socket, so it is reused at once). Frame headers (and small HPACK blocks, from the encoder's own
+// buffer) are written straight into the staging buffer:
 // no Buffer object per frame (pushFrameHeader, pushHeaders).
 import type { Duplex } from 'node:stream';
+import type { HeaderList } from './api.js';
+import type { HpackEncoder } from './hpack/encoder.js';
 import { Flag, FrameType } from './frame/constants.js';
 import { encodeHeaders, writeFrameHeader } from './frame/write.js';
 
@@ -46,7 +49,10 @@ export class Output {
     }
     this.bytes += n;
     const stage = this.room(n);
-    buf.copy(stage, this.staged, start, end);
+    let o = this.staged;
+    // Buffer#copy of part of a buffer makes a Uint8Array view of that part: copy few octets in JS.
+    if (n > 256) buf.copy(stage, o, start, end);
+    else for (let i = start; i < end; i++) stage[o++] = buf[i]!;
     this.staged += n;
   }
 
@@ -58,15 +64,20 @@ export class Output {
     this.bytes += FRAME_HEADER;
   }
 
-  /** A HEADERS frame around `block` (+ CONTINUATIONs when the block is larger than `maxFrameSize`). */
-  pushHeaders(streamId: number, block: Buffer, endStream: boolean, maxFrameSize: number): void {
-    if (block.length > maxFrameSize) {
-      this.push(encodeHeaders(streamId, block, endStream, maxFrameSize));
+  /**
+   * `headers` encoded by `enc` as a HEADERS frame (+ CONTINUATIONs when the block is larger than
+   * `maxFrameSize`). A small block goes from the encoder's buffer straight into the staging buffer.
+   */
+  pushHeaders(streamId: number, enc: HpackEncoder, headers: HeaderList, endStream: boolean, maxFrameSize: number): void {
+    const n = enc.encodeRaw(headers);
+    const block = enc.scratch;
+    if (n > maxFrameSize || n >= SMALL) {
+      this.push(encodeHeaders(streamId, block.subarray(0, n), endStream, maxFrameSize));
       return;
     }
     const flags = endStream ? Flag.END_HEADERS | Flag.END_STREAM : Flag.END_HEADERS;
-    this.pushFrameHeader(block.length, FrameType.HEADERS, flags, streamId);
-    this.push(block);
+    this.pushFrameHeader(n, FrameType.HEADERS, flags, streamId);
+    this.pushSlice(block, 0, n);
   }
 
   /** Chunks waiting (a staged run counts as one). */

@@ -4,7 +4,8 @@
 // indexed when the static or dynamic table has it, added to the dynamic table (incremental
 // indexing) unless the entry would take more than 3/4 of the table; a string is Huffman-coded
 // unless that is longer than the raw octets (ties go to Huffman, as in RFC 7541 Appendix C).
-// Blocks are written into one growable scratch buffer and returned as one copy.
+// Blocks are written into one growable scratch buffer, which the connection copies straight into
+// its output (encodeRaw); encode() returns a copy.
 
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
 import { huffmanEncode, huffmanEncodedLength } from './huffman.js';
@@ -14,7 +15,7 @@ import { STATIC_COUNT, STATIC_LOOKUP } from './static-table.js';
 const SCRATCH_SIZE = 4096;
 // Buffer.allocUnsafe does not use `this`: called through one short name in bundles.
 const allocUnsafe = Buffer.allocUnsafe;
-/** A scratch buffer grown past this for one huge block is dropped afterwards. */
+/** A scratch buffer grown past this for one huge block is dropped before the next one. */
 const SCRATCH_KEEP = 64 * 1024;
 /** Integers take at most 6 octets; a field has up to three (index/name length, value length). */
 const FIELD_OVERHEAD = 18;
@@ -22,7 +23,8 @@ const FIELD_OVERHEAD = 18;
 export class HpackEncoder {
   /** The dynamic table (exposed for tests and diagnostics; do not modify). */
   readonly table: DynamicTable;
-  #buf = allocUnsafe(SCRATCH_SIZE);
+  /** Where blocks are written (encodeRaw); replaced when it grows. */
+  scratch = allocUnsafe(SCRATCH_SIZE);
   /** Size updates owed at the start of the next block: the smallest size set since, and the last. */
   private updatePending = false;
   private updateMin = 0;
@@ -66,13 +68,23 @@ export class HpackEncoder {
    * e.g. for credentials.
    */
   encode(headers: string[], neverIndex?: (name: string) => boolean): Buffer {
+    const n = this.encodeRaw(headers, neverIndex); // first: it may replace scratch
+    return Buffer.from(this.scratch.subarray(0, n));
+  }
+
+  /**
+   * As encode(), into the encoder's own buffer: the block is octets 0 to the returned length of
+   * `scratch`, valid until the next call (the connection copies it into its output at once).
+   */
+  encodeRaw(headers: string[], neverIndex?: (name: string) => boolean): number {
+    if (this.scratch.length > SCRATCH_KEEP) this.scratch = allocUnsafe(SCRATCH_SIZE);
     let pos = 0;
     if (this.updatePending) {
       this.ensure(0, 12);
       const final = this.table.maxSize;
       // RFC 7541 section 6.3, dynamic table size update: '001' and a 5-bit prefix integer.
-      if (this.updateMin < final) pos = encodeInteger(this.#buf, pos, this.updateMin, 5, 0x20);
-      pos = encodeInteger(this.#buf, pos, final, 5, 0x20);
+      if (this.updateMin < final) pos = encodeInteger(this.scratch, pos, this.updateMin, 5, 0x20);
+      pos = encodeInteger(this.scratch, pos, final, 5, 0x20);
       this.updatePending = false;
     }
     for (let i = 0; i + 1 < headers.length; i += 2) {
@@ -81,16 +93,11 @@ export class HpackEncoder {
       this.ensure(pos, FIELD_OVERHEAD + name.length + value.length);
       pos = this.#field(pos, name, value, neverIndex !== undefined && neverIndex(name));
     }
-    const out = allocUnsafe(pos);
-    // Buffer#copy costs a native call; a typical block is a few dozen octets, so copy in JS.
-    if (pos <= 256) for (let i = 0; i < pos; i++) out[i] = this.#buf[i]!;
-    else this.#buf.copy(out, 0, 0, pos);
-    if (this.#buf.length > SCRATCH_KEEP) this.#buf = allocUnsafe(SCRATCH_SIZE);
-    return out;
+    return pos;
   }
 
   #field(pos: number, name: string, value: string, never: boolean): number {
-    const buf = this.#buf;
+    const buf = this.scratch;
     const table = this.table;
     const st = STATIC_LOOKUP.get(name);
     if (!never) {
@@ -125,18 +132,18 @@ export class HpackEncoder {
   #string(pos: number, s: string): number {
     const hlen = huffmanEncodedLength(s);
     if (hlen <= s.length && s.length !== 0) {
-      pos = encodeInteger(this.#buf, pos, hlen, 7, 0x80);
-      return huffmanEncode(s, this.#buf, pos);
+      pos = encodeInteger(this.scratch, pos, hlen, 7, 0x80);
+      return huffmanEncode(s, this.scratch, pos);
     }
-    pos = encodeInteger(this.#buf, pos, s.length, 7, 0x00);
-    return pos + this.#buf.write(s, pos, 'latin1');
+    pos = encodeInteger(this.scratch, pos, s.length, 7, 0x00);
+    return pos + this.scratch.write(s, pos, 'latin1');
   }
 
   /** Make room for `n` more octets after `pos`, keeping the first `pos`. */
   private ensure(pos: number, n: number): void {
-    if (pos + n <= this.#buf.length) return;
-    const next = allocUnsafe(Math.max(pos + n, this.#buf.length * 2));
-    this.#buf.copy(next, 0, 0, pos);
-    this.#buf = next;
+    if (pos + n <= this.scratch.length) return;
+    const next = allocUnsafe(Math.max(pos + n, this.scratch.length * 2));
+    this.scratch.copy(next, 0, 0, pos);
+    this.scratch = next;
   }
 }
