@@ -34,17 +34,40 @@ export const DECODE_OPTIONS: Readonly<PbConversionOptions> = Object.freeze({
   oneofs: true,
 });
 
+// One Writer and one Reader serve every codec (no Writer/Reader object per message): encoding
+// and decoding run synchronously and no user code runs while they are in use (fromObject, which
+// may read an application's getters, runs before). Both are emptied after use, so they keep no
+// message alive.
+const EMPTY = Buffer.alloc(0);
+const writer = protobuf.Writer.create();
+const reader = protobuf.Reader.create(EMPTY);
+
 /** A codec for one message type: plain object <-> protobuf bytes. */
 export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
   return {
     encode(message: T): Uint8Array {
-      return type.encode(type.fromObject(message as Record<string, unknown>)).finish();
+      const m = type.fromObject(message as Record<string, unknown>);
+      const w = writer;
+      try {
+        return type.encode(m, w).finish();
+      } finally {
+        // What reset() does, keeping the head operation instead of allocating a new one.
+        (w.head as { next: unknown }).next = undefined;
+        w.tail = w.head;
+        w.len = 0;
+        w.states = null;
+      }
     },
     decode(bytes: Uint8Array): T {
       // protobufjs reads Buffers with its faster Buffer reader, and bytes fields then come out as
       // Buffers: wrap a plain Uint8Array without copying.
-      const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      return type.toObject(type.decode(buf), DECODE_OPTIONS) as T;
+      const r = reader;
+      r.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      r.pos = 0;
+      r.len = r.buf.length;
+      const m = type.decode(r);
+      r.buf = EMPTY;
+      return type.toObject(m, DECODE_OPTIONS) as T;
     },
   };
 }
