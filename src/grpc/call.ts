@@ -18,7 +18,6 @@ import { Metadata } from './metadata.js';
 import type { InterceptorContext, ServerInterceptor } from './interceptors.js';
 import { GrpcError, Status } from './status.js';
 import { MessageDecoder, writeMessage } from './message-framing.js';
-import type { MessageSink } from './message-framing.js';
 import { ACCEPT_ENCODING, compress, decompress, isSupportedEncoding, parseAcceptEncoding } from './compression.js';
 import type { Encoding } from './compression.js';
 import { parseTimeout } from './timeout.js';
@@ -68,6 +67,8 @@ const CALL_CANCELLED = 'call cancelled';
 const noRequest = (kind: string): GrpcError => new GrpcError(Status.INTERNAL, `no request message for a ${kind} call`);
 
 type AnyFn = (...args: any[]) => any;
+// heldReply when no reply is held (a handler may reply undefined, which fails to encode).
+const NO_REPLY: unique symbol = Symbol();
 
 const noop = (): void => {};
 // Header lists of the common case (identity, no custom metadata), shared by every call: the
@@ -88,9 +89,9 @@ class Compressed {
 type Queued = Buffer | Compressed;
 
 
-export class ServerCall implements InterceptorContext, ServerWriter<unknown>, MessageSink {
-  method = '';
-  deadline = Infinity;
+// Fields are kept few (the object is made per call): what most unary calls never use is made on
+// first use, and the message decoder is the call itself (MessageDecoder is its base class).
+export class ServerCall extends MessageDecoder implements InterceptorContext, ServerWriter<unknown> {
   /** CallContext.requestCompressed: the Compressed-Flag of the request message last handed out. */
   requestCompressed = false;
 
@@ -100,19 +101,21 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   private route: Route | null = null;
   private phase: Phase = 'new';
   private timer: NodeJS.Timeout | null = null;
+  // The deadline when the client sent grpc-timeout. Not a number field: V8 would box a double
+  // (Infinity) in a heap number of its own for every call.
+  #deadline: number | undefined = undefined;
   private headersSent = false;
   private finished = false;
   #closed = false;
   private messagesSent = 0;
   private requestEncoding: Encoding | null = null;
-  private acceptEncoding: string | undefined;
-  private wantEncoding: Encoding | null = null;
-  private responseEncoding: Encoding = 'identity';
+  // setCompression's choice (null: the server's) until the response headers go out, then the
+  // encoding of the response messages.
+  #encoding: Encoding | null = null;
   // Made on first use of ctx.trailers / ctx.metadata (most handlers never look at them).
   private trailerMd: Metadata | null = null;
   private requestMd: Metadata | null = null;
   // Receive side.
-  readonly #decoder: MessageDecoder;
   // Request messages waiting for the handler: the first one, the ones behind it (made when needed).
   private inHead: Queued | null = null;
   private inRest: Queued[] | null = null;
@@ -129,15 +132,14 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   private drainWait: Promise<void> | null = null;
   private drainResolve: (() => void) | null = null;
   /** A unary reply waiting for handlerDone (see reply()). */
-  private replyHeld = false;
-  private heldReply: unknown = undefined;
+  private heldReply: unknown = NO_REPLY;
 
   constructor(
     private readonly stream: ServerStream,
     private readonly opts: CallOptions,
     readonly peer: string,
   ) {
-    this.#decoder = new MessageDecoder(this, opts.maxReceiveMessageLength);
+    super(opts.maxReceiveMessageLength);
     // One bound function serves the three stream callbacks (told apart by their argument): one
     // small object per call instead of three closures and their context.
     const on = this.#on.bind(this);
@@ -148,6 +150,9 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   }
 
   // The route's names and kind, read from it (fewer fields per call).
+  get method(): string {
+    return this.route === null ? '' : this.route.def.path;
+  }
   get service(): string {
     return this.route === null ? '' : this.route.service;
   }
@@ -156,6 +161,9 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   }
   get kind(): MethodKind {
     return this.route === null ? 'unary' : this.route.def.kind;
+  }
+  get deadline(): number {
+    return this.#deadline ?? Infinity;
   }
   get peerCertificate(): unknown {
     return this.stream.peer.peerCertificate;
@@ -198,7 +206,6 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
         case 'content-type': contentType = v; break;
         case 'te': te = v; break;
         case 'grpc-encoding': encoding = v; break;
-        case 'grpc-accept-encoding': this.acceptEncoding = this.acceptEncoding === undefined ? v : `${this.acceptEncoding},${v}`; break;
         case 'grpc-timeout': timeout = v; break;
       }
     }
@@ -208,7 +215,6 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     // Spec: "If Content-Type does not begin with "application/grpc", gRPC servers SHOULD respond
     //  with HTTP status of 415 (Unsupported Media Type)."
     if (contentType === undefined || !isGrpcContentType(contentType)) return this.rejectHttp(415);
-    this.method = path ?? '';
     // Spec: "TE -> "te" "trailers" # Used to detect incompatible proxies".
     if (te !== 'trailers' && this.opts.requireTeTrailers) {
       return this.trailersOnly(new GrpcError(Status.INTERNAL, 'request without "te: trailers"'));
@@ -228,7 +234,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     if (timeout !== undefined) {
       const t = parseTimeout(timeout);
       if (!t.ok) return this.trailersOnly(new GrpcError(Status.INTERNAL, t.error));
-      this.deadline = Date.now() + t.ms;
+      this.#deadline = Date.now() + t.ms;
       if (t.ms <= 0) return this.trailersOnly(new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded'));
       if (t.ms <= MAX_TIMER_MS) this.timer = setTimeout(onDeadline, Math.ceil(t.ms), this);
     }
@@ -314,7 +320,6 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
 
   private unaryResult(res: unknown): void {
     this.heldReply = res;
-    this.replyHeld = true;
     this.handlerDone();
   }
 
@@ -323,21 +328,21 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   sendHeaders(metadata?: Metadata): void {
     if (this.headersSent || this.finished) return;
     this.headersSent = true;
-    const want = this.wantEncoding ?? this.opts.compression;
-    if (want !== 'identity' && parseAcceptEncoding(this.acceptEncoding).has(want)) this.responseEncoding = want;
-    if (this.responseEncoding === 'identity' && (metadata === undefined || metadata.size === 0)) {
+    const want = this.#encoding ?? this.opts.compression;
+    const enc = (this.#encoding = want !== 'identity' && parseAcceptEncoding(this.stream.headers).has(want) ? want : 'identity');
+    if (enc === 'identity' && (metadata === undefined || metadata.size === 0)) {
       this.stream.respond(RESPONSE_HEADERS, false);
       return;
     }
     const h: HeaderList = [':status', '200', 'content-type', 'application/grpc'];
-    if (this.responseEncoding !== 'identity') h.push('grpc-encoding', this.responseEncoding);
+    if (enc !== 'identity') h.push('grpc-encoding', enc);
     h.push('grpc-accept-encoding', ACCEPT_ENCODING);
     this.stream.respond(appendMetadata(h, metadata), false);
   }
 
   setCompression(encoding: Encoding): void {
     if (!isSupportedEncoding(encoding)) throw new TypeError(`unsupported compression "${String(encoding)}"`);
-    this.wantEncoding = encoding;
+    if (!this.headersSent) this.#encoding = encoding;
   }
 
   // ---- ServerWriter ----
@@ -521,15 +526,13 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
   #reply(res: unknown): Promise<void> | undefined {
     if (this.opts.interceptors.length > 0) return this.write(res);
     this.heldReply = res;
-    this.replyHeld = true;
     return undefined;
   }
 
   private handlerDone(): void {
-    if (this.replyHeld) {
-      const res = this.heldReply;
-      this.replyHeld = false;
-      this.heldReply = undefined;
+    const res = this.heldReply;
+    if (res !== NO_REPLY) {
+      this.heldReply = NO_REPLY;
       if (!this.finished) {
         try {
           this.sendMessage(res);
@@ -585,7 +588,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
     }
     if (!this.headersSent) this.sendHeaders();
     // A message may go uncompressed (flag 0) even when the call's grpc-encoding is not identity.
-    const enc = mayCompress ? this.responseEncoding : 'identity';
+    const enc = (mayCompress && this.#encoding) || 'identity';
     this.messagesSent++;
     return writeMessage(this.stream, enc === 'identity' ? bytes : compress(enc, bytes), enc !== 'identity');
   }
@@ -696,7 +699,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
       return;
     }
     try {
-      this.#decoder.push(chunk);
+      this.push(chunk);
     } catch (err) {
       this.stream.consume(chunk.length);
       const e = GrpcError.from(err);
@@ -714,7 +717,7 @@ export class ServerCall implements InterceptorContext, ServerWriter<unknown>, Me
 
   #handleEnd(): void {
     this.clientEnded = true;
-    if (this.#decoder.partial && !this.finished) {
+    if (this.partial && !this.finished) {
       const e = new GrpcError(Status.INTERNAL, 'request stream ended in the middle of a message');
       this.recvError = e;
       this.terminate(e);

@@ -26,13 +26,15 @@ export function isSupportedEncoding(name: string): name is Encoding {
   return name === 'identity' || name === 'gzip' || name === 'deflate';
 }
 
-/** Parse a grpc-accept-encoding value into the set of codings the peer takes. */
-export function parseAcceptEncoding(value: string | undefined): Set<string> {
+/** The codings the peer takes: every grpc-accept-encoding value in a request header list. */
+export function parseAcceptEncoding(headers: readonly string[]): Set<string> {
   const out = new Set<string>(['identity']);
-  if (value === undefined) return out;
-  for (const part of value.split(',')) {
-    const v = part.trim();
-    if (v.length > 0) out.add(v);
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (headers[i] !== 'grpc-accept-encoding') continue;
+    for (const part of headers[i + 1]!.split(',')) {
+      const v = part.trim();
+      if (v.length > 0) out.add(v);
+    }
   }
   return out;
 }

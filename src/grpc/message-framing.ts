@@ -11,75 +11,72 @@ const allocUnsafe = Buffer.allocUnsafe;
 
 export const PREFIX_LENGTH = 5;
 
-/** Receives the messages a MessageDecoder finds, in order. */
-export interface MessageSink {
-  /** `wireLength` is the prefix plus payload octets, for flow-control accounting. */
-  onMessage(compressed: boolean, payload: Buffer, wireLength: number): void;
-}
-
 /**
- * Incremental decoder. A message that lies within one chunk is handed out as a slice of that
- * chunk (no copy); a message split across chunks is copied once into a buffer of exactly its size
- * (allocated when the prefix is complete, after the length check). The receive limit is checked
- * from the 5-octet prefix before any payload is buffered: too long throws GrpcError
- * RESOURCE_EXHAUSTED. A compressed flag other than 0 or 1 throws INTERNAL.
+ * Incremental decoder; a subclass receives the messages it finds, in order, through onMessage
+ * (the gRPC call is one: no decoder object of its own per call). A message that lies within one
+ * chunk is handed out as a slice of that chunk (no copy); a message split across chunks is copied
+ * once into a buffer of exactly its size (allocated when the prefix is complete, after the length
+ * check). The receive limit is checked from the 5-octet prefix before any payload is buffered:
+ * too long throws GrpcError RESOURCE_EXHAUSTED. A compressed flag other than 0 or 1 throws INTERNAL.
  */
-export class MessageDecoder {
+export abstract class MessageDecoder {
   // A prefix split across chunks is gathered here (made the first time that happens).
   #prefix: Buffer | null = null;
-  private prefixFilled = 0;
+  // The payload of a message split across chunks.
   #body: Buffer | null = null;
-  private bodyFilled = 0;
+  // Octets of #body received, or of the prefix while #body is null.
+  #filled = 0;
   #compressed = false;
 
-  constructor(private readonly sink: MessageSink, public maxLength: number) {}
+  constructor(public maxLength: number) {}
+
+  /** A message: `wireLength` is the prefix plus payload octets, for flow-control accounting. */
+  abstract onMessage(compressed: boolean, payload: Buffer, wireLength: number): void;
 
   /** True while part of a message has been received (an end of stream now means a truncated message). */
   get partial(): boolean {
-    return this.prefixFilled > 0;
+    return this.#body !== null || this.#filled > 0;
   }
 
   push(chunk: Buffer): void {
     let pos = 0;
     const len = chunk.length;
     while (pos < len) {
-      if (this.#body === null) {
+      const body = this.#body;
+      if (body === null) {
         // Fast path: a whole prefix (and maybe a whole message) in this chunk.
-        if (this.prefixFilled === 0 && len - pos >= PREFIX_LENGTH) {
+        if (this.#filled === 0 && len - pos >= PREFIX_LENGTH) {
           const size = this.startMessage(chunk[pos]!, chunk.readUInt32BE(pos + 1));
           pos += PREFIX_LENGTH;
           if (len - pos >= size) {
-            this.prefixFilled = 0;
-            this.sink.onMessage(this.#compressed, chunk.subarray(pos, pos + size), size + PREFIX_LENGTH);
+            this.onMessage(this.#compressed, chunk.subarray(pos, pos + size), size + PREFIX_LENGTH);
             pos += size;
-            continue;
+          } else {
+            this.#body = allocUnsafe(size);
           }
-          this.#body = allocUnsafe(size);
-          this.bodyFilled = 0;
-          this.prefixFilled = PREFIX_LENGTH;
           continue;
         }
-        const take = Math.min(PREFIX_LENGTH - this.prefixFilled, len - pos);
+        const take = Math.min(PREFIX_LENGTH - this.#filled, len - pos);
         const prefix = (this.#prefix ??= allocUnsafe(PREFIX_LENGTH));
-        chunk.copy(prefix, this.prefixFilled, pos, pos + take);
-        this.prefixFilled += take;
+        chunk.copy(prefix, this.#filled, pos, pos + take);
+        this.#filled += take;
         pos += take;
-        if (this.prefixFilled < PREFIX_LENGTH) return;
+        if (this.#filled < PREFIX_LENGTH) return;
         const size = this.startMessage(prefix[0]!, prefix.readUInt32BE(1));
-        if (size === 0) {
-          this.#finish(Buffer.alloc(0));
-          continue;
-        }
-        this.#body = allocUnsafe(size);
-        this.bodyFilled = 0;
+        this.#filled = 0;
+        if (size === 0) this.onMessage(this.#compressed, Buffer.alloc(0), PREFIX_LENGTH);
+        else this.#body = allocUnsafe(size);
         continue;
       }
-      const body = this.#body;
-      const take = Math.min(body.length - this.bodyFilled, len - pos);
-      chunk.copy(body, this.bodyFilled, pos, pos + take);
-      this.bodyFilled += take;
+      const take = Math.min(body.length - this.#filled, len - pos);
+      chunk.copy(body, this.#filled, pos, pos + take);
+      this.#filled += take;
       pos += take;
-      if (this.bodyFilled === body.length) this.#finish(body);
+      if (this.#filled === body.length) {
+        this.#body = null;
+        this.#filled = 0;
+        this.onMessage(this.#compressed, body, body.length + PREFIX_LENGTH);
+      }
     }
   }
 
@@ -93,13 +90,6 @@ export class MessageDecoder {
     }
     this.#compressed = flag === 1;
     return size;
-  }
-
-  #finish(body: Buffer): void {
-    this.#body = null;
-    this.bodyFilled = 0;
-    this.prefixFilled = 0;
-    this.sink.onMessage(this.#compressed, body, body.length + PREFIX_LENGTH);
   }
 }
 

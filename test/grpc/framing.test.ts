@@ -6,10 +6,15 @@ import { MessageDecoder, frameMessage, writeMessage, COPY_LIMIT } from '../../sr
 import { compress, decompress, parseAcceptEncoding } from '../../src/grpc/compression.js';
 import { GrpcError, Status } from '../../src/grpc/status.js';
 
+class Collector extends MessageDecoder {
+  readonly got: { compressed: boolean; payload: Buffer; wire: number }[] = [];
+  onMessage(compressed: boolean, payload: Buffer, wire: number): void {
+    this.got.push({ compressed, payload, wire });
+  }
+}
 function collect(max = 1 << 20) {
-  const got: { compressed: boolean; payload: Buffer; wire: number }[] = [];
-  const dec = new MessageDecoder({ onMessage: (compressed, payload, wire) => got.push({ compressed, payload, wire }) }, max);
-  return { dec, got };
+  const dec = new Collector(max);
+  return { dec, got: dec.got };
 }
 const frame = (p: Buffer, c = false) => Buffer.concat(frameMessage(p, c));
 
@@ -81,7 +86,9 @@ test('compression both ways, gzip and deflate, bounded by the limit', () => {
   assert.deepEqual(decompress('gzip', gzipSync(Buffer.alloc(0)), 0), Buffer.alloc(0));
   assert.deepEqual(decompress('deflate', deflateSync(Buffer.from('x')), 10), Buffer.from('x'));
   assert.throws(() => decompress('identity', data, 10000), GrpcError);
-  assert.deepEqual([...parseAcceptEncoding(' gzip , deflate')].sort(), ['deflate', 'gzip', 'identity']);
+  assert.deepEqual([...parseAcceptEncoding(['grpc-accept-encoding', ' gzip , deflate'])].sort(), ['deflate', 'gzip', 'identity']);
+  assert.deepEqual([...parseAcceptEncoding(['grpc-accept-encoding', 'deflate', 'te', 'snappy', 'grpc-accept-encoding', 'gzip,'])].sort(), ['deflate', 'gzip', 'identity']);
+  assert.deepEqual([...parseAcceptEncoding([])], ['identity']);
 });
 
 test('writeMessage: one buffer for small payloads, prefix + the payload itself for large ones', () => {
