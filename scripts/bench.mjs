@@ -6,17 +6,23 @@
 //   npm run bench -- --rounds 5 --seconds 10 --warmup 2 --cold-starts 5   (cold start: median of N starts per round)
 //   npm run bench -- --profile-flags   also run grpc-edge with the host-x64 profile's node flags
 //   npm run bench -- --node-flags "--max-semi-space-size=16"   flags for every Node server
-//   npm run bench -- --no-python --no-stream --no-build
+//   npm run bench -- --no-python --no-stream --no-build --no-floor
 //   npm run bench -- --cpu-prof        instead of the bench: profile grpc-edge under the -c8 -m16 load
 //
 // Servers (each its own process, pinned to CPU 0; the load generators and this script on CPU 1):
 //   grpc-edge   the Greeter bundle (npm run build -- --target host-x64 --entry examples/greeter/server.ts)
 //   grpc-js     scripts/bench/grpcjs-greeter.mjs (@grpc/grpc-js + @grpc/proto-loader)
 //   grpcio      scripts/bench/grpcio-greeter.py (Python grpcio), when installed; no targets, for reference
+//   node floor  scripts/bench/floor-server.cjs: a bare Node process answering every call with
+//               precomputed bytes (no HPACK decoding, no protobuf), what Node itself costs on this
+//               machine; unary only, printed under the table as a reference (no ratio). About 12 s
+//               per round at the default schedule; --no-floor leaves it out.
 // Load: h2load sending real unary gRPC calls to /helloworld.Greeter/SayHello (-c1 -m1 and -c8 -m16),
 // and a grpc-js client pulling a server stream (bench.Streamer, scripts/bench/stream.proto, served by
 // scripts/bench/edge-stream.ts and scripts/bench/grpcjs-stream.mjs). Servers take turns (A B A B ...),
-// every figure is the median over the rounds, and every round goes to bench-results/<timestamp>.json.
+// every figure is the median over the rounds, printed with its range (min-max over the rounds; cold
+// start: over every start of every round), and every round goes to bench-results/<timestamp>.json
+// (with "medians" and "ranges" per server).
 //
 // Reading the figures: h2load only sees HTTP statuses, so each server's answer (reply and
 // grpc-status 0) is checked with a grpc-js client before and after the load. On a shared or busy
@@ -32,7 +38,7 @@ import { gzipSync } from 'node:zlib';
 import { h2load, writeBody } from './bench/h2load.mjs';
 import { verifyWithGrpcJs, waitFirstAnswer } from './bench/probe.mjs';
 import { HAVE_TASKSET, cpuSeconds, freePort, pin, pinSelf, resetPeakRss, spawnServer, statusMiB, stopServer } from './bench/proc.mjs';
-import { FIGURES, get, median, medianFigures, table, verdict } from './bench/stats.mjs';
+import { FIGURES, floorLines, get, median, medianFigures, rangeFigures, table, verdict } from './bench/stats.mjs';
 import { cpuProfile } from './bench/cpu-profile.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -40,7 +46,7 @@ const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 
 function parseArgs(argv) {
-  const o = { rounds: 3, seconds: 5, warmup: 1, coldStarts: 3, python: true, stream: true, build: true, profileFlags: false, nodeFlags: [], cpuProf: false, out: undefined };
+  const o = { rounds: 3, seconds: 5, warmup: 1, coldStarts: 3, python: true, stream: true, build: true, floor: true, profileFlags: false, nodeFlags: [], cpuProf: false, out: undefined };
   let quick = false;
   const set = { rounds: false, seconds: false, warmup: false };
   for (let i = 0; i < argv.length; i++) {
@@ -63,6 +69,8 @@ function parseArgs(argv) {
     else if (a === '--no-python') o.python = false;
     else if (a === '--no-stream') o.stream = false;
     else if (a === '--no-build') o.build = false;
+    else if (a === '--floor') o.floor = true;
+    else if (a === '--no-floor') o.floor = false;
     else if (a === '--profile-flags') o.profileFlags = true;
     else if (a === '--node-flags') o.nodeFlags = val().split(/\s+/).filter(Boolean);
     else if (a === '--cpu-prof') o.cpuProf = true;
@@ -291,6 +299,10 @@ async function main() {
       const py = join(ROOT, 'scripts/bench/grpcio-greeter.py');
       servers.push({ id: 'grpcio', label: 'grpcio (py)', unary: (p) => ['/usr/bin/python3', py, String(p)], stream: (p) => ['/usr/bin/python3', py, String(p), '--stream'] });
     }
+    if (opts.floor) {
+      // A reference, not a competitor: unary only, no ratio, printed under the table.
+      servers.push({ id: 'floor', label: 'node floor', reference: true, unary: node(opts.nodeFlags, join(ROOT, 'scripts/bench/floor-server.cjs')) });
+    }
     const sizes = await bundleSizes(tmp, edge.greeter, edge.greeterKind);
     const ctx = { opts, tmp, body: writeBody(tmp) };
     const meta = { ...host, options: opts, edgeGreeter: edge.greeterKind, profileFlags: hostProfile.node.flags };
@@ -306,7 +318,7 @@ async function main() {
         const entry = { round, server: s.id, figures: {} };
         try {
           entry.figures = await unarySession(s, ctx);
-          if (opts.stream) entry.figures.stream = await streamSession(s, ctx);
+          if (opts.stream && s.stream) entry.figures.stream = await streamSession(s, ctx);
         } catch (err) {
           failures++;
           entry.error = String(err?.message ?? err);
@@ -324,9 +336,11 @@ async function main() {
       }
     }
     const medians = {};
+    const ranges = {};
     for (const s of servers) {
       const ok = rounds.filter((r) => r.server === s.id && !r.error).map((r) => r.figures);
       medians[s.id] = ok.length > 0 ? medianFigures(ok) : {};
+      ranges[s.id] = rangeFigures(ok);
     }
     if (sizes.edge) medians.edge.bundle = sizes.edge;
     medians.grpcjs.bundle = { rawKB: sizes.grpcjs.rawKB, gzipKB: sizes.grpcjs.gzipKB };
@@ -336,14 +350,24 @@ async function main() {
       ratios[fig.key] = { ratio, target: fig.target, verdict: verdict(fig, ratio) };
     }
     console.log(`\nmedians of ${opts.rounds} round(s), ${meta.date.slice(0, 16).replace('T', ' ')} UTC, nproc ${meta.nproc}, node ${meta.node}` + (HAVE_TASKSET ? ', servers on CPU 0, load on CPU 1' : ''));
-    console.log(table(medians, servers.map((s) => ({ id: s.id, label: s.label }))));
+    const starts = ranges.edge.coldStartMs?.n;
+    console.log(table(medians, servers.filter((s) => !s.reference).map((s) => ({ id: s.id, label: s.label })), ranges));
+    console.log(
+      `ratio = grpc-edge / grpc-js (medians); range = min-max over the ${opts.rounds} round(s)` + (starts ? `, cold start: over all ${starts} starts` : ''),
+    );
+    if (opts.floor) {
+      console.log('node floor (scripts/bench/floor-server.cjs: bare Node answering precomputed bytes, no HPACK decoding, no protobuf):');
+      const lines = floorLines(medians.floor, ranges.floor);
+      console.log(lines.length > 0 ? lines.join('\n') : '  no figures (every round failed)');
+    }
     if (edge.greeterKind !== 'bundle') console.log(`note: grpc-edge ran ${edge.greeterKind}`);
     console.log(`bundles: grpc-edge examples/greeter (host-x64) vs grpc-js ${sizes.grpcjs.file}, both esbuild-minified`);
     const resultsDir = join(ROOT, 'bench-results');
     mkdirSync(resultsDir, { recursive: true });
     const file = opts.out ?? join(resultsDir, meta.date.replace(/[:.]/g, '-') + '.json');
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify({ meta, servers: servers.map((s) => ({ id: s.id, label: s.label })), sizes, rounds, medians, ratios }, null, 2) + '\n');
+    const serverList = servers.map((s) => ({ id: s.id, label: s.label, ...(s.reference ? { reference: true } : {}) }));
+    writeFileSync(file, JSON.stringify({ meta, servers: serverList, sizes, rounds, medians, ranges, ratios }, null, 2) + '\n');
     console.log(`every round: ${relative(ROOT, file)}`);
     if (failures > 0) {
       console.error(`${failures} session(s) failed`);
