@@ -1,6 +1,7 @@
 // Frame payload parsers (RFC 9113 section 6): one function per frame type, in a table indexed by
-// the type code. Each takes the header fields and the payload (a Buffer slice, kept as is where a
-// frame carries opaque octets) and returns a typed frame, or throws ConnectionError / StreamError
+// the type code. Each takes the header fields and where the payload lies (octets o to o + n of a
+// Buffer, usually the socket's chunk: no view is made of what is only read; a slice is made of
+// opaque octets the frame carries) and returns a typed frame, or throws ConnectionError / StreamError
 // for every frame-level MUST of section 6. CONTINUATION (0x9) is not in the table: the reader
 // joins it onto its HEADERS / PUSH_PROMISE. Types past the table are unknown and ignored.
 //
@@ -23,7 +24,9 @@ import type {
   WindowUpdateFrame,
 } from './types.js';
 
-export type FrameParser = (flags: number, streamId: number, payload: Buffer) => Frame;
+export type FrameParser = (flags: number, streamId: number, p: Buffer, o: number, n: number) => Frame;
+
+const EMPTY = Buffer.alloc(0);
 
 const { PROTOCOL_ERROR, FRAME_SIZE_ERROR, FLOW_CONTROL_ERROR } = ErrorCode;
 
@@ -44,49 +47,52 @@ function readPriority(p: Buffer, o: number): PriorityFields {
 }
 
 /**
- * Strip the padding of a PADDED frame whose payload starts with the Pad Length octet and then has
- * `fixed` octets of other fields; returns the end offset of the content.
+ * Strip the padding of a PADDED frame whose payload (n octets at o) starts with the Pad Length
+ * octet and then has `fixed` octets of other fields; returns the end offset of the content.
  */
-function paddedEnd(p: Buffer, fixed: number, name: string): number {
+function paddedEnd(p: Buffer, o: number, n: number, fixed: number, name: string): number {
   // "An endpoint MUST send an error code of FRAME_SIZE_ERROR if a frame ... is too small to
   // contain mandatory frame data." (4.2); a frame carrying a field block or affecting the
   // connection window is a connection error.
-  if (p.length < 1 + fixed) throw connErr(FRAME_SIZE_ERROR, `${name} too short for its fields (${p.length} octets)`);
-  const pad = p[0]!;
+  if (n < 1 + fixed) throw connErr(FRAME_SIZE_ERROR, `${name} too short for its fields (${n} octets)`);
+  const pad = p[o]!;
   // "If the length of the padding is the length of the frame payload or greater, the recipient
   // MUST treat this as a connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.1)
   // "Padding that exceeds the size remaining for the header block fragment MUST be treated as a
   // PROTOCOL_ERROR." (6.2, 6.6)
-  if (pad > p.length - 1 - fixed) {
-    throw connErr(PROTOCOL_ERROR, `${name} padding length ${pad} not less than the payload (${p.length} octets)`);
+  if (pad > n - 1 - fixed) {
+    throw connErr(PROTOCOL_ERROR, `${name} padding length ${pad} not less than the payload (${n} octets)`);
   }
-  return p.length - pad;
+  return o + n - pad;
+}
+
+/** Octets s to e of p: the empty buffer, p itself, or a slice (one Buffer object). */
+function view(p: Buffer, s: number, e: number): Buffer {
+  return s === e ? EMPTY : s === 0 && e === p.length ? p : p.subarray(s, e);
 }
 
 // 6.1 DATA
-function parseData(flags: number, streamId: number, p: Buffer): DataFrame {
+function parseData(flags: number, streamId: number, p: Buffer, o: number, n: number): DataFrame {
   // "If a DATA frame is received whose Stream Identifier field is 0x00, the recipient MUST respond
   // with a connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.1)
   if (streamId === 0) throw connErr(PROTOCOL_ERROR, 'DATA on stream 0');
   const endStream = (flags & Flag.END_STREAM) !== 0;
-  if ((flags & Flag.PADDED) === 0) {
-    return { type: FrameType.DATA, streamId, endStream, data: p, flowLength: p.length };
-  }
-  const end = paddedEnd(p, 0, 'DATA');
-  return { type: FrameType.DATA, streamId, endStream, data: p.subarray(1, end), flowLength: p.length };
+  const padded = (flags & Flag.PADDED) !== 0;
+  const data = padded ? view(p, o + 1, paddedEnd(p, o, n, 0, 'DATA')) : view(p, o, o + n);
+  return { type: FrameType.DATA, streamId, endStream, data, flowLength: n };
 }
 
 // 6.2 HEADERS
-function parseHeaders(flags: number, streamId: number, p: Buffer): HeadersFrame {
+function parseHeaders(flags: number, streamId: number, p: Buffer, o: number, n: number): HeadersFrame {
   // "If a HEADERS frame is received whose Stream Identifier field is 0x00, the recipient MUST
   // respond with a connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.2)
   if (streamId === 0) throw connErr(PROTOCOL_ERROR, 'HEADERS on stream 0');
   const padded = (flags & Flag.PADDED) !== 0;
   const prio = (flags & Flag.PRIORITY) !== 0;
-  let start = padded ? 1 : 0;
-  let end = p.length;
-  if (padded) end = paddedEnd(p, prio ? 5 : 0, 'HEADERS');
-  else if (prio && p.length < 5) throw connErr(FRAME_SIZE_ERROR, `HEADERS too short for priority fields (${p.length} octets)`);
+  let start = padded ? o + 1 : o;
+  let end = o + n;
+  if (padded) end = paddedEnd(p, o, n, prio ? 5 : 0, 'HEADERS');
+  else if (prio && n < 5) throw connErr(FRAME_SIZE_ERROR, `HEADERS too short for priority fields (${n} octets)`);
   let priority: PriorityFields | null = null;
   if (prio) {
     // Priority signals are parsed and otherwise ignored (RFC 9113 5.3.2 deprecates them).
@@ -101,20 +107,20 @@ function parseHeaders(flags: number, streamId: number, p: Buffer): HeadersFrame 
     type: FrameType.HEADERS,
     streamId,
     endStream: (flags & Flag.END_STREAM) !== 0,
-    block: p.subarray(start, end),
+    block: view(p, start, end),
     priority,
   };
 }
 
 // 6.3 PRIORITY
-function parsePriority(_flags: number, streamId: number, p: Buffer): PriorityFrame {
+function parsePriority(_flags: number, streamId: number, p: Buffer, o: number, n: number): PriorityFrame {
   // "If a PRIORITY frame is received with a stream identifier of 0x00, the recipient MUST respond
   // with a connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.3)
   if (streamId === 0) throw connErr(PROTOCOL_ERROR, 'PRIORITY on stream 0');
   // "A PRIORITY frame with a length other than 5 octets MUST be treated as a stream error
   // (Section 5.4.2) of type FRAME_SIZE_ERROR." (6.3)
-  if (p.length !== 5) throw new StreamError(streamId, FRAME_SIZE_ERROR, `PRIORITY of ${p.length} octets`);
-  const priority = readPriority(p, 0);
+  if (n !== 5) throw new StreamError(streamId, FRAME_SIZE_ERROR, `PRIORITY of ${n} octets`);
+  const priority = readPriority(p, o);
   // "A stream cannot depend on itself. An endpoint MUST treat this as a stream error of type
   // PROTOCOL_ERROR." (5.3.1)
   if (priority.dependency === streamId) {
@@ -124,18 +130,18 @@ function parsePriority(_flags: number, streamId: number, p: Buffer): PriorityFra
 }
 
 // 6.4 RST_STREAM
-function parseRstStream(_flags: number, streamId: number, p: Buffer): RstStreamFrame {
+function parseRstStream(_flags: number, streamId: number, p: Buffer, o: number, n: number): RstStreamFrame {
   // "If a RST_STREAM frame is received with a stream identifier of 0x00, the recipient MUST treat
   // this as a connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.4)
   if (streamId === 0) throw connErr(PROTOCOL_ERROR, 'RST_STREAM on stream 0');
   // "A RST_STREAM frame with a length other than 4 octets MUST be treated as a connection error
   // (Section 5.4.1) of type FRAME_SIZE_ERROR." (6.4)
-  if (p.length !== 4) throw connErr(FRAME_SIZE_ERROR, `RST_STREAM of ${p.length} octets`);
-  return { type: FrameType.RST_STREAM, streamId, errorCode: u32(p, 0) };
+  if (n !== 4) throw connErr(FRAME_SIZE_ERROR, `RST_STREAM of ${n} octets`);
+  return { type: FrameType.RST_STREAM, streamId, errorCode: u32(p, o) };
 }
 
 // 6.5 SETTINGS
-function parseSettings(flags: number, streamId: number, p: Buffer): SettingsFrame {
+function parseSettings(flags: number, streamId: number, p: Buffer, o: number, n: number): SettingsFrame {
   // "If an endpoint receives a SETTINGS frame whose Stream Identifier field is anything other than
   // 0x00, the endpoint MUST respond with a connection error (Section 5.4.1) of type
   // PROTOCOL_ERROR." (6.5)
@@ -143,12 +149,12 @@ function parseSettings(flags: number, streamId: number, p: Buffer): SettingsFram
   const ack = (flags & Flag.ACK) !== 0;
   // "Receipt of a SETTINGS frame with the ACK flag set and a length field value other than 0 MUST
   // be treated as a connection error (Section 5.4.1) of type FRAME_SIZE_ERROR." (6.5)
-  if (ack && p.length !== 0) throw connErr(FRAME_SIZE_ERROR, `SETTINGS ACK with ${p.length} octets of payload`);
+  if (ack && n !== 0) throw connErr(FRAME_SIZE_ERROR, `SETTINGS ACK with ${n} octets of payload`);
   // "A SETTINGS frame with a length other than a multiple of 6 octets MUST be treated as a
   // connection error (Section 5.4.1) of type FRAME_SIZE_ERROR." (6.5)
-  if (p.length % 6 !== 0) throw connErr(FRAME_SIZE_ERROR, `SETTINGS of ${p.length} octets`);
+  if (n % 6 !== 0) throw connErr(FRAME_SIZE_ERROR, `SETTINGS of ${n} octets`);
   const settings: number[] = [];
-  for (let o = 0; o < p.length; o += 6) {
+  for (const end = o + n; o < end; o += 6) {
     const id = (p[o]! << 8) | p[o + 1]!;
     const value = u32(p, o + 2);
     switch (id) {
@@ -187,46 +193,46 @@ function parseSettings(flags: number, streamId: number, p: Buffer): SettingsFram
 }
 
 // 6.6 PUSH_PROMISE
-function parsePushPromise(flags: number, streamId: number, p: Buffer): PushPromiseFrame {
+function parsePushPromise(flags: number, streamId: number, p: Buffer, o: number, n: number): PushPromiseFrame {
   // "If the Stream Identifier field specifies the value 0x00, a recipient MUST respond with a
   // connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.6)
   if (streamId === 0) throw connErr(PROTOCOL_ERROR, 'PUSH_PROMISE on stream 0');
   const padded = (flags & Flag.PADDED) !== 0;
-  const start = padded ? 1 : 0;
-  let end = p.length;
-  if (padded) end = paddedEnd(p, 4, 'PUSH_PROMISE');
-  else if (p.length < 4) throw connErr(FRAME_SIZE_ERROR, `PUSH_PROMISE of ${p.length} octets`);
-  return { type: FrameType.PUSH_PROMISE, streamId, promisedStreamId: u31(p, start), block: p.subarray(start + 4, end) };
+  const start = padded ? o + 1 : o;
+  let end = o + n;
+  if (padded) end = paddedEnd(p, o, n, 4, 'PUSH_PROMISE');
+  else if (n < 4) throw connErr(FRAME_SIZE_ERROR, `PUSH_PROMISE of ${n} octets`);
+  return { type: FrameType.PUSH_PROMISE, streamId, promisedStreamId: u31(p, start), block: view(p, start + 4, end) };
 }
 
 // 6.7 PING
-function parsePing(flags: number, streamId: number, p: Buffer): PingFrame {
+function parsePing(flags: number, streamId: number, p: Buffer, o: number, n: number): PingFrame {
   // "If a PING frame is received with a Stream Identifier field value other than 0x00, the
   // recipient MUST respond with a connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.7)
   if (streamId !== 0) throw connErr(PROTOCOL_ERROR, `PING on stream ${streamId}`);
   // "Receipt of a PING frame with a length field value other than 8 MUST be treated as a
   // connection error (Section 5.4.1) of type FRAME_SIZE_ERROR." (6.7)
-  if (p.length !== 8) throw connErr(FRAME_SIZE_ERROR, `PING of ${p.length} octets`);
-  return { type: FrameType.PING, streamId: 0, ack: (flags & Flag.ACK) !== 0, data: p };
+  if (n !== 8) throw connErr(FRAME_SIZE_ERROR, `PING of ${n} octets`);
+  return { type: FrameType.PING, streamId: 0, ack: (flags & Flag.ACK) !== 0, data: view(p, o, o + 8) };
 }
 
 // 6.8 GOAWAY
-function parseGoaway(_flags: number, streamId: number, p: Buffer): GoawayFrame {
+function parseGoaway(_flags: number, streamId: number, p: Buffer, o: number, n: number): GoawayFrame {
   // "An endpoint MUST treat a GOAWAY frame with a stream identifier other than 0x00 as a
   // connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.8)
   if (streamId !== 0) throw connErr(PROTOCOL_ERROR, `GOAWAY on stream ${streamId}`);
   // Last-Stream-ID (4) and Error Code (4) are mandatory: "An endpoint MUST send an error code of
   // FRAME_SIZE_ERROR if a frame ... is too small to contain mandatory frame data." (4.2)
-  if (p.length < 8) throw connErr(FRAME_SIZE_ERROR, `GOAWAY of ${p.length} octets`);
-  return { type: FrameType.GOAWAY, streamId: 0, lastStreamId: u31(p, 0), errorCode: u32(p, 4), debug: p.subarray(8) };
+  if (n < 8) throw connErr(FRAME_SIZE_ERROR, `GOAWAY of ${n} octets`);
+  return { type: FrameType.GOAWAY, streamId: 0, lastStreamId: u31(p, o), errorCode: u32(p, o + 4), debug: view(p, o + 8, o + n) };
 }
 
 // 6.9 WINDOW_UPDATE
-function parseWindowUpdate(_flags: number, streamId: number, p: Buffer): WindowUpdateFrame {
+function parseWindowUpdate(_flags: number, streamId: number, p: Buffer, o: number, n: number): WindowUpdateFrame {
   // "A WINDOW_UPDATE frame with a length other than 4 octets MUST be treated as a connection error
   // (Section 5.4.1) of type FRAME_SIZE_ERROR." (6.9)
-  if (p.length !== 4) throw connErr(FRAME_SIZE_ERROR, `WINDOW_UPDATE of ${p.length} octets`);
-  const increment = u31(p, 0);
+  if (n !== 4) throw connErr(FRAME_SIZE_ERROR, `WINDOW_UPDATE of ${n} octets`);
+  const increment = u31(p, o);
   if (increment === 0) {
     // "A receiver MUST treat the receipt of a WINDOW_UPDATE frame with a flow-control window
     // increment of 0 as a stream error (Section 5.4.2) of type PROTOCOL_ERROR; errors on the
@@ -254,5 +260,5 @@ export const PARSERS: readonly FrameParser[] = [
 export function parseFrame(type: number, flags: number, streamId: number, payload: Buffer): Frame {
   const parse = PARSERS[type];
   if (parse === undefined) throw new RangeError(`no parser for frame type ${type}`);
-  return parse(flags, streamId & 0x7fffffff, payload);
+  return parse(flags, streamId & 0x7fffffff, payload, 0, payload.length);
 }

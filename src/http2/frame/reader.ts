@@ -2,8 +2,9 @@
 // frames (RFC 9113 section 4). No sockets here: the connection pushes chunks and pulls frames.
 //
 // Hot path: the chunks are kept as they came, with an offset into the current one. A frame whose
-// payload lies inside one chunk is handed out as a slice of it (no copy); only a frame that spans
-// chunks is copied, once, into a Buffer of its own. No closure is made per frame.
+// payload lies inside one chunk is parsed where it lies (no copy, and no slice but of the octets a
+// frame carries: DATA, a field block, PING data); only a frame that spans chunks is copied, once,
+// into a Buffer of its own. No closure is made per frame.
 //
 // Errors: ConnectionError / StreamError from src/http2/errors.ts, always thrown after the
 // offending frame is consumed, so on a StreamError the caller sends RST_STREAM and calls next()
@@ -45,6 +46,8 @@ export class FrameReader {
   private avail = 0;
   /** Preface octets still expected. */
   private prefaceLeft: number;
+  /** Where the octets take() returned start in its buffer. */
+  #takenAt = 0;
   /** Octets of an ignored (unknown type) frame still to discard. */
   #skip = 0;
   #closed = false;
@@ -178,13 +181,14 @@ export class FrameReader {
       if (this.avail < H + length) return null;
       this.advance(H);
       const payload = this.take(length);
+      const po = this.#takenAt;
 
       if (type === FrameType.CONTINUATION) {
-        const f = this.appendFragment(payload, flags);
+        const f = this.appendFragment(payload, po, length, flags);
         if (f !== null) return f;
         continue;
       }
-      const f = PARSERS[type]!(flags, streamId, payload);
+      const f = PARSERS[type]!(flags, streamId, payload, po, length);
       if ((type === FrameType.HEADERS || type === FrameType.PUSH_PROMISE) && (flags & Flag.END_HEADERS) === 0) {
         this.startBlock(f as HeadersFrame | PushPromiseFrame);
         continue;
@@ -238,15 +242,15 @@ export class FrameReader {
     this.contStream = f.streamId;
   }
 
-  /** Add a CONTINUATION fragment; the joined frame once END_HEADERS is seen, else null. */
-  private appendFragment(p: Buffer, flags: number): HeadersFrame | PushPromiseFrame | null {
-    const need = this.contLen + p.length;
+  /** Add a CONTINUATION fragment (n octets at o); the joined frame once END_HEADERS is seen, else null. */
+  private appendFragment(p: Buffer, o: number, n: number, flags: number): HeadersFrame | PushPromiseFrame | null {
+    const need = this.contLen + n;
     if (need > this.contBuf.length) {
       const grown = allocUnsafe(Math.min(this.#maxHeaderBlockSize, Math.max(need, this.contBuf.length * 2)));
       this.contBuf.copy(grown, 0, 0, this.contLen);
       this.contBuf = grown;
     }
-    p.copy(this.contBuf, this.contLen);
+    p.copy(this.contBuf, this.contLen, o, o + n);
     this.contLen = need;
     this.contCount++;
     if ((flags & Flag.END_HEADERS) === 0) return null;
@@ -299,8 +303,12 @@ export class FrameReader {
     }
   }
 
-  /** Consume `n` octets (n <= avail) as a slice of the current chunk, or a copy if they span chunks. */
+  /**
+   * Consume `n` octets (n <= avail): the current chunk when they lie inside it, from #takenAt, else
+   * a copy of them (from 0).
+   */
   private take(n: number): Buffer {
+    this.#takenAt = 0;
     if (n === 0) return EMPTY;
     const b = this.chunks[this.#head]!;
     const o = this.#off;
@@ -308,7 +316,8 @@ export class FrameReader {
       this.avail -= n;
       if (b.length - o === n) this.dropChunk();
       else this.#off = o + n;
-      return b.subarray(o, o + n);
+      this.#takenAt = o;
+      return b;
     }
     const out = allocUnsafe(n);
     this.#peek(out, n);
