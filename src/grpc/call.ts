@@ -17,7 +17,7 @@ import type { AnyHandler, MethodDefinition, MethodKind, ServerWriter, WriteOptio
 import { Metadata } from './metadata.js';
 import type { InterceptorContext, ServerInterceptor } from './interceptors.js';
 import { GrpcError, Status } from './status.js';
-import { MessageDecoder, writeMessage } from './message-framing.js';
+import { MessageDecoder, PREFIX_LENGTH, withRoom } from './message-framing.js';
 import { ACCEPT_ENCODING, compress, decompress, isSupportedEncoding, parseAcceptEncoding } from './compression.js';
 import type { Encoding } from './compression.js';
 import { parseTimeout } from './timeout.js';
@@ -574,23 +574,26 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   /** Encode, compress, frame and write one response message; false when the stream wants a drain. */
   private sendMessage(message: unknown, mayCompress = true): boolean {
-    let bytes: Uint8Array;
+    const codec = this.route!.def.response;
+    let out: Buffer;
     try {
-      bytes = this.route!.def.response.encode(message);
+      // Encoded behind room for the prefix: by the codec itself (no second buffer), else copied.
+      out = codec.encodeFramed?.(message) ?? withRoom(codec.encode(message));
     } catch (err) {
       throw new GrpcError(Status.INTERNAL, `could not serialize response message: ${(err as Error).message}`);
     }
-    if (bytes.length > this.opts.maxSendMessageLength) {
-      throw new GrpcError(
-        Status.RESOURCE_EXHAUSTED,
-        `sent message larger than max (${bytes.length} vs. ${this.opts.maxSendMessageLength})`,
-      );
+    const n = out.length - PREFIX_LENGTH;
+    if (n > this.opts.maxSendMessageLength) {
+      throw new GrpcError(Status.RESOURCE_EXHAUSTED, `sent message larger than max (${n} vs. ${this.opts.maxSendMessageLength})`);
     }
     if (!this.headersSent) this.sendHeaders();
     // A message may go uncompressed (flag 0) even when the call's grpc-encoding is not identity.
     const enc = (mayCompress && this.#encoding) || 'identity';
     this.messagesSent++;
-    return writeMessage(this.stream, enc === 'identity' ? bytes : compress(enc, bytes), enc !== 'identity');
+    if (enc !== 'identity') out = withRoom(compress(enc, out.subarray(PREFIX_LENGTH)));
+    out[0] = enc === 'identity' ? 0 : 1;
+    out.writeUInt32BE(out.length - PREFIX_LENGTH, 1);
+    return this.stream.write(out);
   }
 
   /** End the call with `err` (or OK): the status as trailers, or Trailers-Only before any response. */

@@ -93,51 +93,9 @@ export abstract class MessageDecoder {
   }
 }
 
-/** Payloads up to this size are copied behind their prefix into one buffer (one DATA frame). */
-export const COPY_LIMIT = 16 * 1024;
-
-/** Where framed messages go (a ServerStream's write). Returns false when the writer wants a drain. */
-export interface FrameWriter {
-  write(data: Buffer): boolean;
-}
-
-/**
- * Frame one message straight into `out`, allocating no array: small payloads copied behind the
- * prefix, large ones written as prefix + the payload itself. Returns the writer's verdict.
- */
-export function writeMessage(out: FrameWriter, payload: Uint8Array, compressed: boolean): boolean {
-  const n = payload.length;
-  if (n <= COPY_LIMIT) {
-    const buf = allocUnsafe(PREFIX_LENGTH + n);
-    buf[0] = compressed ? 1 : 0;
-    buf.writeUInt32BE(n, 1);
-    buf.set(payload, PREFIX_LENGTH);
-    return out.write(buf);
-  }
-  const prefix = allocUnsafe(PREFIX_LENGTH);
-  prefix[0] = compressed ? 1 : 0;
-  prefix.writeUInt32BE(n, 1);
-  const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, n);
-  const ok = out.write(prefix);
-  return out.write(body) && ok;
-}
-
-/**
- * Frame one message: the 5-octet prefix and the payload. Small payloads are copied into one buffer
- * (one DATA frame); large ones come back as [prefix, payload] so the payload is not copied.
- */
-export function frameMessage(payload: Uint8Array, compressed: boolean): Buffer[] {
-  const n = payload.length;
-  if (n <= COPY_LIMIT) {
-    const out = allocUnsafe(PREFIX_LENGTH + n);
-    out[0] = compressed ? 1 : 0;
-    out.writeUInt32BE(n, 1);
-    out.set(payload, PREFIX_LENGTH);
-    return [out];
-  }
-  const prefix = allocUnsafe(PREFIX_LENGTH);
-  prefix[0] = compressed ? 1 : 0;
-  prefix.writeUInt32BE(n, 1);
-  const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, n);
-  return [prefix, body];
+/** `payload` copied behind PREFIX_LENGTH free octets (for a prefix written later). */
+export function withRoom(payload: Uint8Array): Buffer {
+  const buf = allocUnsafe(PREFIX_LENGTH + payload.length);
+  buf.set(payload, PREFIX_LENGTH);
+  return buf;
 }

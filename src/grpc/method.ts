@@ -8,6 +8,11 @@ export type MethodKind = 'unary' | 'server_streaming' | 'client_streaming' | 'bi
 export interface MessageCodec<T> {
   encode(message: T): Uint8Array;
   decode(bytes: Uint8Array): T;
+  /**
+   * Optional, saves a buffer and a copy per response message: encode into a Buffer whose first 5
+   * octets are left free (the call writes the gRPC message prefix there).
+   */
+  encodeFramed?(message: T): Buffer;
 }
 
 export interface MethodDefinition<Req = unknown, Res = unknown> {

@@ -21,6 +21,7 @@
 // TypeError (which the call layer turns into a status) rather than writing garbage.
 import protobuf from 'protobufjs/light.js';
 import type { MessageCodec, MethodDefinition, MethodKind, ServiceDefinition } from '../grpc/method.js';
+import { PREFIX_LENGTH } from '../grpc/message-framing.js';
 
 type PbType = protobuf.Type;
 type PbConversionOptions = protobuf.IConversionOptions;
@@ -42,22 +43,41 @@ const EMPTY = Buffer.alloc(0);
 const writer = protobuf.Writer.create();
 const reader = protobuf.Reader.create(EMPTY);
 
+/** protobufjs's queued write operations (Writer.head is the list's no-op head). */
+interface WriteOp {
+  fn(val: unknown, buf: Buffer, pos: number): void;
+  val: unknown;
+  len: number;
+  next: WriteOp | undefined;
+}
+
 /** A codec for one message type: plain object <-> protobuf bytes. */
 export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
-  return {
-    encode(message: T): Uint8Array {
-      const m = type.fromObject(message as Record<string, unknown>);
-      const w = writer;
-      try {
-        return type.encode(m, w).finish();
-      } finally {
-        // What reset() does, keeping the head operation instead of allocating a new one.
-        (w.head as { next: unknown }).next = undefined;
-        w.tail = w.head;
-        w.len = 0;
-        w.states = null;
+  const encodeFramed = (message: T): Buffer => {
+    const m = type.fromObject(message as Record<string, unknown>);
+    const w = writer;
+    const head = w.head as WriteOp;
+    try {
+      type.encode(m, w);
+      // Writer.finish() with room for the prefix in front.
+      const buf = Buffer.allocUnsafe(PREFIX_LENGTH + w.len);
+      let pos = PREFIX_LENGTH;
+      for (let op = head.next; op !== undefined; op = op.next) {
+        op.fn(op.val, buf, pos);
+        pos += op.len;
       }
-    },
+      return buf;
+    } finally {
+      // What reset() does, keeping the head operation instead of allocating a new one.
+      head.next = undefined;
+      w.tail = head;
+      w.len = 0;
+      w.states = null;
+    }
+  };
+  return {
+    encode: (message: T): Uint8Array => encodeFramed(message).subarray(PREFIX_LENGTH),
+    encodeFramed,
     decode(bytes: Uint8Array): T {
       // protobufjs reads Buffers with its faster Buffer reader, and bytes fields then come out as
       // Buffers: wrap a plain Uint8Array without copying.

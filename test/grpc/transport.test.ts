@@ -11,7 +11,7 @@ import { startHarness, unary, callError, fixture, grpc } from './helpers.js';
 import type { Msg } from './helpers.js';
 import { grpcMessage, textMsg } from './raw-h2.js';
 import { Server, ServerCredentials } from '../../src/index.js';
-import type { CallContext } from '../../src/index.js';
+import type { CallContext, MessageCodec } from '../../src/index.js';
 
 const echo = {
   Unary: (req: Msg, ctx: CallContext) => {
@@ -153,6 +153,37 @@ test('a reply over maxSendMessageLength is RESOURCE_EXHAUSTED', async () => {
     assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
   } finally {
     await h.close();
+  }
+});
+
+test('a hand-made codec without encodeFramed: replies framed, compressed or not, and size-checked', async () => {
+  const json: MessageCodec<unknown> = {
+    encode: (m) => new TextEncoder().encode(JSON.stringify(m)),
+    decode: (b) => JSON.parse(Buffer.from(b).toString()),
+  };
+  const path = '/edge.test.TestService/Unary';
+  const server = new Server({ compression: 'gzip', maxSendMessageLength: 100 });
+  server.addService(
+    { name: 'edge.test.TestService', methods: { Unary: { name: 'Unary', path, kind: 'unary', request: json, response: json } } },
+    { Unary: (req: { n: number }) => ({ got: req, pad: 'x'.repeat(req.n) }) },
+  );
+  const port = await server.bind('127.0.0.1:0', ServerCredentials.createInsecure());
+  server.start();
+  try {
+    const body = (n: number) => grpcMessage(Buffer.from(JSON.stringify({ n })));
+    const plain = await raw(port, {}, body(3));
+    const want = Buffer.from('{"got":{"n":3},"pad":"xxx"}');
+    assert.equal(plain.trailers?.['grpc-status'], '0');
+    assert.deepEqual(plain.data, grpcMessage(want));
+    const gz = await raw(port, { 'grpc-accept-encoding': 'gzip' }, body(3));
+    assert.equal(gz.headers['grpc-encoding'], 'gzip');
+    assert.equal(gz.data[0], 1);
+    assert.equal(gz.data.readUInt32BE(1), gz.data.length - 5);
+    assert.deepEqual(gunzipSync(gz.data.subarray(5)), want);
+    const big = await raw(port, {}, body(100));
+    assert.equal(big.headers['grpc-status'] ?? big.trailers?.['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+  } finally {
+    await server.stop(0);
   }
 });
 

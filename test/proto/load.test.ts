@@ -26,6 +26,23 @@ test('helloworld: service keyed by full name, paths, kinds, round trip', () => {
   assert.deepEqual(m.request.decode(new Uint8Array(0)), { name: '' });
 });
 
+test('encodeFramed: the encoding behind 5 free octets; the shared writer and reader start clean after a failure', () => {
+  const m = loadServices(testDescriptor)['grpc.testing.TestService']!.methods['UnaryCall']!;
+  const req = { response_size: 314159, payload: { body: Buffer.alloc(40, 9) }, fill_username: true };
+  const framed = m.request.encodeFramed!(req);
+  assert.ok(Buffer.isBuffer(framed));
+  assert.deepEqual(framed.subarray(5), Buffer.from(m.request.encode(req)));
+  // Nested messages fork the writer; a wrong field type throws from fromObject, and a bad enum
+  // name or truncated input from decode: none of that leaks into the next message.
+  assert.throws(() => m.request.encode({ payload: 'not an object' }));
+  assert.throws(() => m.request.decode(framed.subarray(5, 20)));
+  const again = m.request.decode(m.request.encode(req));
+  assert.equal(again.response_size, 314159);
+  assert.deepEqual(again.payload.body, Buffer.alloc(40, 9));
+  assert.deepEqual(Buffer.from(m.request.encode({})), Buffer.alloc(0));
+  assert.equal(m.request.decode(Buffer.alloc(0)).response_size, 0);
+});
+
 test('interop TestService: all four kinds and both services', () => {
   const services = loadServices(testDescriptor);
   assert.deepEqual(Object.keys(services).sort(), ['grpc.testing.TestService', 'grpc.testing.UnimplementedService']);
