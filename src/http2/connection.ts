@@ -15,7 +15,7 @@ import {
   encodeWindowUpdate,
 } from './frame/write.js';
 import { HpackDecoder, HpackEncoder } from './hpack/index.js';
-import { frameData } from './flow.js';
+import { Local, frameData } from './flow.js';
 import { FloodCounter, RecentIds, ResetBudget } from './limits.js';
 import { Output } from './output.js';
 import {
@@ -381,14 +381,7 @@ export class Http2ServerConnection implements ServerSession {
 
   /** Create the stream for a valid request and hand it to the consumer. */
   openStream(id: number, headers: HeaderList, contentLength: number, endStream: boolean): void {
-    const s = new Http2ServerStream(
-      this,
-      id,
-      this.peer,
-      headers,
-      this.peerSettings.initialWindow,
-      this.localInitialWindow,
-    );
+    const s = new Http2ServerStream(this, id, headers);
     s.contentLength = contentLength;
     if (endStream) s.remoteEnded = true;
     this.streams.set(id, s);
@@ -443,7 +436,7 @@ export class Http2ServerConnection implements ServerSession {
 
   /** END_STREAM went out on `s`: half-closed (local), or closed when the peer had ended too. */
   localEnd(s: Http2ServerStream): void {
-    s.localEnded = true;
+    s.local = Local.ENDED;
     // a completed response pays for one reset (limits.ts ResetBudget)
     this.resetBudget.earn();
     if (s.remoteEnded) {

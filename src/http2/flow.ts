@@ -39,8 +39,23 @@ export function windowUpdateDue(unacked: number, window: number): boolean {
 }
 
 /**
+ * How far a stream's side of the exchange got (Http2ServerStream.local), in order: each state
+ * implies the ones before.
+ */
+export enum Local {
+  IDLE,
+  /** respond() sent the HEADERS. */
+  HEADERS,
+  /** end() was called (or respond() with endStream); END_STREAM goes out once pending DATA is framed. */
+  END_QUEUED,
+  /** END_STREAM was framed: half-closed (local). */
+  ENDED,
+}
+
+/**
  * DATA octets a stream has been asked to send and not yet framed; buffers are queued, not copied.
  * The first buffer has a slot of its own: a unary response (one write) never allocates the array.
+ * Http2ServerStream extends it: one object per stream, not two.
  */
 export class PendingData {
   /** The oldest queued buffer, read from `off` (null: nothing queued), then `more` from `moreHead`. */
@@ -48,18 +63,19 @@ export class PendingData {
   #more: Buffer[] | null = null;
   private moreHead = 0;
   #off = 0;
-  bytes = 0;
+  /** Octets queued. */
+  pending = 0;
 
   push(b: Buffer): void {
     if (b.length === 0) return;
-    this.bytes += b.length;
+    this.pending += b.length;
     if (this.#first === null) this.#first = b;
     else (this.#more ??= []).push(b);
   }
 
-  /** Move `n` (<= bytes) octets to `out` (large pieces by reference, small ones copied). */
+  /** Move `n` (<= pending) octets to `out` (large pieces by reference, small ones copied). */
   take(n: number, out: Output): void {
-    this.bytes -= n;
+    this.pending -= n;
     while (n > 0) {
       const b = this.#first!;
       const avail = b.length - this.#off;
@@ -81,7 +97,7 @@ export class PendingData {
     if (this.#more !== null) this.#more.length = 0;
     this.moreHead = 0;
     this.#off = 0;
-    this.bytes = 0;
+    this.pending = 0;
   }
 
   /** The first buffer is used up: the next one takes its place. */
@@ -126,7 +142,7 @@ export function connWindowUpdate(c: Http2ServerConnection, increment: number): v
 
 export function streamWindowUpdate(c: Http2ServerConnection, s: Http2ServerStream, increment: number): void {
   s.sendWindow = growWindow(s.sendWindow, increment, s.id);
-  if (s.pending.bytes > 0 || s.endQueued) c.wantsToSend(s);
+  if (s.pending > 0 || s.local >= Local.END_QUEUED) c.wantsToSend(s);
 }
 
 /** The peer changed SETTINGS_INITIAL_WINDOW_SIZE by `delta`: adjust every stream's send window. */
@@ -141,7 +157,7 @@ export function peerInitialWindowChanged(c: Http2ServerConnection, delta: number
     if (s.sendWindow > MAX_WINDOW_SIZE) {
       throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window');
     }
-    if (delta > 0 && s.pending.bytes > 0) c.wantsToSend(s);
+    if (delta > 0 && s.pending > 0) c.wantsToSend(s);
   }
 }
 
@@ -167,7 +183,7 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
         s.inSendQueue = false;
         continue;
       }
-      const pend = s.pending.bytes;
+      const pend = s.pending;
       let endSent = false;
       if (pend > 0 && budget > 0) {
         let n = pend;
@@ -175,20 +191,20 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
         if (n > s.sendWindow) n = s.sendWindow;
         if (n > c.connSendWindow) n = c.connSendWindow;
         if (n > 0) {
-          endSent = n === pend && s.endQueued && s.trailers === null;
+          endSent = n === pend && s.local >= Local.END_QUEUED && s.trailers === null;
           out.pushFrameHeader(n, FrameType.DATA, endSent ? Flag.END_STREAM : 0, s.id);
-          s.pending.take(n, out);
+          s.take(n, out);
           s.sendWindow -= n;
           c.connSendWindow -= n;
           budget -= n;
           progress = true;
-          if (s.needDrain && s.pending.bytes < STREAM_WRITE_HWM) {
+          if (s.needDrain && s.pending < STREAM_WRITE_HWM) {
             s.needDrain = false;
             c.drainList.push(s);
           }
         }
       }
-      if (s.pending.bytes === 0 && s.endQueued && !s.localEnded) {
+      if (s.pending === 0 && s.local === Local.END_QUEUED) {
         if (!endSent) {
           if (s.trailers !== null) {
             out.pushHeaders(s.id, c.encoder, s.trailers, true, maxHeaders);
@@ -199,7 +215,7 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
         s.trailers = null;
         c.localEnd(s);
       }
-      if (s.closed || s.localEnded || s.pending.bytes === 0 || s.sendWindow <= 0) {
+      if (s.closed || s.local === Local.ENDED || s.pending === 0 || s.sendWindow <= 0) {
         s.inSendQueue = false; // a WINDOW_UPDATE or write() puts it back
         continue;
       }

@@ -29,7 +29,7 @@
 //   ignored, on a stream the peer reset they get RST_STREAM(STREAM_CLOSED) (dispatch.ts).
 import type { HeaderList, PeerInfo, ServerStream } from './api.js';
 import { ErrorCode } from './errors.js';
-import { PendingData, STREAM_WRITE_HWM, windowUpdateDue } from './flow.js';
+import { Local, PendingData, STREAM_WRITE_HWM, windowUpdateDue } from './flow.js';
 import type { Http2ServerConnection } from './connection.js';
 
 export { STREAM_WRITE_HWM };
@@ -37,7 +37,8 @@ export { STREAM_WRITE_HWM };
 type DataCb = ((chunk: Buffer) => void) | null;
 type EndCb = ((trailers: HeaderList | null) => void) | null;
 
-export class Http2ServerStream implements ServerStream {
+/** The stream is its own queue of DATA to send (PendingData): one object per stream. */
+export class Http2ServerStream extends PendingData implements ServerStream {
   ondrain: (() => void) | null = null;
   onclose: ((code: number) => void) | null = null;
   private _ondata: DataCb = null;
@@ -45,11 +46,8 @@ export class Http2ServerStream implements ServerStream {
 
   /** The peer sent END_STREAM: half-closed (remote). */
   remoteEnded = false;
-  /** end() was called; END_STREAM goes out once pending DATA is framed. */
-  endQueued = false;
-  /** END_STREAM was framed: half-closed (local). */
-  localEnded = false;
-  headersSent = false;
+  /** Our side: HEADERS sent, end() called, END_STREAM framed (half-closed (local)). */
+  local = Local.IDLE;
   closed = false;
   /** In the connection's list of streams with DATA to frame. */
   inSendQueue = false;
@@ -62,28 +60,28 @@ export class Http2ServerStream implements ServerStream {
   recvBuffered = 0;
   recvUnacked = 0;
 
-  readonly pending = new PendingData();
   trailers: HeaderList | null = null;
 
   /** content-length of the request, -1 when absent; DATA octets received. */
   contentLength = -1;
   received = 0;
 
-  /** Events that arrived before the consumer set its callbacks. */
+  /** Events that arrived before the consumer set its callbacks: DATA, and the end (false: none). */
   private inbox: Buffer[] | null = null;
-  private inboxEnd = false;
-  private inboxTrailers: HeaderList | null = null;
+  private inboxEnd: HeaderList | null | false = false;
 
   constructor(
     private readonly conn: Http2ServerConnection,
     readonly id: number,
-    readonly peer: PeerInfo,
     readonly headers: HeaderList,
-    sendWindow: number,
-    recvWindow: number,
   ) {
-    this.sendWindow = sendWindow;
-    this.recvWindow = recvWindow;
+    super();
+    this.sendWindow = conn.peerSettings.initialWindow;
+    this.recvWindow = conn.localInitialWindow;
+  }
+
+  get peer(): PeerInfo {
+    return this.conn.peer;
   }
 
   get ondata(): DataCb {
@@ -98,7 +96,7 @@ export class Http2ServerStream implements ServerStream {
   }
   set onend(cb: EndCb) {
     this._onend = cb;
-    if (cb !== null && this.inboxEnd) queueMicrotask(this.drainInbox.bind(this));
+    if (cb !== null && this.inboxEnd !== false) queueMicrotask(this.drainInbox.bind(this));
   }
 
   // ---- receiving (called by the connection) ----
@@ -123,8 +121,7 @@ export class Http2ServerStream implements ServerStream {
     this.remoteEnded = true;
     const cb = this._onend;
     if (cb === null || this.inbox !== null) {
-      this.inboxEnd = true;
-      this.inboxTrailers = trailers;
+      this.inboxEnd = trailers;
     } else {
       try {
         cb(trailers);
@@ -133,7 +130,7 @@ export class Http2ServerStream implements ServerStream {
         return;
       }
     }
-    if (this.localEnded) this.conn.closeStream(this, ErrorCode.NO_ERROR, false);
+    if (this.local === Local.ENDED) this.conn.closeStream(this, ErrorCode.NO_ERROR, false);
   }
 
   private drainInbox(): void {
@@ -152,10 +149,9 @@ export class Http2ServerStream implements ServerStream {
         return;
       }
     }
-    if (this.inboxEnd && this._onend !== null && !this.closed) {
+    const t = this.inboxEnd;
+    if (t !== false && this._onend !== null && !this.closed) {
       this.inboxEnd = false;
-      const t = this.inboxTrailers;
-      this.inboxTrailers = null;
       try {
         this._onend(t);
       } catch {
@@ -186,22 +182,18 @@ export class Http2ServerStream implements ServerStream {
 
   respond(headers: HeaderList, endStream = false): void {
     if (this.closed) return;
-    if (this.headersSent) throw new Error(`stream ${this.id}: respond() called twice`);
-    this.headersSent = true;
-    if (endStream) {
-      this.endQueued = true;
-      this.localEnded = true;
-    }
+    if (this.local !== Local.IDLE) throw new Error(`stream ${this.id}: respond() called twice`);
+    this.local = endStream ? Local.ENDED : Local.HEADERS;
     this.conn.sendHeaders(this, headers, endStream);
     if (endStream) this.conn.localEnd(this);
   }
 
   write(data: Buffer): boolean {
-    if (this.closed || this.endQueued) return false;
-    if (!this.headersSent) throw new Error(`stream ${this.id}: write() before respond()`);
-    this.pending.push(data);
+    if (this.closed || this.local >= Local.END_QUEUED) return false;
+    if (this.local === Local.IDLE) throw new Error(`stream ${this.id}: write() before respond()`);
+    this.push(data);
     this.conn.wantsToSend(this);
-    if (this.pending.bytes >= STREAM_WRITE_HWM) {
+    if (this.pending >= STREAM_WRITE_HWM) {
       this.needDrain = true;
       return false;
     }
@@ -209,9 +201,9 @@ export class Http2ServerStream implements ServerStream {
   }
 
   end(trailers?: HeaderList): void {
-    if (this.closed || this.endQueued) return;
-    if (!this.headersSent) throw new Error(`stream ${this.id}: end() before respond()`);
-    this.endQueued = true;
+    if (this.closed || this.local >= Local.END_QUEUED) return;
+    if (this.local === Local.IDLE) throw new Error(`stream ${this.id}: end() before respond()`);
+    this.local = Local.END_QUEUED;
     this.trailers = trailers !== undefined && trailers.length > 0 ? trailers : null;
     this.conn.wantsToSend(this);
   }
@@ -225,7 +217,7 @@ export class Http2ServerStream implements ServerStream {
   markClosed(code: number): void {
     if (this.closed) return;
     this.closed = true;
-    this.pending.clear();
+    this.clear();
     this.inbox = null;
     const cb = this.onclose;
     if (cb !== null) {

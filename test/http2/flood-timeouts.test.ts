@@ -27,7 +27,7 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Octets the server holds for `conn`: queued for the socket plus DATA waiting in its streams. */
 function held(conn: Http2ServerConnection): number {
   let pending = 0;
-  for (const s of conn.streams.values()) pending += s.pending.bytes;
+  for (const s of conn.streams.values()) pending += s.pending;
   return conn.outboundBytes + pending;
 }
 
