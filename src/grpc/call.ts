@@ -118,6 +118,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   // Receive side.
   // Request messages waiting for the handler: the first one, the ones behind it (made when needed).
   private inHead: Queued | null = null;
+  // Where the message in inHead starts.
+  #at = 0;
   private inRest: Queued[] | null = null;
   private inCount = 0;
   /** Unary fast path: the call has its running slot and starts the handler at END_STREAM. */
@@ -379,7 +381,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   // ---- MessageSink (called by the decoder) ----
 
-  onMessage(compressed: boolean, payload: Buffer): void {
+  onMessage(compressed: boolean, buf: Buffer, start: number, end: number): void {
     if (compressed && this.requestEncoding === null) {
       throw new GrpcError(Status.INTERNAL, 'compressed message received without grpc-encoding');
     }
@@ -388,9 +390,16 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     if (this.#received > 1 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
       throw new GrpcError(Status.INTERNAL, `more than one request message for a ${this.kind} call`);
     }
-    const m = compressed ? new Compressed(payload) : payload;
-    if (this.inCount === 0) this.inHead = m;
-    else (this.inRest ??= []).push(m);
+    // The first waiting message, when it runs to the end of its chunk (a unary request in one DATA
+    // frame), stays the chunk and its start: no view of it is made.
+    let at = 0;
+    if (this.inCount === 0 && !compressed && end === buf.length) at = start;
+    else buf = buf.subarray(start, end);
+    const m = compressed ? new Compressed(buf) : buf;
+    if (this.inCount === 0) {
+      this.inHead = m;
+      this.#at = at;
+    } else (this.inRest ??= []).push(m);
     this.inCount++;
     this.#notify();
   }
@@ -443,6 +452,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   private takeMessage(): unknown {
     const m = this.inHead!;
+    const at = this.#at;
+    this.#at = 0;
     this.inCount--;
     this.inHead = this.inCount > 0 ? this.inRest!.shift()! : null;
     const compressed = m instanceof Compressed;
@@ -450,8 +461,9 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     if (this.inCount <= HIGH_WATER) this.releaseDeferred();
     try {
       const bytes = compressed ? decompress(this.requestEncoding!, m.payload, this.opts.maxReceiveMessageLength) : m;
+      const codec = this.route!.def.request;
       try {
-        return this.route!.def.request.decode(bytes);
+        return codec.decodeFrom !== undefined ? codec.decodeFrom(bytes, at) : codec.decode(at === 0 ? bytes : bytes.subarray(at));
       } catch (err) {
         throw new GrpcError(Status.INTERNAL, `could not parse request message: ${(err as Error).message}`);
       }

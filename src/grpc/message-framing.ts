@@ -14,7 +14,7 @@ export const PREFIX_LENGTH = 5;
 /**
  * Incremental decoder; a subclass receives the messages it finds, in order, through onMessage
  * (the gRPC call is one: no decoder object of its own per call). A message that lies within one
- * chunk is handed out as a slice of that chunk (no copy); a message split across chunks is copied
+ * chunk is handed out as that chunk and its bounds (no copy, no view); a message split across chunks is copied
  * once into a buffer of exactly its size (allocated when the prefix is complete, after the length
  * check). The receive limit is checked from the 5-octet prefix before any payload is buffered:
  * too long throws GrpcError RESOURCE_EXHAUSTED. A compressed flag other than 0 or 1 throws INTERNAL.
@@ -30,8 +30,8 @@ export abstract class MessageDecoder {
 
   constructor(public maxLength: number) {}
 
-  /** A message: `wireLength` is the prefix plus payload octets, for flow-control accounting. */
-  abstract onMessage(compressed: boolean, payload: Buffer, wireLength: number): void;
+  /** A message: the payload is buf[start, end) (its prefix is the 5 octets before, when in buf). */
+  abstract onMessage(compressed: boolean, buf: Buffer, start: number, end: number): void;
 
   /** True while part of a message has been received (an end of stream now means a truncated message). */
   get partial(): boolean {
@@ -49,7 +49,7 @@ export abstract class MessageDecoder {
           const size = this.startMessage(chunk[pos]!, chunk.readUInt32BE(pos + 1));
           pos += PREFIX_LENGTH;
           if (len - pos >= size) {
-            this.onMessage(this.#compressed, chunk.subarray(pos, pos + size), size + PREFIX_LENGTH);
+            this.onMessage(this.#compressed, chunk, pos, pos + size);
             pos += size;
           } else {
             this.#body = allocUnsafe(size);
@@ -64,7 +64,8 @@ export abstract class MessageDecoder {
         if (this.#filled < PREFIX_LENGTH) return;
         const size = this.startMessage(prefix[0]!, prefix.readUInt32BE(1));
         this.#filled = 0;
-        if (size === 0) this.onMessage(this.#compressed, Buffer.alloc(0), PREFIX_LENGTH);
+        // An empty payload: the (empty) end of the prefix buffer.
+        if (size === 0) this.onMessage(this.#compressed, prefix, PREFIX_LENGTH, PREFIX_LENGTH);
         else this.#body = allocUnsafe(size);
         continue;
       }
@@ -75,7 +76,7 @@ export abstract class MessageDecoder {
       if (this.#filled === body.length) {
         this.#body = null;
         this.#filled = 0;
-        this.onMessage(this.#compressed, body, body.length + PREFIX_LENGTH);
+        this.onMessage(this.#compressed, body, 0, body.length);
       }
     }
   }

@@ -13,6 +13,8 @@ export interface MessageCodec<T> {
    * octets are left free (the call writes the gRPC message prefix there).
    */
   encodeFramed?(message: T): Buffer;
+  /** Optional, saves a Buffer view per request message: decode buf from octet `start` to its end. */
+  decodeFrom?(buf: Buffer, start: number): T;
 }
 
 export interface MethodDefinition<Req = unknown, Res = unknown> {

@@ -75,20 +75,23 @@ export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
       w.states = null;
     }
   };
+  const decodeFrom = (buf: Buffer, start: number): T => {
+    const r = reader;
+    r.buf = buf;
+    r.pos = start;
+    r.len = buf.length;
+    const m = type.decode(r);
+    r.buf = EMPTY;
+    return type.toObject(m, DECODE_OPTIONS) as T;
+  };
   return {
     encode: (message: T): Uint8Array => encodeFramed(message).subarray(PREFIX_LENGTH),
     encodeFramed,
-    decode(bytes: Uint8Array): T {
-      // protobufjs reads Buffers with its faster Buffer reader, and bytes fields then come out as
-      // Buffers: wrap a plain Uint8Array without copying.
-      const r = reader;
-      r.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      r.pos = 0;
-      r.len = r.buf.length;
-      const m = type.decode(r);
-      r.buf = EMPTY;
-      return type.toObject(m, DECODE_OPTIONS) as T;
-    },
+    // protobufjs reads Buffers with its faster Buffer reader, and bytes fields then come out as
+    // Buffers: a plain Uint8Array is wrapped without copying.
+    decode: (bytes: Uint8Array): T =>
+      decodeFrom(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0),
+    decodeFrom,
   };
 }
 

@@ -8,8 +8,8 @@ import { GrpcError, Status } from '../../src/grpc/status.js';
 
 class Collector extends MessageDecoder {
   readonly got: { compressed: boolean; payload: Buffer; wire: number }[] = [];
-  onMessage(compressed: boolean, payload: Buffer, wire: number): void {
-    this.got.push({ compressed, payload, wire });
+  onMessage(compressed: boolean, buf: Buffer, start: number, end: number): void {
+    this.got.push({ compressed, payload: buf.subarray(start, end), wire: end - start + 5 });
   }
 }
 function collect(max = 1 << 20) {
