@@ -61,7 +61,8 @@ const HIGH_WATER = 1;
 // setTimeout's largest delay; longer deadlines need no timer (the call cannot outlive them in practice).
 const MAX_TIMER_MS = 0x7fffffff;
 
-type Phase = 'new' | 'waiting' | 'running' | 'done';
+// 'input': running, on the unary fast path, the handler not called yet (see runWhenInput).
+type Phase = 'new' | 'waiting' | 'input' | 'running' | 'done';
 
 const CALL_CANCELLED = 'call cancelled';
 const noRequest = (kind: string): GrpcError => new GrpcError(Status.INTERNAL, `no request message for a ${kind} call`);
@@ -80,6 +81,15 @@ function onDeadline(call: ServerCall): void {
 }
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
+}
+
+interface Drain {
+  p: Promise<void>;
+  r: () => void;
+}
+function newDrain(): Drain {
+  let r!: () => void;
+  return { p: new Promise<void>((res) => (r = res)), r };
 }
 
 /** A request message waiting for the handler: a Buffer, wrapped only when it is compressed. */
@@ -122,8 +132,6 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   #at = 0;
   private inRest: Queued[] | null = null;
   private inCount = 0;
-  /** Unary fast path: the call has its running slot and starts the handler at END_STREAM. */
-  private awaitingInput = false;
   #received = 0;
   #deferred = 0;
   private clientEnded = false;
@@ -131,8 +139,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   private recvError: GrpcError | null = null;
   private wake: (() => void) | null = null;
   // Send side.
-  private drainWait: Promise<void> | null = null;
-  private drainResolve: (() => void) | null = null;
+  // What write() callers wait on while the stream wants a drain, and how to wake them.
+  #drain: Drain | null = null;
   /** A unary reply waiting for handlerDone (see reply()). */
   private heldReply: unknown = NO_REPLY;
 
@@ -260,13 +268,13 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   /** QueueJob: the call got a running slot. */
   start(): void {
     if (this.phase !== 'waiting') return;
-    this.phase = 'running';
     if (this.opts.interceptors.length === 0 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
       // Fast path: no async iterator chain; the handler runs once the request is complete.
-      this.awaitingInput = true;
+      this.phase = 'input';
       this.runWhenInput();
       return;
     }
+    this.phase = 'running';
     let p: Promise<void>;
     try {
       p = this.runChain(0);
@@ -289,15 +297,15 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
    * only gives its running slot back.
    */
   private runWhenInput(): void {
-    if (!this.awaitingInput) return;
+    if (this.phase !== 'input') return;
     if (this.finished || this.recvError !== null) {
-      this.awaitingInput = false;
+      this.phase = 'running';
       this.#finish(this.recvError ?? this.abortReason ?? new GrpcError(Status.CANCELLED, CALL_CANCELLED));
       this.settle();
       return;
     }
     if (!this.clientEnded) return;
-    this.awaitingInput = false;
+    this.phase = 'running';
     const handler = this.route!.handler as AnyFn;
     try {
       if (this.inCount === 0) throw noRequest(this.kind);
@@ -354,8 +362,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     try {
       if (!this.sendMessage(message, options?.compress !== false)) {
         if (this.stream.ondrain === null) this.stream.ondrain = () => this.resolveDrain();
-        if (this.drainWait === null) this.drainWait = new Promise<void>((r) => (this.drainResolve = r));
-        return this.drainWait;
+        return (this.#drain ??= newDrain()).p;
       }
     } catch (err) {
       const e = GrpcError.from(err);
@@ -684,11 +691,10 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   }
 
   private resolveDrain(): void {
-    const r = this.drainResolve;
-    if (r !== null) {
-      this.drainResolve = null;
-      this.drainWait = null;
-      r();
+    const d = this.#drain;
+    if (d !== null) {
+      this.#drain = null;
+      d.r();
     }
   }
 
