@@ -53,6 +53,11 @@ export interface CallOptions {
   compression: Encoding;
   /** Refuse requests without "te: trailers" (INTERNAL). Default false: such requests are served. */
   requireTeTrailers: boolean;
+  /**
+   * The peer as CallContext.peer shows it. Set per connection: the server's CallOptions are the
+   * prototype of one small object per connection that adds it (no field per call).
+   */
+  peer?: string;
   /** Told about errors a handler threw that were not GrpcErrors (they become UNKNOWN). */
   onHandlerError?: (error: unknown, ctx: InterceptorContext) => void;
 }
@@ -92,11 +97,8 @@ function newDrain(): Drain {
   return { p: new Promise<void>((res) => (r = res)), r };
 }
 
-/** A request message waiting for the handler: a Buffer, wrapped only when it is compressed. */
-class Compressed {
-  constructor(readonly payload: Buffer) {}
-}
-type Queued = Buffer | Compressed;
+/** A request message waiting for the handler: a Buffer, in a one-element array when compressed. */
+type Queued = Buffer | [Buffer];
 
 
 // Fields are kept few (the object is made per call): what most unary calls never use is made on
@@ -116,7 +118,6 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   #deadline: number | undefined = undefined;
   private headersSent = false;
   private finished = false;
-  #closed = false;
   private messagesSent = 0;
   private requestEncoding: Encoding | null = null;
   // setCompression's choice (null: the server's) until the response headers go out, then the
@@ -147,7 +148,6 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   constructor(
     private readonly stream: ServerStream,
     private readonly opts: CallOptions,
-    readonly peer: string,
   ) {
     super(opts.maxReceiveMessageLength);
     // One bound function serves the three stream callbacks (told apart by their argument): one
@@ -174,6 +174,9 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   }
   get deadline(): number {
     return this.#deadline ?? Infinity;
+  }
+  get peer(): string {
+    return this.opts.peer ?? '';
   }
   get peerCertificate(): unknown {
     return this.stream.peer.peerCertificate;
@@ -402,7 +405,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     let at = 0;
     if (this.inCount === 0 && !compressed && end === buf.length) at = start;
     else buf = buf.subarray(start, end);
-    const m = compressed ? new Compressed(buf) : buf;
+    const m: Queued = compressed ? [buf] : buf;
     if (this.inCount === 0) {
       this.inHead = m;
       this.#at = at;
@@ -463,11 +466,11 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     this.#at = 0;
     this.inCount--;
     this.inHead = this.inCount > 0 ? this.inRest!.shift()! : null;
-    const compressed = m instanceof Compressed;
+    const compressed = Array.isArray(m);
     this.requestCompressed = compressed;
     if (this.inCount <= HIGH_WATER) this.releaseDeferred();
     try {
-      const bytes = compressed ? decompress(this.requestEncoding!, m.payload, this.opts.maxReceiveMessageLength) : m;
+      const bytes = compressed ? decompress(this.requestEncoding!, m[0], this.opts.maxReceiveMessageLength) : m;
       const codec = this.route!.def.request;
       try {
         return codec.decodeFrom !== undefined ? codec.decodeFrom(bytes, at) : codec.decode(at === 0 ? bytes : bytes.subarray(at));
@@ -483,7 +486,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   }
 
   private releaseDeferred(): void {
-    if (this.#deferred > 0 && !this.#closed) {
+    if (this.#deferred > 0 && !this.stream.closed) {
       this.stream.consume(this.#deferred);
     }
     this.#deferred = 0;
@@ -623,7 +626,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     this.dropInbox();
     this.releaseDeferred();
     this.#notify();
-    if (this.#closed) return;
+    if (this.stream.closed) return;
     const md = err !== null && err.metadata.size > 0 ? this.mergedTrailers(err.metadata) : (this.trailerMd ?? undefined);
     if (err === null && this.headersSent && extra === undefined && (md === undefined || md.size === 0)) {
       this.stream.end(OK_TRAILERS);
@@ -674,7 +677,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     this.#abort(err);
     const trailersOnly = !this.headersSent;
     this.#finish(err);
-    if (rstCode !== undefined && !this.#closed) {
+    if (rstCode !== undefined && !this.stream.closed) {
       // After the status: a Trailers-Only HEADERS is out already; trailers behind DATA get a turn
       // of the event loop to be framed before the reset drops whatever still waits.
       if (trailersOnly) this.stream.reset(rstCode);
@@ -716,7 +719,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   #handleData(chunk: Buffer): void {
     if (this.finished || this.recvError !== null) {
-      if (!this.#closed) this.stream.consume(chunk.length);
+      if (!this.stream.closed) this.stream.consume(chunk.length);
       return;
     }
     try {
@@ -748,7 +751,6 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   }
 
   #handleClose(): void {
-    this.#closed = true;
     if (!this.finished) {
       // The client reset the stream or the connection went away: cancelled.
       if (this.phase === 'waiting') {
@@ -775,6 +777,6 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 }
 
 /** Serve one stream as a gRPC call. */
-export function serveCall(stream: ServerStream, opts: CallOptions, peer: string): void {
-  new ServerCall(stream, opts, peer).begin();
+export function serveCall(stream: ServerStream, opts: CallOptions): void {
+  new ServerCall(stream, opts).begin();
 }

@@ -337,8 +337,9 @@ export class Server {
       : // remoteFamily, not net.isIPv6(): its large regex costs ~4 ms to compile on the first connection.
         socket.remoteFamily === 'IPv6' ? `ipv6:[${socket.remoteAddress}]:${socket.remotePort}`
       : `ipv4:${socket.remoteAddress}:${socket.remotePort}`;
-    const opts = this.callOptions;
-    const session = new Http2ServerConnection(socket, peer, this.#http2, (stream: ServerStream) => serveCall(stream, opts, peerName));
+    const opts: CallOptions = Object.create(this.callOptions);
+    opts.peer = peerName;
+    const session = new Http2ServerConnection(socket, peer, this.#http2, (stream: ServerStream) => serveCall(stream, opts));
     this.sessions.add(session);
     session.onclose = () => {
       this.sessions.delete(session);
