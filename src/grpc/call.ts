@@ -145,11 +145,14 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   /** A unary reply waiting for handlerDone (see reply()). */
   private heldReply: unknown = NO_REPLY;
 
+  readonly #stream: ServerStream;
+
   constructor(
-    private readonly stream: ServerStream,
+    stream: ServerStream,
     private readonly opts: CallOptions,
   ) {
     super(opts.maxReceiveMessageLength);
+    this.#stream = stream;
     // One bound function serves the three stream callbacks (told apart by their argument): one
     // small object per call instead of three closures and their context.
     const on = this.#on.bind(this);
@@ -179,7 +182,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     return this.opts.peer ?? '';
   }
   get peerCertificate(): unknown {
-    return this.stream.peer.peerCertificate;
+    return this.#stream.peer.peerCertificate;
   }
 
   get trailers(): Metadata {
@@ -188,7 +191,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   /** The request's custom metadata, read from the header list on first use. */
   get metadata(): Metadata {
-    return (this.requestMd ??= this.route === null ? new Metadata() : headersToMetadata(this.stream.headers));
+    return (this.requestMd ??= this.route === null ? new Metadata() : headersToMetadata(this.#stream.headers));
   }
   set metadata(md: Metadata) {
     this.requestMd = md;
@@ -204,7 +207,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   /** Validate the request headers and admit the call; answers at once when it cannot be served. */
   begin(): void {
-    const h = this.stream.headers;
+    const h = this.#stream.headers;
     let method: string | undefined;
     let path: string | undefined;
     let contentType: string | undefined;
@@ -342,15 +345,15 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     if (this.headersSent || this.finished) return;
     this.headersSent = true;
     const want = this.#encoding ?? this.opts.compression;
-    const enc = (this.#encoding = want !== 'identity' && parseAcceptEncoding(this.stream.headers).has(want) ? want : 'identity');
+    const enc = (this.#encoding = want !== 'identity' && parseAcceptEncoding(this.#stream.headers).has(want) ? want : 'identity');
     if (enc === 'identity' && (metadata === undefined || metadata.size === 0)) {
-      this.stream.respond(RESPONSE_HEADERS, false);
+      this.#stream.respond(RESPONSE_HEADERS, false);
       return;
     }
     const h: HeaderList = [':status', '200', 'content-type', 'application/grpc'];
     if (enc !== 'identity') h.push('grpc-encoding', enc);
     h.push('grpc-accept-encoding', ACCEPT_ENCODING);
-    this.stream.respond(appendMetadata(h, metadata), false);
+    this.#stream.respond(appendMetadata(h, metadata), false);
   }
 
   setCompression(encoding: Encoding): void {
@@ -364,7 +367,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     if (this.finished) return this.writeAfterEnd();
     try {
       if (!this.sendMessage(message, options?.compress !== false)) {
-        if (this.stream.ondrain === null) this.stream.ondrain = () => this.resolveDrain();
+        if (this.#stream.ondrain === null) this.#stream.ondrain = () => this.resolveDrain();
         return (this.#drain ??= newDrain()).p;
       }
     } catch (err) {
@@ -486,8 +489,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   }
 
   private releaseDeferred(): void {
-    if (this.#deferred > 0 && !this.stream.closed) {
-      this.stream.consume(this.#deferred);
+    if (this.#deferred > 0 && !this.#stream.closed) {
+      this.#stream.consume(this.#deferred);
     }
     this.#deferred = 0;
   }
@@ -615,7 +618,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     if (enc !== 'identity') out = withRoom(compress(enc, out.subarray(PREFIX_LENGTH)));
     out[0] = enc === 'identity' ? 0 : 1;
     out.writeUInt32BE(out.length - PREFIX_LENGTH, 1);
-    return this.stream.write(out);
+    return this.#stream.write(out);
   }
 
   /** End the call with `err` (or OK): the status as trailers, or Trailers-Only before any response. */
@@ -626,10 +629,10 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     this.dropInbox();
     this.releaseDeferred();
     this.#notify();
-    if (this.stream.closed) return;
+    if (this.#stream.closed) return;
     const md = err !== null && err.metadata.size > 0 ? this.mergedTrailers(err.metadata) : (this.trailerMd ?? undefined);
     if (err === null && this.headersSent && extra === undefined && (md === undefined || md.size === 0)) {
-      this.stream.end(OK_TRAILERS);
+      this.#stream.end(OK_TRAILERS);
       return;
     }
     const code = err === null ? Status.OK : err.code;
@@ -640,12 +643,12 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     if (extra !== undefined) h.push(...extra);
     appendMetadata(h, md);
     if (this.headersSent) {
-      this.stream.end(h);
+      this.#stream.end(h);
     } else {
       // Spec: "Trailers-Only is permitted for calls that produce an immediate error":
       // one HEADERS frame with END_STREAM carrying :status, content-type and the status.
       this.headersSent = true;
-      this.stream.respond(h, true);
+      this.#stream.respond(h, true);
     }
   }
 
@@ -664,7 +667,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     this.phase = 'done';
     this.finished = true;
     this.headersSent = true;
-    this.stream.respond([':status', String(status), 'content-type', 'text/plain'], true);
+    this.#stream.respond([':status', String(status), 'content-type', 'text/plain'], true);
   }
 
   /** End the call early (deadline, bad input): abort the handler's signal and send `err`. */
@@ -677,11 +680,11 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     this.#abort(err);
     const trailersOnly = !this.headersSent;
     this.#finish(err);
-    if (rstCode !== undefined && !this.stream.closed) {
+    if (rstCode !== undefined && !this.#stream.closed) {
       // After the status: a Trailers-Only HEADERS is out already; trailers behind DATA get a turn
       // of the event loop to be framed before the reset drops whatever still waits.
-      if (trailersOnly) this.stream.reset(rstCode);
-      else setImmediate(() => this.stream.reset(rstCode));
+      if (trailersOnly) this.#stream.reset(rstCode);
+      else setImmediate(() => this.#stream.reset(rstCode));
     }
     this.resolveDrain();
     this.runWhenInput();
@@ -719,20 +722,20 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   #handleData(chunk: Buffer): void {
     if (this.finished || this.recvError !== null) {
-      if (!this.stream.closed) this.stream.consume(chunk.length);
+      if (!this.#stream.closed) this.#stream.consume(chunk.length);
       return;
     }
     try {
       this.push(chunk);
     } catch (err) {
-      this.stream.consume(chunk.length);
+      this.#stream.consume(chunk.length);
       const e = GrpcError.from(err);
       this.recvError = e;
       this.terminate(e);
       return;
     }
     if (this.inCount <= HIGH_WATER) {
-      this.stream.consume(chunk.length + this.#deferred);
+      this.#stream.consume(chunk.length + this.#deferred);
       this.#deferred = 0;
     } else {
       this.#deferred += chunk.length;

@@ -39,9 +39,8 @@ export const DECODE_OPTIONS: Readonly<PbConversionOptions> = Object.freeze({
 // and decoding run synchronously and no user code runs while they are in use (fromObject, which
 // may read an application's getters, runs before). Both are emptied after use, so they keep no
 // message alive.
-const EMPTY = Buffer.alloc(0);
 const writer = protobuf.Writer.create();
-const reader = protobuf.Reader.create(EMPTY);
+const reader = protobuf.Reader.create(Buffer.alloc(0));
 
 /** protobufjs's queued write operations (Writer.head is the list's no-op head). */
 interface WriteOp {
@@ -62,7 +61,7 @@ export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
       // Writer.finish() with room for the prefix in front.
       const buf = Buffer.allocUnsafe(PREFIX_LENGTH + w.len);
       let pos = PREFIX_LENGTH;
-      for (let op = head.next; op !== undefined; op = op.next) {
+      for (let op = head.next; op; op = op.next) {
         op.fn(op.val, buf, pos);
         pos += op.len;
       }
@@ -81,7 +80,7 @@ export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
     r.pos = start;
     r.len = buf.length;
     const m = type.decode(r);
-    r.buf = EMPTY;
+    r.buf = null as unknown as Buffer;
     return type.toObject(m, DECODE_OPTIONS) as T;
   };
   return {
