@@ -106,6 +106,8 @@ export class Http2ServerConnection implements ServerSession {
       maxHeaderBlockSize: Math.max(o.maxHeaderListSize * 2, 65536),
       expectPreface: true,
     });
+    // processFrames is done with each frame before the next.
+    this.#reader.reuse = [];
     // Until the peer ACKs our SETTINGS it may use the default table size (RFC 9113 6.5.3).
     this.decoder = new HpackDecoder(Math.max(o.headerTableSize, DEFAULT_HEADER_TABLE_SIZE), o.maxHeaderListSize);
     this.encoder = new HpackEncoder(4096);

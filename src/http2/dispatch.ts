@@ -84,10 +84,14 @@ export function isIdle(c: Http2ServerConnection, id: number): boolean {
   return id > c.lastPeerStreamId || (id & 1) === 0;
 }
 
+function decodeBlock(c: Http2ServerConnection, f: HeadersFrame): string[] {
+  return c.decoder.decode(f.block, f.start, f.end);
+}
+
 /** Decode a header block we will not use: the HPACK state must stay in sync with the peer's. */
-function decodeAndDrop(c: Http2ServerConnection, block: Buffer): void {
+function decodeAndDrop(c: Http2ServerConnection, f: HeadersFrame): void {
   try {
-    c.decoder.decode(block);
+    decodeBlock(c, f);
   } catch (e) {
     if (!(e instanceof HeaderListTooLargeError)) throw e;
   }
@@ -101,7 +105,7 @@ function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
     return;
   }
   if (id <= c.lastPeerStreamId || (id & 1) === 0) {
-    decodeAndDrop(c, f.block);
+    decodeAndDrop(c, f);
     if (!isIdle(c, id) && (c.recentlyReset.has(id) || c.recentlyPeerReset.has(id) || c.recentlyClosed.has(id))) {
       onClosedStream(c, id, 'HEADERS');
       return;
@@ -115,7 +119,7 @@ function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
   c.lastPeerStreamId = id;
   let headers: string[];
   try {
-    headers = c.decoder.decode(f.block);
+    headers = decodeBlock(c, f);
   } catch (e) {
     if (e instanceof HeaderListTooLargeError) {
       rejectTooLarge(c, id, f.endStream);
@@ -171,7 +175,7 @@ function onTrailers(c: Http2ServerConnection, s: Http2ServerStream, f: HeadersFr
   const id = s.id;
   let trailers: string[];
   try {
-    trailers = c.decoder.decode(f.block);
+    trailers = decodeBlock(c, f);
   } catch (e) {
     if (e instanceof HeaderListTooLargeError) {
       throw new StreamError(id, ErrorCode.ENHANCE_YOUR_CALM, 'trailer section too large');

@@ -268,9 +268,48 @@ test('random frame sequences decode identically however they are split', () => {
       assert.equal(r.error, null, `seed iteration ${iter}: ${String(r.error)}`);
       assert.deepEqual(norm(r.frames), seq.out, `iteration ${iter}, ${chunks.length} chunks`);
       assert.equal(r.reader.buffered, 0);
+      assert.deepEqual(norm(readReusing(chunks, opts)), seq.out, `reused frames, iteration ${iter}, ${chunks.length} chunks`);
     }
   }
 });
+
+/**
+ * Feed `chunks` into a reader that reuses frames (FrameReader.reuse) and copy each frame as it
+ * comes out (the reader fills the same DATA and HEADERS objects again), a HEADERS block cut to its
+ * start..end. A HEADERS frame that CONTINUATIONs followed is a new object.
+ */
+function readReusing(chunks: Buffer[], opts: Parameters<typeof newReader>[0]): (Frame | StreamError)[] {
+  const reader = newReader(opts);
+  reader.reuse = [];
+  const frames: (Frame | StreamError)[] = [];
+  const objects = new Set<Frame>();
+  let joined = 0;
+  for (const c of chunks) {
+    reader.push(c);
+    for (;;) {
+      let f: Frame | null;
+      try {
+        f = reader.next();
+      } catch (e) {
+        if (!(e instanceof StreamError)) throw e;
+        frames.push(e);
+        continue;
+      }
+      if (f === null) break;
+      if (f.type === FrameType.HEADERS) {
+        const { start, end, ...rest } = f;
+        frames.push({ ...rest, block: Buffer.from(f.block.subarray(start, end)) });
+        objects.add(f);
+        if (start === undefined) joined++;
+      } else {
+        if (f.type === FrameType.DATA) objects.add(f);
+        frames.push({ ...f });
+      }
+    }
+  }
+  assert.ok(objects.size <= 2 + joined, `${objects.size} DATA/HEADERS objects, ${joined} joined blocks`);
+  return frames;
+}
 
 // ---- fuzz ----
 

@@ -24,7 +24,11 @@ import type {
   WindowUpdateFrame,
 } from './types.js';
 
-export type FrameParser = (flags: number, streamId: number, p: Buffer, o: number, n: number) => Frame;
+/**
+ * `r`: for DATA and HEADERS, a frame object of that type to fill and return instead of a new one
+ * (typed never: callers cast; each parser names its own type).
+ */
+export type FrameParser = (flags: number, streamId: number, p: Buffer, o: number, n: number, r?: never) => Frame;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -66,24 +70,29 @@ function paddedEnd(p: Buffer, o: number, n: number, fixed: number, name: string)
   return o + n - pad;
 }
 
-/** Octets s to e of p: the empty buffer, p itself, or a slice (one Buffer object). */
+/** Octets s to e of p: the empty buffer or a slice (one Buffer object). */
 function view(p: Buffer, s: number, e: number): Buffer {
-  return s === e ? EMPTY : s === 0 && e === p.length ? p : p.subarray(s, e);
+  return s === e ? EMPTY : p.subarray(s, e);
 }
 
 // 6.1 DATA
-function parseData(flags: number, streamId: number, p: Buffer, o: number, n: number): DataFrame {
+function parseData(flags: number, streamId: number, p: Buffer, o: number, n: number, r = {} as DataFrame): DataFrame {
   // "If a DATA frame is received whose Stream Identifier field is 0x00, the recipient MUST respond
   // with a connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.1)
   if (streamId === 0) throw connErr(PROTOCOL_ERROR, 'DATA on stream 0');
   const endStream = (flags & Flag.END_STREAM) !== 0;
   const padded = (flags & Flag.PADDED) !== 0;
   const data = padded ? view(p, o + 1, paddedEnd(p, o, n, 0, 'DATA')) : view(p, o, o + n);
-  return { type: FrameType.DATA, streamId, endStream, data, flowLength: n };
+  r.type = FrameType.DATA;
+  r.streamId = streamId;
+  r.endStream = endStream;
+  r.data = data;
+  r.flowLength = n;
+  return r;
 }
 
 // 6.2 HEADERS
-function parseHeaders(flags: number, streamId: number, p: Buffer, o: number, n: number): HeadersFrame {
+function parseHeaders(flags: number, streamId: number, p: Buffer, o: number, n: number, r?: HeadersFrame): HeadersFrame {
   // "If a HEADERS frame is received whose Stream Identifier field is 0x00, the recipient MUST
   // respond with a connection error (Section 5.4.1) of type PROTOCOL_ERROR." (6.2)
   if (streamId === 0) throw connErr(PROTOCOL_ERROR, 'HEADERS on stream 0');
@@ -103,13 +112,19 @@ function parseHeaders(flags: number, streamId: number, p: Buffer, o: number, n: 
     priority = readPriority(p, start);
     start += 5;
   }
-  return {
-    type: FrameType.HEADERS,
-    streamId,
-    endStream: (flags & Flag.END_STREAM) !== 0,
-    block: view(p, start, end),
-    priority,
-  };
+  const f = r ?? ({} as HeadersFrame);
+  f.type = FrameType.HEADERS;
+  f.streamId = streamId;
+  f.endStream = (flags & Flag.END_STREAM) !== 0;
+  f.priority = priority;
+  if (r === undefined) f.block = view(p, start, end);
+  else {
+    // No slice: the block is read where it lies.
+    f.block = p;
+    f.start = start;
+    f.end = end;
+  }
+  return f;
 }
 
 // 6.3 PRIORITY

@@ -37,6 +37,13 @@ export class FrameReader {
   maxFrameSize: number;
   readonly #maxContinuationFrames: number;
   readonly #maxHeaderBlockSize: number;
+  /**
+   * Set to [] by a caller that is done with a frame before it calls next() again and keeps none:
+   * the last frame of each type is kept here, and DATA and HEADERS frames are filled anew instead
+   * of made (a HEADERS block is then `start` to `end` of the chunk it lies in). The other parsers
+   * ignore the frame they are handed.
+   */
+  reuse: Frame[] | null = null;
 
   /** Unread chunks; chunks[head] is the current one, read from `off`. */
   private chunks: Buffer[] = [];
@@ -188,11 +195,15 @@ export class FrameReader {
         if (f !== null) return f;
         continue;
       }
-      const f = PARSERS[type]!(flags, streamId, payload, po, length);
-      if ((type === FrameType.HEADERS || type === FrameType.PUSH_PROMISE) && (flags & Flag.END_HEADERS) === 0) {
+      const cont = (type === FrameType.HEADERS || type === FrameType.PUSH_PROMISE) && (flags & Flag.END_HEADERS) === 0;
+      const frames = this.reuse;
+      // A HEADERS frame that CONTINUATIONs follow is a new one, its block a slice (startBlock).
+      const f = PARSERS[type]!(flags, streamId, payload, po, length, (cont ? undefined : frames?.[type]) as never);
+      if (cont) {
         this.startBlock(f as HeadersFrame | PushPromiseFrame);
         continue;
       }
+      if (frames !== null) frames[type] = f;
       return f;
     }
   }

@@ -1,6 +1,8 @@
 // Frames as the reader hands them to the connection. Payload buffers are slices of the socket's
-// chunks (no copy) unless a frame spanned chunks. Padding is already removed. CONTINUATION frames
-// never appear here: the reader joins them onto their HEADERS or PUSH_PROMISE frame.
+// chunks (no copy) unless a frame spanned chunks; from a reader whose `reuse` is set, DATA and
+// HEADERS frames are one object each per reader, filled anew for every frame. Padding is already
+// removed. CONTINUATION frames never appear here: the reader joins them onto their HEADERS or
+// PUSH_PROMISE frame.
 import type { FrameType } from './constants.js';
 
 export interface PriorityFields {
@@ -21,8 +23,13 @@ export interface HeadersFrame {
   type: typeof FrameType.HEADERS;
   streamId: number;
   endStream: boolean;
-  /** The complete header block fragment, CONTINUATIONs joined. */
+  /**
+   * The complete header block fragment, CONTINUATIONs joined: all of `block`, or octets `start` to
+   * `end` of it from a reader that reuses frames (FrameReader.reuse).
+   */
   block: Buffer;
+  start?: number;
+  end?: number;
   priority: PriorityFields | null;
 }
 export interface PriorityFrame {

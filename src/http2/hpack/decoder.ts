@@ -75,14 +75,14 @@ export class HpackDecoder {
   }
 
   /**
-   * Decode one complete header block. Throws ConnectionError(COMPRESSION_ERROR) on a malformed
-   * block, and HeaderListTooLargeError (after decoding the whole block) when the list is too large.
+   * Decode one complete header block (octets `start` to `end` of `block`). Throws
+   * ConnectionError(COMPRESSION_ERROR) on a malformed block, and HeaderListTooLargeError (after
+   * decoding the whole block) when the list is too large.
    */
-  decode(block: Buffer): string[] {
+  decode(block: Buffer, start = 0, end = block.length): string[] {
     const c = this.cur;
-    const end = block.length;
     const out: string[] = [];
-    c.pos = 0;
+    c.pos = start;
     this.listSize = 0;
     this.#over = false;
     let fieldSeen = false;
