@@ -15,14 +15,18 @@ export interface RequestSource {
  * deadline, server stop) next() rejects with the call's GrpcError.
  */
 export class RequestStream<T = unknown> implements AsyncIterableIterator<T> {
-  constructor(private readonly source: RequestSource) {}
+  readonly #source: RequestSource;
+
+  constructor(source: RequestSource) {
+    this.#source = source;
+  }
 
   next(): Promise<IteratorResult<T>> {
-    return this.source.nextRequest() as Promise<IteratorResult<T>>;
+    return this.#source.nextRequest() as Promise<IteratorResult<T>>;
   }
 
   return(): Promise<IteratorResult<T>> {
-    this.source.stopReading();
+    this.#source.stopReading();
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -31,12 +35,9 @@ export class RequestStream<T = unknown> implements AsyncIterableIterator<T> {
   }
 }
 
-function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
-}
-
-function isIterable(x: unknown): x is Iterable<unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function';
+/** Whether `x` is an object with a method under `key` (Symbol.iterator, Symbol.asyncIterator). */
+function hasMethod(x: unknown, key: symbol): boolean {
+  return typeof x === 'object' && x !== null && typeof (x as Record<symbol, unknown>)[key] === 'function';
 }
 
 /**
@@ -44,12 +45,12 @@ function isIterable(x: unknown): x is Iterable<unknown> {
  * (async) iterable whose items are written in order, each awaited for backpressure.
  */
 export async function drainReplies(out: ServerWriter<unknown>, result: unknown): Promise<void> {
-  if (isAsyncIterable(result)) {
-    for await (const m of result) await out.write(m);
+  if (hasMethod(result, Symbol.asyncIterator)) {
+    for await (const m of result as AsyncIterable<unknown>) await out.write(m);
     return;
   }
-  if (isIterable(result)) {
-    for (const m of result) await out.write(m);
+  if (hasMethod(result, Symbol.iterator)) {
+    for (const m of result as Iterable<unknown>) await out.write(m);
     return;
   }
   await result;

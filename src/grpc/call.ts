@@ -164,16 +164,16 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   // The route's names and kind, read from it (fewer fields per call).
   get method(): string {
-    return this.route === null ? '' : this.route.def.path;
+    return this.route?.def.path ?? '';
   }
   get service(): string {
-    return this.route === null ? '' : this.route.service;
+    return this.route?.service ?? '';
   }
   get methodName(): string {
-    return this.route === null ? '' : this.route.def.name;
+    return this.route?.def.name ?? '';
   }
   get kind(): MethodKind {
-    return this.route === null ? 'unary' : this.route.def.kind;
+    return this.route?.def.kind ?? 'unary';
   }
   get deadline(): number {
     return this.#deadline ?? Infinity;

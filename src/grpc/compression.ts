@@ -67,8 +67,6 @@ export function decompress(encoding: Encoding, data: Buffer, maxLength: number):
 }
 
 /** Compress one message payload. */
-export function compress(encoding: Encoding, data: Uint8Array): Buffer {
-  if (encoding === 'gzip') return zlib().gzipSync(data);
-  if (encoding === 'deflate') return zlib().deflateSync(data);
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+export function compress(encoding: 'gzip' | 'deflate', data: Uint8Array): Buffer {
+  return encoding === 'gzip' ? zlib().gzipSync(data) : zlib().deflateSync(data);
 }

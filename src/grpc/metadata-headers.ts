@@ -8,11 +8,9 @@
 //   "... when more than one value is present for a Binary-Header, the values MAY be sent as a single
 //    header with comma-separated values" (each value base64 separately).
 // Header values in the HTTP/2 layer are latin1 strings (one char per octet).
-import { Metadata, isBinaryKey } from './metadata.js';
+import { ASCII_VALUE_RE, KEY_RE, Metadata, isBinaryKey } from './metadata.js';
 import type { HeaderList } from '../http2/api.js';
 
-const KEY_RE = /^[0-9a-z_.-]+$/;
-const ASCII_VALUE_RE = /^[\x20-\x7e]*$/;
 
 /**
  * Headers that belong to the transport or to gRPC itself and never appear in user Metadata:

@@ -3,9 +3,9 @@
 
 export type MetadataValue = string | Buffer;
 
-const KEY_RE = /^[0-9a-z_.-]+$/;
+export const KEY_RE = /^[0-9a-z_.-]+$/;
 // Printable ASCII (0x20-0x7e) per the gRPC over HTTP/2 spec's ASCII-Value.
-const ASCII_VALUE_RE = /^[\x20-\x7e]*$/;
+export const ASCII_VALUE_RE = /^[\x20-\x7e]*$/;
 
 export function isBinaryKey(key: string): boolean {
   return key.endsWith('-bin');
@@ -26,65 +26,65 @@ function validateValue(key: string, value: MetadataValue): void {
 }
 
 export class Metadata {
-  private readonly map = new Map<string, MetadataValue[]>();
+  readonly #map = new Map<string, MetadataValue[]>();
 
   set(key: string, value: MetadataValue): void {
     const k = validateKey(key);
     validateValue(k, value);
-    this.map.set(k, [value]);
+    this.#map.set(k, [value]);
   }
 
   add(key: string, value: MetadataValue): void {
     const k = validateKey(key);
     validateValue(k, value);
-    const list = this.map.get(k);
-    if (list === undefined) this.map.set(k, [value]);
+    const list = this.#map.get(k);
+    if (list === undefined) this.#map.set(k, [value]);
     else list.push(value);
   }
 
   remove(key: string): void {
-    this.map.delete(key.toLowerCase());
+    this.#map.delete(key.toLowerCase());
   }
 
   get(key: string): MetadataValue[] {
-    return this.map.get(key.toLowerCase()) ?? [];
+    return this.#map.get(key.toLowerCase()) ?? [];
   }
 
   /** The first value of each key, as grpc-js's getMap(). */
   getMap(): Record<string, MetadataValue> {
     const out: Record<string, MetadataValue> = {};
-    for (const [k, v] of this.map) if (v.length > 0) out[k] = v[0]!;
+    for (const [k, v] of this.#map) if (v.length > 0) out[k] = v[0]!;
     return out;
   }
 
   keys(): IterableIterator<string> {
-    return this.map.keys();
+    return this.#map.keys();
   }
 
   entries(): IterableIterator<[string, MetadataValue[]]> {
-    return this.map.entries();
+    return this.#map.entries();
   }
 
   get size(): number {
-    return this.map.size;
+    return this.#map.size;
   }
 
   clone(): Metadata {
     const m = new Metadata();
-    for (const [k, v] of this.map) m.map.set(k, v.slice());
+    for (const [k, v] of this.#map) m.#map.set(k, v.slice());
     return m;
   }
 
   /** Copy every value of `other` into this one (added after existing values). */
   merge(other: Metadata): void {
-    for (const [k, v] of other.map) {
-      const list = this.map.get(k);
-      if (list === undefined) this.map.set(k, v.slice());
+    for (const [k, v] of other.#map) {
+      const list = this.#map.get(k);
+      if (list === undefined) this.#map.set(k, v.slice());
       else list.push(...v);
     }
   }
 
   toJSON(): Record<string, MetadataValue[]> {
-    return Object.fromEntries(this.map);
+    return Object.fromEntries(this.#map);
   }
 }

@@ -8,17 +8,12 @@
 
 const HEX = '0123456789ABCDEF';
 
-function needsEncoding(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x25) return true;
-  }
-  return false;
-}
+// A character outside 0x20-0x7E, or '%'.
+const NEEDS_ENCODING = /[^\x20-\x24\x26-\x7e]/;
 
 /** Encode a message (any Unicode) for the grpc-message header: UTF-8, then %XX outside 0x20-0x7E and '%'. */
 export function percentEncode(message: string): string {
-  if (!needsEncoding(message)) return message;
+  if (!NEEDS_ENCODING.test(message)) return message;
   const bytes = Buffer.from(message, 'utf8');
   let out = '';
   for (let i = 0; i < bytes.length; i++) {

@@ -87,9 +87,8 @@ export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
     encode: (message: T): Uint8Array => encodeFramed(message).subarray(PREFIX_LENGTH),
     encodeFramed,
     // protobufjs reads Buffers with its faster Buffer reader, and bytes fields then come out as
-    // Buffers: a plain Uint8Array is wrapped without copying.
-    decode: (bytes: Uint8Array): T =>
-      decodeFrom(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0),
+    // Buffers: the bytes are read through a Buffer view (no copy), Buffer or not.
+    decode: (bytes: Uint8Array): T => decodeFrom(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0),
     decodeFrom,
   };
 }

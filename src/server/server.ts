@@ -155,7 +155,7 @@ export class Server {
       maxSendMessageLength: messageLimit('maxSendMessageLength', options.maxSendMessageLength ?? limits.maxSendMessageLength),
       compression,
       requireTeTrailers: options.requireTeTrailers ?? false,
-      ...(options.onHandlerError !== undefined ? { onHandlerError: options.onHandlerError } : {}),
+      onHandlerError: options.onHandlerError,
     };
     for (const i of this.callOptions.interceptors) {
       if (typeof i !== 'function') throw new TypeError('interceptors must be functions (ctx, next) => Promise<void>');
