@@ -50,6 +50,36 @@ interface WriteOp {
   next: WriteOp | undefined;
 }
 
+// The shared writer takes its write operations from a pool instead of making an object per field
+// written (protobufjs makes them in uint32() and _push(), which every other write goes through;
+// only fork() for a nested message still makes its own). Emptied after each message, the pool
+// keeps at most 64 of them.
+const pool: WriteOp[] = [];
+let used = 0;
+type PoolWriter = protobuf.Writer & { tail: WriteOp; _push: typeof push };
+function push(this: PoolWriter, fn: WriteOp['fn'], len: number, val: unknown): PoolWriter {
+  const op = (pool[used++] ??= { next: undefined } as WriteOp);
+  op.fn = fn;
+  op.len = len;
+  op.val = val;
+  this.tail = this.tail.next = op;
+  this.len += len;
+  return this;
+}
+function writeVarint32(val: number, buf: Buffer, pos: number): void {
+  while (val > 127) {
+    buf[pos++] = (val & 127) | 128;
+    val >>>= 7;
+  }
+  buf[pos] = val;
+}
+(writer as PoolWriter)._push = push;
+writer.uint32 = function (this: PoolWriter, value: number): PoolWriter {
+  value >>>= 0;
+  // 1 to 5 octets, 7 bits each.
+  return this._push(writeVarint32, ((38 - Math.clz32(value | 1)) / 7) | 0, value);
+};
+
 /** A codec for one message type: plain object <-> protobuf bytes. */
 export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
   const encodeFramed = (message: T): Buffer => {
@@ -67,7 +97,11 @@ export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
       }
       return buf;
     } finally {
-      // What reset() does, keeping the head operation instead of allocating a new one.
+      // What reset() does, keeping the head operation instead of allocating a new one; the pooled
+      // operations let go of their values and of operations beyond the pool.
+      for (let i = 0; i < used; i++) pool[i]!.val = pool[i]!.next = undefined;
+      if (used > 64) pool.length = 64;
+      used = 0;
       head.next = undefined;
       w.tail = head;
       w.len = 0;

@@ -43,6 +43,22 @@ test('encodeFramed: the encoding behind 5 free octets; the shared writer and rea
   assert.equal(m.request.decode(Buffer.alloc(0)).response_size, 0);
 });
 
+test('the shared writer encodes exactly as a fresh protobufjs Writer: many fields, nested messages, negative int32, twice in a row', () => {
+  const m = loadServices(testDescriptor)['grpc.testing.TestService']!.methods['StreamingOutputCall']!;
+  const t = lookupType(testDescriptor, 'grpc.testing.StreamingOutputCallRequest');
+  const req = {
+    response_type: 'COMPRESSABLE',
+    response_parameters: Array.from({ length: 100 }, (_, i) => ({ size: i * 1000, interval_us: -i, compressed: { value: i % 2 === 0 } })),
+    payload: { body: Buffer.alloc(300, 1) },
+    response_status: { code: 3, message: 'é'.repeat(70) },
+  };
+  const want = Buffer.from(t.encode(t.fromObject(req)).finish());
+  for (let i = 0; i < 2; i++) assert.deepEqual(Buffer.from(m.request.encode(req)), want);
+  // A small message after a large one: nothing left over from it.
+  assert.deepEqual(Buffer.from(m.request.encode({ response_type: 'COMPRESSABLE' })), Buffer.from(t.encode(t.fromObject({ response_type: 'COMPRESSABLE' })).finish()));
+  assert.equal(m.request.decode(want).response_parameters.length, 100);
+});
+
 test('interop TestService: all four kinds and both services', () => {
   const services = loadServices(testDescriptor);
   assert.deepEqual(Object.keys(services).sort(), ['grpc.testing.TestService', 'grpc.testing.UnimplementedService']);
