@@ -80,6 +80,9 @@ export class Http2ServerConnection implements ServerSession {
   state: State = State.ACTIVE;
 
   readonly #reader: FrameReader;
+  // Not a parameter property: bundles shorten the name of the field it assigns but not of the
+  // field it declares, which every object would then carry as well (undefined).
+  readonly #onStream: (stream: ServerStream) => void;
   private sendQueue: Http2ServerStream[] = [];
   private spareQueue: Http2ServerStream[] = [];
   private flushScheduled = false;
@@ -97,8 +100,9 @@ export class Http2ServerConnection implements ServerSession {
     readonly socket: Duplex,
     readonly peer: PeerInfo,
     options: Http2Options,
-    private readonly onStream: (stream: ServerStream) => void,
+    onStream: (stream: ServerStream) => void,
   ) {
+    this.#onStream = onStream;
     const o = (this.opts = resolveOptions(options));
     this.#reader = new FrameReader({
       maxFrameSize: o.maxFrameSize,
@@ -389,7 +393,7 @@ export class Http2ServerConnection implements ServerSession {
     this.streams.set(id, s);
     this.stats.streamsOpened++;
     try {
-      this.onStream(s);
+      this.#onStream(s);
     } catch {
       this.closeStream(s, ErrorCode.INTERNAL_ERROR, true);
       return;

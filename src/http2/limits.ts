@@ -34,19 +34,20 @@
 export class ResetBudget {
   #tokens: number;
   #last = 0;
+  // Not parameter properties (see Http2ServerConnection's #onStream).
+  readonly #capacity: number;
+  readonly #windowMs: number;
 
-  constructor(
-    readonly capacity: number,
-    readonly windowMs: number,
-  ) {
-    this.#tokens = capacity;
+  constructor(capacity: number, windowMs: number) {
+    this.#tokens = this.#capacity = capacity;
+    this.#windowMs = windowMs;
   }
 
   /** One reset at time `now` (ms): true when no token was left (the connection should end). */
   spend(now: number): boolean {
-    if (this.#tokens < this.capacity) {
-      const t = this.#tokens + ((now - this.#last) * this.capacity) / this.windowMs;
-      this.#tokens = t < this.capacity ? t : this.capacity;
+    if (this.#tokens < this.#capacity) {
+      const t = this.#tokens + ((now - this.#last) * this.#capacity) / this.#windowMs;
+      this.#tokens = t < this.#capacity ? t : this.#capacity;
     }
     this.#last = now;
     if (this.#tokens < 1) return true;
@@ -56,9 +57,9 @@ export class ResetBudget {
 
   /** A stream completed normally: one token back, up to the capacity. */
   earn(): void {
-    if (this.#tokens < this.capacity) {
+    if (this.#tokens < this.#capacity) {
       const t = this.#tokens + 1;
-      this.#tokens = t < this.capacity ? t : this.capacity;
+      this.#tokens = t < this.#capacity ? t : this.#capacity;
     }
   }
 
@@ -72,14 +73,18 @@ export class FloodCounter {
   #count = 0;
   private windowStart = 0;
 
+  readonly #windowMs: number;
+
   constructor(
     readonly limit: number,
-    readonly windowMs: number,
-  ) {}
+    windowMs: number,
+  ) {
+    this.#windowMs = windowMs;
+  }
 
   /** Count one event at time `now` (ms); true when this event is past the limit. */
   hit(now: number): boolean {
-    if (now - this.windowStart >= this.windowMs) {
+    if (now - this.windowStart >= this.#windowMs) {
       this.windowStart = now;
       this.#count = 0;
     }

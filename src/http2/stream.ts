@@ -66,22 +66,26 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   contentLength = -1;
   received = 0;
 
+  /** Not a parameter property (see Http2ServerConnection's #onStream). */
+  readonly #conn: Http2ServerConnection;
+
   /** Events that arrived before the consumer set its callbacks: DATA, and the end (false: none). */
   private inbox: Buffer[] | null = null;
   private inboxEnd: HeaderList | null | false = false;
 
   constructor(
-    private readonly conn: Http2ServerConnection,
+    conn: Http2ServerConnection,
     readonly id: number,
     readonly headers: HeaderList,
   ) {
     super();
+    this.#conn = conn;
     this.sendWindow = conn.peerSettings.initialWindow;
     this.recvWindow = conn.localInitialWindow;
   }
 
   get peer(): PeerInfo {
-    return this.conn.peer;
+    return this.#conn.peer;
   }
 
   get ondata(): DataCb {
@@ -130,7 +134,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
         return;
       }
     }
-    if (this.local === Local.ENDED) this.conn.closeStream(this, ErrorCode.NO_ERROR, false);
+    if (this.local === Local.ENDED) this.#conn.closeStream(this, ErrorCode.NO_ERROR, false);
   }
 
   private drainInbox(): void {
@@ -173,9 +177,9 @@ export class Http2ServerStream extends PendingData implements ServerStream {
     // No point in opening the window of a stream the peer has ended or that is gone.
     if (this.closed || this.remoteEnded) return;
     this.recvUnacked += n;
-    if (windowUpdateDue(this.recvUnacked, this.conn.localInitialWindow)) {
+    if (windowUpdateDue(this.recvUnacked, this.#conn.localInitialWindow)) {
       this.recvWindow += this.recvUnacked;
-      this.conn.sendWindowUpdate(this.id, this.recvUnacked);
+      this.#conn.sendWindowUpdate(this.id, this.recvUnacked);
       this.recvUnacked = 0;
     }
   }
@@ -184,15 +188,15 @@ export class Http2ServerStream extends PendingData implements ServerStream {
     if (this.closed) return;
     if (this.local !== Local.IDLE) throw new Error(`stream ${this.id}: respond() called twice`);
     this.local = endStream ? Local.ENDED : Local.HEADERS;
-    this.conn.sendHeaders(this, headers, endStream);
-    if (endStream) this.conn.localEnd(this);
+    this.#conn.sendHeaders(this, headers, endStream);
+    if (endStream) this.#conn.localEnd(this);
   }
 
   write(data: Buffer): boolean {
     if (this.closed || this.local >= Local.END_QUEUED) return false;
     if (this.local === Local.IDLE) throw new Error(`stream ${this.id}: write() before respond()`);
     this.push(data);
-    this.conn.wantsToSend(this);
+    this.#conn.wantsToSend(this);
     if (this.pending >= STREAM_WRITE_HWM) {
       this.needDrain = true;
       return false;
@@ -205,12 +209,12 @@ export class Http2ServerStream extends PendingData implements ServerStream {
     if (this.local === Local.IDLE) throw new Error(`stream ${this.id}: end() before respond()`);
     this.local = Local.END_QUEUED;
     this.trailers = trailers !== undefined && trailers.length > 0 ? trailers : null;
-    this.conn.wantsToSend(this);
+    this.#conn.wantsToSend(this);
   }
 
   reset(code: number): void {
     if (this.closed) return;
-    this.conn.resetStream(this, code);
+    this.#conn.resetStream(this, code);
   }
 
   /** Mark closed, drop what waits to be sent, tell the consumer once. Called by the connection. */

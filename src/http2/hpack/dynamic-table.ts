@@ -24,10 +24,11 @@ export class DynamicTable {
   private readonly pairs: Map<string, Map<string, number>> | null;
   private readonly byName: Map<string, number> | null;
 
-  constructor(
-    public maxSize: number,
-    withLookup = false,
-  ) {
+  /** Not a parameter property (see Http2ServerConnection's #onStream). */
+  maxSize: number;
+
+  constructor(maxSize: number, withLookup = false) {
+    this.maxSize = maxSize;
     const cap = 16;
     this.#names = new Array<string>(cap).fill('');
     this.#values = new Array<string>(cap).fill('');

@@ -23,6 +23,7 @@ const FIELD_OVERHEAD = 18;
 export class HpackEncoder {
   /** The dynamic table (exposed for tests and diagnostics; do not modify). */
   readonly table: DynamicTable;
+  readonly #sizeCap: number;
   /** Where blocks are written (encodeRaw); replaced when it grows. */
   scratch = allocUnsafe(SCRATCH_SIZE);
   /** Size updates owed at the start of the next block: the smallest size set since, and the last. */
@@ -37,10 +38,8 @@ export class HpackEncoder {
    * choose to use less capacity than this maximum size" (RFC 7541 section 4.2), which saves
    * memory on small boards.
    */
-  constructor(
-    maxTableSize = 4096,
-    private readonly sizeCap = 4096,
-  ) {
+  constructor(maxTableSize = 4096, sizeCap = 4096) {
+    this.#sizeCap = sizeCap;
     this.table = new DynamicTable(Math.min(maxTableSize, 4096), true);
   }
 
@@ -51,7 +50,7 @@ export class HpackEncoder {
    * so the block carries that smallest size, then the final one.
    */
   setMaxTableSize(n: number): void {
-    const size = Math.min(n, this.sizeCap);
+    const size = Math.min(n, this.#sizeCap);
     if (!this.updatePending) {
       if (size === this.table.maxSize) return;
       this.updatePending = true;
