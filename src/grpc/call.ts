@@ -291,10 +291,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   }
 
   private settleWith(p: PromiseLike<unknown>): void {
-    p.then(
-      () => this.handlerDone(),
-      (err: unknown) => this.handlerFailed(err),
-    );
+    // Bound methods, not arrow functions: no context object, and none for the callers either.
+    p.then(this.handlerDone.bind(this), this.handlerFailed.bind(this));
   }
 
   /**
@@ -319,10 +317,9 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
       if (this.kind === 'unary') {
         const res: unknown = handler(req, this);
         if (isThenable(res)) {
-          res.then(
-            (r: unknown) => this.unaryResult(r),
-            (err: unknown) => this.handlerFailed(err),
-          );
+          // Bound methods: an arrow function here would make runWhenInput allocate a context for
+          // `this` on every call, async handler or not.
+          res.then(this.unaryResult.bind(this), this.handlerFailed.bind(this));
         } else {
           this.unaryResult(res);
         }
