@@ -43,10 +43,13 @@ export class HpackDecoder {
   private updateRequired = false;
   private readonly cur: Cursor = { pos: 0 };
   private scratch = allocUnsafe(SCRATCH_SIZE);
-  // The last string read by readString: its length, and where its octets are.
+  // The last string read by #readString: strLen octets of strBuf (the block, or the scratch buffer
+  // after Huffman decoding) from strStart.
   private strLen = 0;
   private strStart = 0;
-  private strHuffman = false;
+  private strBuf: Buffer = this.scratch;
+  /** takeString's last value for each static name index. */
+  readonly #last: string[] = [];
   // Per block: running header list size, and whether it went over the limit.
   private listSize = 0;
   #over = false;
@@ -130,6 +133,7 @@ export class HpackDecoder {
       }
     }
     if (this.scratch.length > SCRATCH_KEEP) this.scratch = allocUnsafe(SCRATCH_SIZE);
+    this.strBuf = this.scratch; // keeps neither the block nor a dropped scratch buffer
     if (this.#over) throw new HeaderListTooLargeError(this.listSize, this.maxHeaderListSize);
     return out;
   }
@@ -161,14 +165,14 @@ export class HpackDecoder {
       // Keep the name only when it can still be in the list or in the table: a huge literal
       // never becomes a string.
       const fits = !this.#over && this.listSize + nameLen + ENTRY_OVERHEAD <= limit;
-      if (fits || (indexing && nameLen + ENTRY_OVERHEAD <= this.table.maxSize)) name = this.takeString(block);
+      if (fits || (indexing && nameLen + ENTRY_OVERHEAD <= this.table.maxSize)) name = this.takeString();
     }
     this.#readString(block, end);
     const valueLen = this.strLen;
     const entrySize = nameLen + valueLen + ENTRY_OVERHEAD;
     const toTable = indexing && entrySize <= this.table.maxSize;
     const fits = !this.#over && this.listSize + entrySize <= limit;
-    const value = toTable || fits ? this.takeString(block) : '';
+    const value = toTable || fits ? this.takeString(nameIndex <= STATIC_COUNT ? nameIndex : 0) : '';
     if (indexing) {
       // An entry larger than the table empties it (RFC 7541 section 4.4); its strings are not needed.
       if (toTable) this.table.add(name, value);
@@ -201,8 +205,8 @@ export class HpackDecoder {
     if (len > end - c.pos) throw compressionError('string literal runs past the header block');
     const start = c.pos;
     c.pos = start + len;
-    this.strHuffman = huffman;
     if (!huffman) {
+      this.strBuf = block;
       this.strStart = start;
       this.strLen = len;
       return;
@@ -211,14 +215,29 @@ export class HpackDecoder {
     if (room > this.scratch.length) {
       this.scratch = allocUnsafe(Math.max(room, this.scratch.length * 2));
     }
+    this.strBuf = this.scratch;
+    this.strStart = 0;
     this.strLen = huffmanDecode(block, start, start + len, this.scratch, 0);
   }
 
-  /** The last string read, as latin1. */
-  private takeString(block: Buffer): string {
-    if (this.strLen === 0) return '';
-    return this.strHuffman
-      ? this.scratch.toString('latin1', 0, this.strLen)
-      : block.toString('latin1', this.strStart, this.strStart + this.strLen);
+  /**
+   * The last string read, as latin1. A value of a literal whose name is static entry `key` (> 0)
+   * that repeats the last one taken for it is that same string: clients built on nghttp2 send
+   * :path and content-length as literals without indexing in every request.
+   */
+  private takeString(key = 0): string {
+    const n = this.strLen;
+    const b = this.strBuf;
+    const o = this.strStart;
+    const last = this.#last[key];
+    if (last?.length === n) {
+      let i = 0;
+      while (i < n && last.charCodeAt(i) === b[o + i]) i++;
+      if (i === n) return last;
+    }
+    const s = b.toString('latin1', o, o + n);
+    // Short values only: at most 61 strings of 255 octets are kept per connection.
+    if (key !== 0 && n < 256) this.#last[key] = s;
+    return s;
   }
 }
