@@ -77,10 +77,15 @@ type AnyFn = (...args: any[]) => any;
 const NO_REPLY: unique symbol = Symbol();
 
 const noop = (): void => {};
+// What write() returns when the stream takes the message at once: one settled promise for all.
+const RESOLVED = Promise.resolve();
 // Header lists of the common case (identity, no custom metadata), shared by every call: the
 // HTTP/2 layer only reads the lists it is given.
 const RESPONSE_HEADERS: HeaderList = [':status', '200', 'content-type', 'application/grpc', 'grpc-accept-encoding', ACCEPT_ENCODING];
 const OK_TRAILERS: HeaderList = ['grpc-status', '0'];
+function resetStream(stream: ServerStream, code: number): void {
+  stream.reset(code);
+}
 function onDeadline(call: ServerCall): void {
   call.deadlineExpired();
 }
@@ -364,7 +369,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     if (this.finished) return this.writeAfterEnd();
     try {
       if (!this.sendMessage(message, options?.compress !== false)) {
-        if (this.#stream.ondrain === null) this.#stream.ondrain = () => this.resolveDrain();
+        // Bound, not an arrow function: an arrow would make every write() allocate a context.
+        if (this.#stream.ondrain === null) this.#stream.ondrain = this.resolveDrain.bind(this);
         return (this.#drain ??= newDrain()).p;
       }
     } catch (err) {
@@ -375,7 +381,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
       p.catch(noop);
       return p;
     }
-    return Promise.resolve();
+    return RESOLVED;
   }
 
   /**
@@ -681,7 +687,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
       // After the status: a Trailers-Only HEADERS is out already; trailers behind DATA get a turn
       // of the event loop to be framed before the reset drops whatever still waits.
       if (trailersOnly) this.#stream.reset(rstCode);
-      else setImmediate(() => this.#stream.reset(rstCode));
+      else setImmediate(resetStream, this.#stream, rstCode);
     }
     this.resolveDrain();
     this.runWhenInput();
