@@ -388,7 +388,7 @@ export class Http2ServerConnection implements ServerSession {
   /** Create the stream for a valid request and hand it to the consumer. */
   openStream(id: number, headers: HeaderList, contentLength: number, endStream: boolean): void {
     const s = new Http2ServerStream(this, id, headers);
-    s.contentLength = contentLength;
+    s.lengthLeft = contentLength;
     if (endStream) s.remoteEnded = true;
     this.streams.set(id, s);
     this.stats.streamsOpened++;

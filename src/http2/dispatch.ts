@@ -198,7 +198,7 @@ function onTrailers(c: Http2ServerConnection, s: Http2ServerStream, f: HeadersFr
 /** "A request or response is also malformed if the value of a content-length header field does
  * not equal the sum of the DATA frame payload lengths that form the content" (8.1.1) */
 function checkLengthAtEnd(s: Http2ServerStream): void {
-  if (s.contentLength >= 0 && s.received !== s.contentLength) {
+  if (s.lengthLeft > 0) {
     throw new StreamError(s.id, ErrorCode.PROTOCOL_ERROR, 'content-length does not match DATA');
   }
 }
@@ -227,8 +227,7 @@ function onData(c: Http2ServerConnection, f: DataFrame): void {
     throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'empty DATA flood');
   }
   const n = f.data.length;
-  s.received += n;
-  if (s.contentLength >= 0 && s.received > s.contentLength) {
+  if (s.lengthLeft >= 0 && (s.lengthLeft -= n) < 0) {
     throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'DATA beyond content-length');
   }
   if (f.endStream) checkLengthAtEnd(s);

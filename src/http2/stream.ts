@@ -62,9 +62,8 @@ export class Http2ServerStream extends PendingData implements ServerStream {
 
   trailers: HeaderList | null = null;
 
-  /** content-length of the request, -1 when absent; DATA octets received. */
-  contentLength = -1;
-  received = 0;
+  /** content-length of the request minus the DATA octets received so far; -1 when absent. */
+  lengthLeft = -1;
 
   /** Not a parameter property (see Http2ServerConnection's #onStream). */
   readonly #conn: Http2ServerConnection;
