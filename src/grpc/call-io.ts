@@ -35,9 +35,9 @@ export class RequestStream<T = unknown> implements AsyncIterableIterator<T> {
   }
 }
 
-/** Whether `x` is an object with a method under `key` (Symbol.iterator, Symbol.asyncIterator). */
-function hasMethod(x: unknown, key: symbol): boolean {
-  return typeof x === 'object' && x !== null && typeof (x as Record<symbol, unknown>)[key] === 'function';
+/** Whether `x` is an object with a method under `key` (Symbol.iterator, Symbol.asyncIterator, 'then'). */
+export function hasMethod(x: unknown, key: PropertyKey): boolean {
+  return typeof x === 'object' && x !== null && typeof (x as Record<PropertyKey, unknown>)[key] === 'function';
 }
 
 /**

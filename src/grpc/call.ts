@@ -23,7 +23,7 @@ import type { Encoding } from './compression.js';
 import { parseTimeout } from './timeout.js';
 import { appendMetadata, headersToMetadata } from './metadata-headers.js';
 import { percentEncode } from './percent.js';
-import { RequestStream, drainReplies, isGrpcContentType } from './call-io.js';
+import { RequestStream, drainReplies, hasMethod, isGrpcContentType } from './call-io.js';
 
 /** A method as the router resolves it. */
 export interface Route {
@@ -44,7 +44,7 @@ export interface Admission {
 export interface CallOptions {
   lookup(path: string): Route | undefined;
   /** Whether a service of this fully qualified name is registered (for the UNIMPLEMENTED message). */
-  hasService?(name: string): boolean;
+  hasService(name: string): boolean;
   queue: Admission;
   interceptors: readonly ServerInterceptor[];
   maxReceiveMessageLength: number;
@@ -88,9 +88,6 @@ function resetStream(stream: ServerStream, code: number): void {
 }
 function onDeadline(call: ServerCall): void {
   call.deadlineExpired();
-}
-function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
 }
 
 interface Drain {
@@ -272,7 +269,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     const slash = path.lastIndexOf('/');
     const service = path.slice(1, slash);
     if (path.charCodeAt(0) !== 0x2f || slash <= 1) return `malformed :path "${path}" (expected /package.Service/Method)`;
-    if (this.opts.hasService !== undefined && !this.opts.hasService(service)) return `unknown service ${service}`;
+    if (!this.opts.hasService(service)) return `unknown service ${service}`;
     return `unknown method ${path.slice(slash + 1)} for service ${service}`;
   }
 
@@ -321,10 +318,10 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
       const req = this.takeMessage();
       if (this.kind === 'unary') {
         const res: unknown = handler(req, this);
-        if (isThenable(res)) {
+        if (hasMethod(res, 'then')) {
           // Bound methods: an arrow function here would make runWhenInput allocate a context for
           // `this` on every call, async handler or not.
-          res.then(this.unaryResult.bind(this), this.handlerFailed.bind(this));
+          (res as PromiseLike<unknown>).then(this.unaryResult.bind(this), this.handlerFailed.bind(this));
         } else {
           this.unaryResult(res);
         }
@@ -352,7 +349,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
       this.#stream.respond(RESPONSE_HEADERS, false);
       return;
     }
-    const h: HeaderList = [':status', '200', 'content-type', 'application/grpc'];
+    const h = RESPONSE_HEADERS.slice(0, 4);
     if (enc !== 'identity') h.push('grpc-encoding', enc);
     h.push('grpc-accept-encoding', ACCEPT_ENCODING);
     this.#stream.respond(appendMetadata(h, metadata), false);
@@ -640,7 +637,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     }
     const code = err === null ? Status.OK : err.code;
     const message = err === null ? '' : err.details;
-    const h: HeaderList = this.headersSent ? [] : [':status', '200', 'content-type', 'application/grpc'];
+    const h = this.headersSent ? [] : RESPONSE_HEADERS.slice(0, 4);
     h.push('grpc-status', String(code));
     if (message.length > 0) h.push('grpc-message', percentEncode(message));
     if (extra !== undefined) h.push(...extra);
