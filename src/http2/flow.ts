@@ -58,11 +58,13 @@ export enum Local {
  * Http2ServerStream extends it: one object per stream, not two.
  */
 export class PendingData {
-  /** The oldest queued buffer, read from `off` (null: nothing queued), then `more` from `moreHead`. */
+  /**
+   * The oldest queued buffer (null: nothing queued; what is left of it after a partial take), then
+   * `more` from `moreHead`.
+   */
   #first: Buffer | null = null;
   #more: Buffer[] | null = null;
   private moreHead = 0;
-  #off = 0;
   /** Octets queued. */
   pending = 0;
 
@@ -78,15 +80,13 @@ export class PendingData {
     this.pending -= n;
     while (n > 0) {
       const b = this.#first!;
-      const avail = b.length - this.#off;
-      if (avail <= n) {
-        out.pushSlice(b, this.#off, b.length);
-        n -= avail;
-        this.#off = 0;
+      if (b.length <= n) {
+        out.pushSlice(b, 0, b.length);
+        n -= b.length;
         this.#shift();
       } else {
-        out.pushSlice(b, this.#off, this.#off + n);
-        this.#off += n;
+        out.pushSlice(b, 0, n);
+        this.#first = b.subarray(n);
         n = 0;
       }
     }
@@ -96,7 +96,6 @@ export class PendingData {
     this.#first = null;
     if (this.#more !== null) this.#more.length = 0;
     this.moreHead = 0;
-    this.#off = 0;
     this.pending = 0;
   }
 
