@@ -63,6 +63,7 @@ export interface CallOptions {
 }
 
 const HIGH_WATER = 1;
+const STOPPED_READING = -1;
 // setTimeout's largest delay; longer deadlines need no timer (the call cannot outlive them in practice).
 const MAX_TIMER_MS = 0x7fffffff;
 
@@ -135,10 +136,10 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   #at = 0;
   private inRest: Queued[] | null = null;
   private inCount = 0;
+  // Request messages received; STOPPED_READING once the handler stopped reading (stopReading()).
   #received = 0;
   #deferred = 0;
   private clientEnded = false;
-  private stoppedReading = false;
   private recvError: GrpcError | null = null;
   private wake: (() => void) | null = null;
   // Send side.
@@ -398,7 +399,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     if (compressed && this.requestEncoding === null) {
       throw new GrpcError(Status.INTERNAL, 'compressed message received without grpc-encoding');
     }
-    if (this.stoppedReading) return;
+    if (this.#received < 0) return;
     this.#received++;
     if (this.#received > 1 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
       throw new GrpcError(Status.INTERNAL, `more than one request message for a ${this.kind} call`);
@@ -432,7 +433,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   /** The handler stopped reading (broke out of its loop): later messages are dropped. */
   stopReading(): void {
-    this.stoppedReading = true;
+    this.#received = STOPPED_READING;
     this.dropInbox();
     this.releaseDeferred();
     this.clientEnded = true;
