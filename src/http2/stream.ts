@@ -68,9 +68,11 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   /** Not a parameter property (see Http2ServerConnection's #onStream). */
   readonly #conn: Http2ServerConnection;
 
-  /** Events that arrived before the consumer set its callbacks: DATA, and the end (false: none). */
-  private inbox: Buffer[] | null = null;
-  private inboxEnd: HeaderList | null | false = false;
+  /**
+   * Events that arrived before the consumer set its callbacks, in order: DATA payloads (Buffers),
+   * then maybe the end (its trailers, or null).
+   */
+  private inbox: (Buffer | HeaderList | null)[] | null = null;
 
   constructor(
     conn: Http2ServerConnection,
@@ -99,7 +101,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   }
   set onend(cb: EndCb) {
     this._onend = cb;
-    if (cb !== null && this.inboxEnd !== false) queueMicrotask(this.drainInbox.bind(this));
+    if (cb !== null && this.inbox !== null) queueMicrotask(this.drainInbox.bind(this));
   }
 
   // ---- receiving (called by the connection) ----
@@ -124,7 +126,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
     this.remoteEnded = true;
     const cb = this._onend;
     if (cb === null || this.inbox !== null) {
-      this.inboxEnd = trailers;
+      (this.inbox ??= []).push(trailers);
     } else {
       try {
         cb(trailers);
@@ -136,29 +138,24 @@ export class Http2ServerStream extends PendingData implements ServerStream {
     if (this.local === Local.ENDED) this.#conn.closeStream(this, ErrorCode.NO_ERROR, false);
   }
 
+  /** Deliver the inbox in order, up to an event whose callback is still unset. */
   private drainInbox(): void {
     const inbox = this.inbox;
-    if (inbox !== null) {
-      const cb = this._ondata;
-      if (cb === null) return;
-      this.inbox = null;
+    if (inbox === null) return;
+    this.inbox = null;
+    for (let i = 0; i < inbox.length; i++) {
+      if (this.closed) return;
+      const e = inbox[i]!;
+      const cb = (Buffer.isBuffer(e) ? this._ondata : this._onend) as ((e: Buffer | HeaderList | null) => void) | null;
+      if (cb === null) {
+        this.inbox = inbox.slice(i);
+        return;
+      }
       try {
-        for (let i = 0; i < inbox.length; i++) {
-          if (this.closed) return;
-          cb(inbox[i]!);
-        }
+        cb(e);
       } catch {
         this.reset(ErrorCode.INTERNAL_ERROR);
         return;
-      }
-    }
-    const t = this.inboxEnd;
-    if (t !== false && this._onend !== null && !this.closed) {
-      this.inboxEnd = false;
-      try {
-        this._onend(t);
-      } catch {
-        this.reset(ErrorCode.INTERNAL_ERROR);
       }
     }
   }

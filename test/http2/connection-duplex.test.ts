@@ -8,6 +8,7 @@ import { FrameReader } from '../../src/http2/frame/reader.js';
 import { HpackDecoder, HpackEncoder } from '../../src/http2/hpack/index.js';
 import { CLIENT_PREFACE, Flag, FrameType, SettingId } from '../../src/http2/frame/constants.js';
 import type { Frame } from '../../src/http2/frame/types.js';
+import type { ServerStream } from '../../src/http2/api.js';
 import { echoHandler } from '../../examples/h2-echo/server.js';
 import { GET_HEADERS, POST_HEADERS, headersWithBlock, rawFrame, settingsPayload, u32 } from '../support/h2-client.js';
 
@@ -89,6 +90,48 @@ test('one read with many requests is answered with one write; echoed DATA is not
   assert.ok(echoed.some((f) => f.type === FrameType.DATA && f.endStream));
 
   assert.equal(conn.stats.streamsOpened, 11);
+  assert.equal(conn.openStreams, 0);
+  conn.destroy();
+  pipe.destroy();
+});
+
+test('a consumer that sets its callbacks late gets every event in order, each once its callback is set', async () => {
+  const pipe = new Pipe();
+  const streams: ServerStream[] = [];
+  const conn = new Http2ServerConnection(pipe, { remoteAddress: undefined, remotePort: undefined, secure: false }, {}, (s) => {
+    streams.push(s);
+  });
+  const enc = new HpackEncoder();
+  pipe.push(Buffer.concat([CLIENT_PREFACE, rawFrame(FrameType.SETTINGS, 0, 0)]));
+  // Stream 1: two DATA frames, the second with END_STREAM. Stream 3: DATA, then trailers.
+  pipe.push(Buffer.concat([
+    headersWithBlock(1, enc.encode(POST_HEADERS), { endStream: false }),
+    rawFrame(FrameType.DATA, 0, 1, Buffer.from('abc')),
+    rawFrame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.from('def')),
+    headersWithBlock(3, enc.encode(POST_HEADERS), { endStream: false }),
+    rawFrame(FrameType.DATA, 0, 3, Buffer.from('x')),
+    headersWithBlock(3, enc.encode(['x-trailer', 'yes']), { endStream: true }),
+  ]));
+  await tick();
+  assert.equal(streams.length, 2);
+  const [s1, s3] = streams as [ServerStream, ServerStream];
+  const events: string[] = [];
+  // onend alone: the end waits behind the data, which waits for ondata.
+  s1.onend = (t) => events.push(`1 end ${JSON.stringify(t)}`);
+  await tick();
+  assert.equal(events.length, 0);
+  s1.ondata = (d) => events.push(`1 data ${d.toString()}`);
+  await tick();
+  assert.deepEqual(events, ['1 data abc', '1 data def', '1 end null']);
+  // ondata alone: the data comes, the end waits for onend.
+  s3.ondata = (d) => events.push(`3 data ${d.toString()}`);
+  await tick();
+  assert.deepEqual(events.slice(3), ['3 data x']);
+  s3.onend = (t) => events.push(`3 end ${JSON.stringify(t)}`);
+  await tick();
+  assert.deepEqual(events.slice(3), ['3 data x', '3 end ["x-trailer","yes"]']);
+  for (const s of streams) s.respond([':status', '200'], true);
+  await tick();
   assert.equal(conn.openStreams, 0);
   conn.destroy();
   pipe.destroy();
