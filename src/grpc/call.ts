@@ -393,7 +393,7 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     return p;
   }
 
-  // ---- MessageSink (called by the decoder) ----
+  // ---- MessageDecoder.onMessage (called by push()) ----
 
   onMessage(compressed: boolean, buf: Buffer, start: number, end: number): void {
     if (compressed && this.requestEncoding === null) {
