@@ -1,7 +1,7 @@
 // The server side of one HTTP/2 connection over any Duplex (net.Socket, tls.TLSSocket, ...).
-// Reads frames with FrameReader, keeps streams in a Map by id, enforces flow control both ways
-// and the abuse limits of limits.ts, and writes through Output: everything queued during one
-// tick goes out in one batch (one microtask per batch, not one per frame).
+// Reads frames with FrameReader, keeps the open streams in an array in id order, enforces flow
+// control both ways and the abuse limits of limits.ts, and writes through Output: everything queued
+// during one tick goes out in one batch (one microtask per batch, not one per frame).
 import type { Duplex } from 'node:stream';
 import type { HeaderList, Http2Options, PeerInfo, ServerSession, ServerStream } from './api.js';
 import { ConnectionError, ErrorCode, Http2Error, StreamError } from './errors.js';
@@ -51,7 +51,11 @@ export class Http2ServerConnection implements ServerSession {
   readonly opts: ResolvedHttp2Options;
 
   /** @internal The rest is for frames.ts and stream.ts. */
-  readonly streams = new Map<number, Http2ServerStream>();
+  /**
+   * The open streams in id order (a new stream's id is above every earlier one's): an array, which
+   * opening and closing streams does not reallocate as a Map's table is, once per few streams.
+   */
+  streams: Http2ServerStream[] = [];
   readonly recentlyReset = new RecentIds(1024);
   /** Streams the peer reset (RST_STREAM received): later frames on them are stream errors. */
   readonly recentlyPeerReset = new RecentIds(1024);
@@ -148,7 +152,7 @@ export class Http2ServerConnection implements ServerSession {
   // ---- ServerSession ----
 
   get openStreams(): number {
-    return this.streams.size;
+    return this.streams.length;
   }
 
   /** Octets waiting to reach the peer: queued here plus the socket's own buffer. */
@@ -178,7 +182,7 @@ export class Http2ServerConnection implements ServerSession {
     this.state = State.DRAINING;
     this.recordGoaway(ErrorCode.NO_ERROR, 'shutdown');
     this.out.push(encodeGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR));
-    if (this.streams.size === 0) this.finishAfterFlush = true;
+    if (this.streams.length === 0) this.finishAfterFlush = true;
     this.scheduleFlush();
   }
 
@@ -289,7 +293,7 @@ export class Http2ServerConnection implements ServerSession {
 
   private readonly onIdleTimer = (): void => {
     this.idleTimer = null;
-    if (this.state !== State.ACTIVE || this.streams.size > 0) return;
+    if (this.state !== State.ACTIVE || this.streams.length > 0) return;
     const left = this.idleSince + this.opts.idleTimeoutMs - Date.now();
     if (left > 0) {
       this.idleTimer = setTimeout(this.onIdleTimer, left);
@@ -348,7 +352,7 @@ export class Http2ServerConnection implements ServerSession {
         this.fail(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream errors');
         return;
       }
-      const s = this.streams.get(e.streamId);
+      const s = this.byId(e.streamId);
       if (s !== undefined) this.closeStream(s, e.code, true);
       else this.sendRst(e.streamId, e.code);
       return;
@@ -390,7 +394,7 @@ export class Http2ServerConnection implements ServerSession {
     const s = new Http2ServerStream(this, id, headers);
     s.lengthLeft = contentLength;
     if (endStream) s.remoteEnded = true;
-    this.streams.set(id, s);
+    this.streams.push(s);
     this.stats.streamsOpened++;
     try {
       this.#onStream(s);
@@ -399,6 +403,21 @@ export class Http2ServerConnection implements ServerSession {
       return;
     }
     if (endStream && !s.closed) s.deliverEnd(null);
+  }
+
+  /** The open stream with this id, by binary search. */
+  byId(id: number): Http2ServerStream | undefined {
+    const a = this.streams;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      const s = a[m]!;
+      if (s.id === id) return s;
+      if (s.id < id) lo = m + 1;
+      else hi = m;
+    }
+    return undefined;
   }
 
   /** RST_STREAM on a stream id that has no stream object (refused, malformed, already gone). */
@@ -463,9 +482,14 @@ export class Http2ServerConnection implements ServerSession {
     if (s.closed) return;
     if (sendRst && this.state < State.CLOSING) this.sendRst(s.id, code);
     else this.recentlyClosed.add(s.id);
-    this.streams.delete(s.id);
+    const a = this.streams;
+    const i = a.indexOf(s);
+    if (i >= 0) {
+      a.copyWithin(i, i + 1);
+      a.pop();
+    }
     s.markClosed(code);
-    if (this.streams.size === 0) {
+    if (a.length === 0) {
       if (this.state === State.DRAINING) {
         this.finishAfterFlush = true;
         this.scheduleFlush();
@@ -477,9 +501,9 @@ export class Http2ServerConnection implements ServerSession {
   }
 
   private closeAll(code: number): void {
-    if (this.streams.size === 0) return;
-    const all = [...this.streams.values()];
-    this.streams.clear();
+    const all = this.streams;
+    if (all.length === 0) return;
+    this.streams = [];
     this.sendQueue.length = 0;
     for (const s of all) s.markClosed(code);
   }

@@ -99,7 +99,7 @@ function decodeAndDrop(c: Http2ServerConnection, f: HeadersFrame): void {
 
 function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
   const id = f.streamId;
-  const s = c.streams.get(id);
+  const s = c.byId(id);
   if (s !== undefined) {
     onTrailers(c, s, f);
     return;
@@ -138,7 +138,7 @@ function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
   if (f.priority !== null && f.priority.dependency === id) {
     throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, SELF_DEPENDENT);
   }
-  if (c.streams.size >= c.opts.maxConcurrentStreams) {
+  if (c.streams.length >= c.opts.maxConcurrentStreams) {
     // "An endpoint that receives a HEADERS frame that causes its advertised concurrent stream
     // limit to be exceeded MUST treat this as a stream error of type PROTOCOL_ERROR or
     // REFUSED_STREAM." (5.1.2)
@@ -212,7 +212,7 @@ function onData(c: Http2ServerConnection, f: DataFrame): void {
   if (len > c.connRecvWindow) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'DATA beyond the connection window');
   // The connection window is given back whatever happens to the stream.
   connDataReceived(c, len);
-  const s = c.streams.get(id);
+  const s = c.byId(id);
   if (s === undefined) {
     // idle: "Receiving any frame other than HEADERS or PRIORITY on a stream in this state MUST be
     // treated as a connection error of type PROTOCOL_ERROR." (5.1)
@@ -245,7 +245,7 @@ function onRstStream(c: Http2ServerConnection, f: RstStreamFrame): void {
   // Rapid reset (CVE-2023-44487): a peer that cancels more streams than it completes, past the
   // budget (limits.ts ResetBudget).
   if (c.resetBudget.spend(Date.now())) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'RST_STREAM flood');
-  const s = c.streams.get(id);
+  const s = c.byId(id);
   if (s !== undefined) {
     c.closeStream(s, f.errorCode, false);
     c.recentlyPeerReset.add(id);
@@ -310,7 +310,7 @@ function onWindowUpdate(c: Http2ServerConnection, f: WindowUpdateFrame): void {
   }
   if (isIdle(c, id)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${id}`);
   if (f.increment === 0) throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, ZERO_INCREMENT);
-  const s = c.streams.get(id);
+  const s = c.byId(id);
   if (s !== undefined) streamWindowUpdate(c, s, f.increment);
   else onClosedStream(c, id, 'WINDOW_UPDATE');
 }

@@ -151,7 +151,7 @@ export function peerInitialWindowChanged(c: Http2ServerConnection, delta: number
   // and the old value." / "An endpoint MUST treat a change to SETTINGS_INITIAL_WINDOW_SIZE that
   // causes any flow-control window to exceed the maximum size as a connection error of type
   // FLOW_CONTROL_ERROR." (6.9.2) Windows may go negative.
-  for (const s of c.streams.values()) {
+  for (const s of c.streams) {
     s.sendWindow += delta;
     if (s.sendWindow > MAX_WINDOW_SIZE) {
       throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window');

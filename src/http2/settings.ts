@@ -144,7 +144,7 @@ export function localSettingsAcked(c: Http2ServerConnection): void {
   const delta = o.initialWindowSize - c.localInitialWindow;
   if (delta !== 0) {
     c.localInitialWindow = o.initialWindowSize;
-    for (const s of c.streams.values()) s.recvWindow += delta;
+    for (const s of c.streams) s.recvWindow += delta;
   }
   if (o.headerTableSize < DEFAULT_HEADER_TABLE_SIZE) c.decoder.setMaxTableSize(o.headerTableSize);
   if (c.gotPeerSettings) c.handshakeDone();

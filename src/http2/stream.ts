@@ -24,7 +24,7 @@
 //               | recv R       +--------+   recv R   |
 //                `------------>| closed |<-----------'
 //                              +--------+
-//   ES = a frame with END_STREAM, R = RST_STREAM. Closed streams leave the connection's Map; ids
+//   ES = a frame with END_STREAM, R = RST_STREAM. Closed streams leave the connection's list; ids
 //   are remembered for a while (limits.ts RecentIds): late frames on a stream we reset are
 //   ignored, on a stream the peer reset they get RST_STREAM(STREAM_CLOSED) (dispatch.ts).
 import type { HeaderList, PeerInfo, ServerStream } from './api.js';
