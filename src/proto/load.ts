@@ -51,17 +51,14 @@ interface WriteOp {
 }
 
 // The shared writer takes its write operations from a pool instead of making an object per field
-// written: protobufjs makes them in uint32() and _push(), which every other write goes through,
-// and fork() (a nested message) makes a saved state and a new list head; the shared writer's own
-// versions of those three take pooled objects (a state is one too: reset() reads its head, tail,
-// len and next). Emptied after each message, the pool keeps at most 64 of them.
-type Pooled = WriteOp & { head?: unknown; tail?: unknown };
-const pool: Pooled[] = [];
+// written (protobufjs makes them in uint32() and _push(), which every other write goes through;
+// only fork() for a nested message still makes its own). Emptied after each message, the pool
+// keeps at most 64 of them.
+const pool: WriteOp[] = [];
 let used = 0;
 type PoolWriter = protobuf.Writer & { tail: WriteOp; _push: typeof push };
-const take = (): Pooled => (pool[used++] ??= { next: undefined } as Pooled);
 function push(this: PoolWriter, fn: WriteOp['fn'], len: number, val: unknown): PoolWriter {
-  const op = take();
+  const op = (pool[used++] ??= { next: undefined } as WriteOp);
   op.fn = fn;
   op.len = len;
   op.val = val;
@@ -77,18 +74,6 @@ function writeVarint32(val: number, buf: Buffer, pos: number): void {
   buf[pos] = val;
 }
 (writer as PoolWriter)._push = push;
-writer.fork = function (this: PoolWriter): PoolWriter {
-  const state = take();
-  state.head = this.head;
-  state.tail = this.tail;
-  state.len = this.len;
-  state.next = this.states as WriteOp;
-  this.states = state;
-  // A new list: its head is never written out (ldelim() links what follows it).
-  this.head = this.tail = take();
-  this.len = 0;
-  return this;
-};
 writer.uint32 = function (this: PoolWriter, value: number): PoolWriter {
   value >>>= 0;
   // 1 to 5 octets, 7 bits each.
