@@ -45,9 +45,13 @@ export class FrameReader {
    */
   reuse: Frame[] | null = null;
 
-  /** Unread chunks; chunks[head] is the current one, read from `off`. */
+  /**
+   * Unread chunks: chunks[head] (read from `off`) to chunks[tail - 1]. Slots past them hold EMPTY
+   * and are written again: emptying the array would drop its storage, to be made anew per read.
+   */
   private chunks: Buffer[] = [];
   #head = 0;
+  #tail = 0;
   #off = 0;
   /** Unread octets in all chunks. */
   private avail = 0;
@@ -88,11 +92,12 @@ export class FrameReader {
   /** Hand the reader the next chunk from the socket; it keeps a reference (no copy). */
   push(chunk: Buffer): void {
     if (this.#closed || chunk.length === 0) return;
-    if (this.#head > 32 && this.#head * 2 > this.chunks.length) {
+    if (this.#head > 32 && this.#head * 2 > this.#tail) {
       this.chunks.splice(0, this.#head);
+      this.#tail -= this.#head;
       this.#head = 0;
     }
-    this.chunks.push(chunk);
+    this.chunks[this.#tail++] = chunk;
     this.avail += chunk.length;
   }
 
@@ -113,7 +118,7 @@ export class FrameReader {
   #close(): void {
     this.#closed = true;
     this.chunks = [];
-    this.#head = this.#off = this.avail = 0;
+    this.#head = this.#tail = this.#off = this.avail = 0;
     this.contFrame = null;
     this.contBuf = EMPTY;
   }
@@ -293,10 +298,7 @@ export class FrameReader {
     this.chunks[this.#head] = EMPTY;
     this.#head++;
     this.#off = 0;
-    if (this.#head === this.chunks.length) {
-      this.chunks.length = 0;
-      this.#head = 0;
-    }
+    if (this.#head === this.#tail) this.#head = this.#tail = 0;
   }
 
   /** Copy the next `n` octets into `dst` without consuming them (n <= avail). */
