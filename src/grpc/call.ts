@@ -423,12 +423,19 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   /** The next request message, or done when the client has ended its side. */
   async nextRequest(): Promise<IteratorResult<unknown>> {
     for (;;) {
-      if (this.recvError !== null) throw this.recvError;
-      if (this.inCount > 0) return { value: this.takeMessage(), done: false };
-      if (this.clientEnded) return { value: undefined, done: true };
-      if (this.finished) throw this.abortReason ?? new GrpcError(Status.CANCELLED, CALL_CANCELLED);
+      const r = this.#poll();
+      if (r !== undefined) return r;
       await this.waitInput();
     }
+  }
+
+  /** nextRequest() without waiting: undefined when it would wait. */
+  #poll(): IteratorResult<unknown> | undefined {
+    if (this.recvError !== null) throw this.recvError;
+    if (this.inCount > 0) return { value: this.takeMessage(), done: false };
+    if (this.clientEnded) return { value: undefined, done: true };
+    if (this.finished) throw this.abortReason ?? new GrpcError(Status.CANCELLED, CALL_CANCELLED);
+    return undefined;
   }
 
   /** The handler stopped reading (broke out of its loop): later messages are dropped. */
@@ -447,7 +454,9 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   }
 
   private async readSingle(): Promise<unknown> {
-    const first = await this.nextRequest();
+    // nextRequest()'s loop inline: one async function fewer per call.
+    let first: IteratorResult<unknown> | undefined;
+    while ((first = this.#poll()) === undefined) await this.waitInput();
     if (first.done) throw noRequest(this.kind);
     while (!this.clientEnded) {
       if (this.recvError !== null) throw this.recvError;
