@@ -220,7 +220,8 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
       }
       q[w++] = s;
     }
-    q.length = w;
+    // pop(), not length = w: emptying an array that way drops its storage, made anew next flush.
+    while (q.length > w) q.pop();
     if (c.connSendWindow <= 0 || budget <= 0) break;
   }
 }

@@ -107,7 +107,7 @@ export class Output {
       for (let i = 0; i < n; i++) ok = socket.write(chunks[i]!) && ok;
       socket.uncork();
     }
-    chunks.length = 0;
+    while (chunks.length > 0) chunks.pop(); // keeps its storage, unlike length = 0
     this.bytes = 0;
     return ok;
   }
