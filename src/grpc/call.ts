@@ -453,20 +453,6 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     });
   }
 
-  private async readSingle(): Promise<unknown> {
-    // nextRequest()'s loop inline: one async function fewer per call.
-    let first: IteratorResult<unknown> | undefined;
-    while ((first = this.#poll()) === undefined) await this.waitInput();
-    if (first.done) throw noRequest(this.kind);
-    while (!this.clientEnded) {
-      if (this.recvError !== null) throw this.recvError;
-      if (this.finished) throw new GrpcError(Status.CANCELLED, CALL_CANCELLED);
-      await this.waitInput();
-    }
-    if (this.recvError !== null) throw this.recvError;
-    return first.value;
-  }
-
   private dropInbox(): void {
     this.inHead = null;
     this.inRest = null;
@@ -532,23 +518,22 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   private async invoke(): Promise<void> {
     const handler = this.route!.handler as AnyFn;
-    switch (this.kind) {
-      case 'unary': {
-        const req = await this.readSingle();
-        const res = await handler(req, this);
-        return this.#reply(res);
-      }
-      case 'server_streaming': {
-        const req = await this.readSingle();
-        return drainReplies(this, handler(req, this, this));
-      }
-      case 'client_streaming': {
-        const res = await handler(new RequestStream(this), this);
-        return this.#reply(res);
-      }
-      case 'bidi_streaming':
-        return drainReplies(this, handler(new RequestStream(this), this, this));
+    const kind = this.kind;
+    if (kind === 'client_streaming') return this.#reply(await handler(new RequestStream(this), this));
+    if (kind === 'bidi_streaming') return drainReplies(this, handler(new RequestStream(this), this, this));
+    // One request message (unary, server streaming): the message, then the client's end. Polled
+    // here rather than through nextRequest(): no async function frame of its own per call.
+    let first: IteratorResult<unknown> | undefined;
+    while ((first = this.#poll()) === undefined) await this.waitInput();
+    if (first.done) throw noRequest(kind);
+    while (!this.clientEnded) {
+      if (this.recvError !== null) throw this.recvError;
+      if (this.finished) throw new GrpcError(Status.CANCELLED, CALL_CANCELLED);
+      await this.waitInput();
     }
+    if (this.recvError !== null) throw this.recvError;
+    if (kind === 'unary') return this.#reply(await handler(first.value, this));
+    return drainReplies(this, handler(first.value, this, this));
   }
 
   /**
