@@ -50,6 +50,8 @@ export enum Local {
   END_QUEUED,
   /** END_STREAM was framed: half-closed (local). */
   ENDED,
+  /** The stream is closed (both sides ended, or reset): Http2ServerStream.closed. */
+  CLOSED,
 }
 
 /**

@@ -46,9 +46,8 @@ export class Http2ServerStream extends PendingData implements ServerStream {
 
   /** The peer sent END_STREAM: half-closed (remote). */
   remoteEnded = false;
-  /** Our side: HEADERS sent, end() called, END_STREAM framed (half-closed (local)). */
+  /** Our side: HEADERS sent, end() called, END_STREAM framed (half-closed (local)); then closed. */
   local = Local.IDLE;
-  closed = false;
   /** In the connection's list of streams with DATA to frame. */
   inSendQueue = false;
   needDrain = false;
@@ -83,6 +82,11 @@ export class Http2ServerStream extends PendingData implements ServerStream {
     this.#conn = conn;
     this.sendWindow = conn.peerSettings.initialWindow;
     this.recvWindow = conn.localInitialWindow;
+  }
+
+  /** True once the stream is closed in both directions or reset. */
+  get closed(): boolean {
+    return this.local === Local.CLOSED;
   }
 
   get peer(): PeerInfo {
@@ -189,7 +193,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   }
 
   write(data: Buffer): boolean {
-    if (this.closed || this.local >= Local.END_QUEUED) return false;
+    if (this.local >= Local.END_QUEUED) return false; // or closed
     if (this.local === Local.IDLE) throw new Error(`stream ${this.id}: write() before respond()`);
     this.push(data);
     this.#conn.wantsToSend(this);
@@ -201,7 +205,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   }
 
   end(trailers?: HeaderList): void {
-    if (this.closed || this.local >= Local.END_QUEUED) return;
+    if (this.local >= Local.END_QUEUED) return; // or closed
     if (this.local === Local.IDLE) throw new Error(`stream ${this.id}: end() before respond()`);
     this.local = Local.END_QUEUED;
     this.trailers = trailers !== undefined && trailers.length > 0 ? trailers : null;
@@ -216,7 +220,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   /** Mark closed, drop what waits to be sent, tell the consumer once. Called by the connection. */
   markClosed(code: number): void {
     if (this.closed) return;
-    this.closed = true;
+    this.local = Local.CLOSED;
     this.clear();
     this.inbox = null;
     const cb = this.onclose;
