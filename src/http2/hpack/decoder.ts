@@ -50,7 +50,10 @@ export class HpackDecoder {
   private strBuf: Buffer = this.scratch;
   /** takeString's last value for each static name index. */
   readonly #last: string[] = [];
-  // Per block: running header list size, and whether it went over the limit.
+  // Per block: the list so far (its first #n entries; the array is kept from block to block),
+  // running header list size, and whether it went over the limit.
+  readonly #list: string[] = [];
+  #n = 0;
   private listSize = 0;
   #over = false;
 
@@ -84,7 +87,7 @@ export class HpackDecoder {
    */
   decode(block: Buffer, start = 0, end = block.length): string[] {
     const c = this.cur;
-    const out: string[] = [];
+    this.#n = 0;
     c.pos = start;
     this.listSize = 0;
     this.#over = false;
@@ -121,21 +124,23 @@ export class HpackDecoder {
         if (index === 0) throw compressionError('indexed header field with index 0');
         const name = this.nameAt(index);
         const value = index <= STATIC_COUNT ? STATIC_VALUES[index]! : this.table.valueAt(index - STATIC_COUNT);
-        this.#emit(out, name, value, name.length + value.length);
+        this.#emit(name, value, name.length + value.length);
       } else if (b & 0x40) {
         // RFC 7541 section 6.2.1, literal with incremental indexing: '01' and a 6-bit name index.
-        this.literal(block, end, out, 6, true);
+        this.literal(block, end, 6, true);
       } else {
         // RFC 7541 sections 6.2.2 and 6.2.3, literal without indexing ('0000') or never indexed
         // ('0001'): a 4-bit name index. Both go to the list alone; the never-indexed flag only
         // matters to an intermediary re-encoding the field, which we are not.
-        this.literal(block, end, out, 4, false);
+        this.literal(block, end, 4, false);
       }
     }
     if (this.scratch.length > SCRATCH_KEEP) this.scratch = allocUnsafe(SCRATCH_SIZE);
     this.strBuf = this.scratch; // keeps neither the block nor a dropped scratch buffer
     if (this.#over) throw new HeaderListTooLargeError(this.listSize, this.maxHeaderListSize);
-    return out;
+    // An array of the exact length: one grown by push() from empty has room for 16 entries, then
+    // 40 (8 fields fit; a gRPC client's 9 or more make it allocate twice).
+    return this.#list.slice(0, this.#n);
   }
 
   /**
@@ -150,7 +155,7 @@ export class HpackDecoder {
     return this.table.nameAt(index - STATIC_COUNT);
   }
 
-  private literal(block: Buffer, end: number, out: string[], prefixBits: number, indexing: boolean): void {
+  private literal(block: Buffer, end: number, prefixBits: number, indexing: boolean): void {
     const c = this.cur;
     const nameIndex = decodeInteger(block, c, end, prefixBits);
     let name = '';
@@ -178,19 +183,21 @@ export class HpackDecoder {
       if (toTable) this.table.add(name, value);
       else this.table.clear();
     }
-    this.#emit(out, name, value, nameLen + valueLen);
+    this.#emit(name, value, nameLen + valueLen);
   }
 
   /** Count a field toward the list size and keep it while the list is within the limit. */
-  #emit(out: string[], name: string, value: string, octets: number): void {
+  #emit(name: string, value: string, octets: number): void {
     this.listSize += octets + ENTRY_OVERHEAD;
     if (this.#over) return;
     if (this.listSize > this.maxHeaderListSize) {
       this.#over = true;
-      out.length = 0; // keep no more strings
+      this.#n = 0;
       return;
     }
-    out.push(name, value);
+    const l = this.#list;
+    l[this.#n++] = name;
+    l[this.#n++] = value;
   }
 
   /**
