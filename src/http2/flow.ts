@@ -199,10 +199,8 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
           c.connSendWindow -= n;
           budget -= n;
           progress = true;
-          if (s.needDrain && s.pending < STREAM_WRITE_HWM) {
-            s.needDrain = false;
-            c.drainList.push(s);
-          }
+          // Below the mark again: write() returned false when it went past it (only write() adds).
+          if (pend >= STREAM_WRITE_HWM && s.pending < STREAM_WRITE_HWM) c.drainList.push(s);
         }
       }
       if (s.pending === 0 && s.local === Local.END_QUEUED) {

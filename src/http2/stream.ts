@@ -50,7 +50,6 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   local = Local.IDLE;
   /** In the connection's list of streams with DATA to frame. */
   inSendQueue = false;
-  needDrain = false;
 
   /** Flow control: what we may still send, what the peer may still send. */
   sendWindow: number;
@@ -197,11 +196,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
     if (this.local === Local.IDLE) throw new Error(`stream ${this.id}: write() before respond()`);
     this.push(data);
     this.#conn.wantsToSend(this);
-    if (this.pending >= STREAM_WRITE_HWM) {
-      this.needDrain = true;
-      return false;
-    }
-    return true;
+    return this.pending < STREAM_WRITE_HWM; // else ondrain once framing takes it below
   }
 
   end(trailers?: HeaderList): void {

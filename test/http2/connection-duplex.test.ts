@@ -136,3 +136,30 @@ test('a consumer that sets its callbacks late gets every event in order, each on
   conn.destroy();
   pipe.destroy();
 });
+
+test('write() returns false past the mark; ondrain comes once framing takes the queue below it', async () => {
+  const pipe = new Pipe();
+  let stream: ServerStream | null = null;
+  const conn = new Http2ServerConnection(pipe, { remoteAddress: undefined, remotePort: undefined, secure: false }, {}, (s) => {
+    stream = s;
+  });
+  const enc = new HpackEncoder();
+  pipe.push(Buffer.concat([CLIENT_PREFACE, rawFrame(FrameType.SETTINGS, 0, 0), headersWithBlock(1, enc.encode(GET_HEADERS), { endStream: true })]));
+  await tick();
+  const s = stream as ServerStream | null;
+  assert.ok(s !== null);
+  let drains = 0;
+  s.ondrain = () => drains++;
+  s.respond([':status', '200']);
+  assert.equal(s.write(Buffer.alloc(30000)), true);
+  assert.equal(s.write(Buffer.alloc(40000)), false, 'past 64 KiB queued');
+  assert.equal(drains, 0);
+  await tick();
+  // The peer's windows (65535) let all but 4465 octets out: below the mark.
+  assert.equal(drains, 1);
+  assert.equal(s.write(Buffer.alloc(10)), true);
+  await tick();
+  assert.equal(drains, 1);
+  conn.destroy();
+  pipe.destroy();
+});
