@@ -54,8 +54,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   /** Flow control: what we may still send, what the peer may still send. */
   sendWindow: number;
   recvWindow: number;
-  /** Octets delivered to ondata and not consumed yet; octets consumed and not yet given back. */
-  recvBuffered = 0;
+  /** Octets consumed (and padding) not yet given back to the peer's window. */
   recvUnacked = 0;
 
   trailers: HeaderList | null = null;
@@ -112,7 +111,6 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   deliverData(data: Buffer, padding: number): void {
     if (padding > 0) this.consumeRaw(padding);
     if (data.length === 0) return;
-    this.recvBuffered += data.length;
     const cb = this._ondata;
     if (cb === null || this.inbox !== null) {
       (this.inbox ??= []).push(data);
@@ -166,10 +164,11 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   // ---- the consumer's side ----
 
   consume(n: number): void {
-    if (n > this.recvBuffered) n = this.recvBuffered;
-    if (n <= 0) return;
-    this.recvBuffered -= n;
-    this.consumeRaw(n);
+    // Delivered and not consumed yet: what the peer sent past our window updates (the initial
+    // window minus what is left of it) less what is consumed but not given back yet.
+    const buffered = this.#conn.localInitialWindow - this.recvWindow - this.recvUnacked;
+    if (n > buffered) n = buffered;
+    if (n > 0) this.consumeRaw(n);
   }
 
   private consumeRaw(n: number): void {

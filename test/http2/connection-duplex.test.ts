@@ -163,3 +163,48 @@ test('write() returns false past the mark; ondrain comes once framing takes the 
   conn.destroy();
   pipe.destroy();
 });
+
+test('consume() gives back at most what was delivered (padding at once), in one WINDOW_UPDATE past half the window', async () => {
+  const pipe = new Pipe();
+  let stream: ServerStream | null = null;
+  const conn = new Http2ServerConnection(pipe, { remoteAddress: undefined, remotePort: undefined, secure: false }, {}, (s) => {
+    stream = s;
+    s.ondata = () => {};
+  });
+  const enc = new HpackEncoder();
+  const reader = new FrameReader({ maxFrameSize: 16384, maxContinuationFrames: 100, maxHeaderBlockSize: 1 << 20, expectPreface: false });
+  // Three DATA frames, 39000 octets and one with 99 octets of padding (+1 for its length octet).
+  const padded = Buffer.concat([Buffer.from([99]), Buffer.alloc(13000, 1), Buffer.alloc(99)]);
+  pipe.push(Buffer.concat([
+    CLIENT_PREFACE,
+    rawFrame(FrameType.SETTINGS, 0, 0),
+    headersWithBlock(1, enc.encode(POST_HEADERS), { endStream: false }),
+    rawFrame(FrameType.DATA, 0, 1, Buffer.alloc(13000, 1)),
+    rawFrame(FrameType.DATA, Flag.PADDED, 1, padded),
+    rawFrame(FrameType.DATA, 0, 1, Buffer.alloc(13000, 1)),
+  ]));
+  await tick();
+  const s = stream as ServerStream | null;
+  assert.ok(s !== null);
+  const updates = () =>
+    parse(reader, pipe)
+      .filter((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 1)
+      .map((f) => (f.type === FrameType.WINDOW_UPDATE ? f.increment : 0));
+  assert.deepEqual(updates(), [], 'padding alone (100) is under half the window (32767)');
+  s.consume(20000);
+  await tick();
+  assert.deepEqual(updates(), [], '20100 given back so far');
+  s.consume(1e6); // only 19000 are left to consume
+  await tick();
+  assert.deepEqual(updates(), [39100], 'all the data and the padding');
+  s.consume(1e6);
+  await tick();
+  assert.deepEqual(updates(), [], 'nothing left to give back');
+  pipe.push(Buffer.concat([rawFrame(FrameType.DATA, 0, 1, Buffer.alloc(16384, 1)), rawFrame(FrameType.DATA, 0, 1, Buffer.alloc(16384, 1))]));
+  await tick();
+  s.consume(1e6);
+  await tick();
+  assert.deepEqual(updates(), [32768]);
+  conn.destroy();
+  pipe.destroy();
+});
