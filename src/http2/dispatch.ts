@@ -3,6 +3,7 @@
 import type { Http2ServerConnection } from './connection.js';
 import { ConnectionError, ErrorCode, StreamError } from './errors.js';
 import { FrameType } from './frame/constants.js';
+import { EMPTY } from './frame/parse.js';
 import type {
   DataFrame,
   Frame,
@@ -84,8 +85,12 @@ export function isIdle(c: Http2ServerConnection, id: number): boolean {
   return id > c.lastPeerStreamId || (id & 1) === 0;
 }
 
+// The reader hands the same DATA and HEADERS frame objects out again (FrameReader.reuse): their
+// payload and block are dropped once used, so that an idle connection keeps no socket chunk.
 function decodeBlock(c: Http2ServerConnection, f: HeadersFrame): string[] {
-  return c.decoder.decode(f.block, f.start, f.end);
+  const block = f.block;
+  f.block = EMPTY;
+  return c.decoder.decode(block, f.start, f.end);
 }
 
 /** Decode a header block we will not use: the HPACK state must stay in sync with the peer's. */
@@ -206,6 +211,8 @@ function checkLengthAtEnd(s: Http2ServerStream): void {
 function onData(c: Http2ServerConnection, f: DataFrame): void {
   const id = f.streamId;
   const len = f.flowLength;
+  const data = f.data;
+  f.data = EMPTY;
   // "A receiver MAY respond with a stream error or connection error of type FLOW_CONTROL_ERROR
   // if it is unable to accept a frame." / "A sender MUST NOT send a flow-controlled frame with a
   // length that exceeds the space available in either of the flow-control windows" (6.9.1)
@@ -226,12 +233,12 @@ function onData(c: Http2ServerConnection, f: DataFrame): void {
   if (len === 0 && !f.endStream && c.floodEmptyData.hit(Date.now())) {
     throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'empty DATA flood');
   }
-  const n = f.data.length;
+  const n = data.length;
   if (s.lengthLeft >= 0 && (s.lengthLeft -= n) < 0) {
     throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'DATA beyond content-length');
   }
   if (f.endStream) checkLengthAtEnd(s);
-  s.deliverData(f.data, len - n);
+  s.deliverData(data, len - n);
   if (f.endStream && !s.closed) s.deliverEnd(null);
 }
 

@@ -30,7 +30,7 @@ import type {
  */
 export type FrameParser = (flags: number, streamId: number, p: Buffer, o: number, n: number, r?: never) => Frame;
 
-const EMPTY = Buffer.alloc(0);
+export const EMPTY = Buffer.alloc(0);
 
 const { PROTOCOL_ERROR, FRAME_SIZE_ERROR, FLOW_CONTROL_ERROR } = ErrorCode;
 

@@ -39,9 +39,9 @@ export class FrameReader {
   readonly #maxHeaderBlockSize: number;
   /**
    * Set to [] by a caller that is done with a frame before it calls next() again and keeps none:
-   * the last frame of each type is kept here, and DATA and HEADERS frames are filled anew instead
-   * of made (a HEADERS block is then `start` to `end` of the chunk it lies in). The other parsers
-   * ignore the frame they are handed.
+   * the last DATA and HEADERS frames are kept here and filled anew instead of made (a HEADERS
+   * block is then `start` to `end` of the chunk it lies in). The caller should drop the frame's
+   * payload or block once used, lest an idle connection keep the socket's chunk.
    */
   reuse: Frame[] | null = null;
 
@@ -208,7 +208,7 @@ export class FrameReader {
         this.startBlock(f as HeadersFrame | PushPromiseFrame);
         continue;
       }
-      if (frames !== null) frames[type] = f;
+      if (frames !== null && type <= FrameType.HEADERS) frames[type] = f;
       return f;
     }
   }
