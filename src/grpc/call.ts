@@ -150,11 +150,11 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   readonly #stream: ServerStream;
 
-  constructor(
-    stream: ServerStream,
-    private readonly opts: CallOptions,
-  ) {
+  private readonly opts: CallOptions;
+
+  constructor(stream: ServerStream, opts: CallOptions) {
     super(opts.maxReceiveMessageLength);
+    this.opts = opts;
     this.#stream = stream;
     // One bound function serves the three stream callbacks (told apart by their argument): one
     // small object per call instead of three closures and their context.

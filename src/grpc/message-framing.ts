@@ -28,7 +28,11 @@ export abstract class MessageDecoder {
   #filled = 0;
   #compressed = false;
 
-  constructor(public maxLength: number) {}
+  maxLength: number;
+
+  constructor(maxLength: number) {
+    this.maxLength = maxLength;
+  }
 
   /** A message: the payload is buf[start, end) (its prefix is the 5 octets before, when in buf). */
   abstract onMessage(compressed: boolean, buf: Buffer, start: number, end: number): void;
