@@ -405,19 +405,25 @@ export class Http2ServerConnection implements ServerSession {
     if (endStream && !s.closed) s.deliverEnd(null);
   }
 
-  /** The open stream with this id, by binary search. */
+  /** The open stream with this id. */
   byId(id: number): Http2ServerStream | undefined {
+    const i = this.#indexOf(id);
+    return i < 0 ? undefined : this.streams[i];
+  }
+
+  /** Where the open stream with this id is in `streams` (binary search: they are in id order), or -1. */
+  #indexOf(id: number): number {
     const a = this.streams;
     let lo = 0;
     let hi = a.length;
     while (lo < hi) {
       const m = (lo + hi) >>> 1;
-      const s = a[m]!;
-      if (s.id === id) return s;
-      if (s.id < id) lo = m + 1;
+      const mid = a[m]!.id;
+      if (mid === id) return m;
+      if (mid < id) lo = m + 1;
       else hi = m;
     }
-    return undefined;
+    return -1;
   }
 
   /** RST_STREAM on a stream id that has no stream object (refused, malformed, already gone). */
@@ -483,7 +489,7 @@ export class Http2ServerConnection implements ServerSession {
     if (sendRst && this.state < State.CLOSING) this.sendRst(s.id, code);
     else this.recentlyClosed.add(s.id);
     const a = this.streams;
-    const i = a.indexOf(s);
+    const i = this.#indexOf(s.id);
     if (i >= 0) {
       a.copyWithin(i, i + 1);
       a.pop();
