@@ -113,8 +113,13 @@ export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
     r.buf = buf;
     r.pos = start;
     r.len = buf.length;
-    const m = type.decode(r);
-    r.buf = null as unknown as Buffer;
+    let m: protobuf.Message;
+    try {
+      m = type.decode(r);
+    } finally {
+      // Also when decode throws: the shared reader keeps no request chunk alive.
+      r.buf = null as unknown as Buffer;
+    }
     return type.toObject(m, DECODE_OPTIONS) as T;
   };
   return {
