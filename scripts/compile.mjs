@@ -28,29 +28,29 @@ function sources(root) {
 }
 
 /**
- * Delete every file under `dir` that is not in `keep` (absolute paths) and every subdirectory left
- * empty, adding what it deleted to `removed`; returns whether `dir` itself is left empty.
+ * Delete every file under `dir` that is not in `keep` (absolute paths), then `dir` itself if that
+ * left it empty, adding what it deleted to `removed`; returns whether `dir` is gone.
  */
 function prune(dir, keep, removed) {
   let left = 0;
   for (const d of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, d.name);
     if (d.isDirectory()) {
-      if (prune(p, keep, removed)) {
-        try {
-          rmdirSync(p);
-          removed.push(p + '/');
-        } catch {
-          left++; // something appeared meanwhile (another compile): leave it
-        }
-      } else left++;
+      if (!prune(p, keep, removed)) left++;
     } else if (keep.has(p)) left++;
     else {
       rmSync(p, { force: true });
       removed.push(p);
     }
   }
-  return left === 0;
+  if (left > 0) return false;
+  try {
+    rmdirSync(dir);
+  } catch {
+    return false; // something appeared meanwhile (another compile): leave it
+  }
+  removed.push(dir + '/');
+  return true;
 }
 
 /** Transpile `root`'s sources into `root`/build and remove stale outputs. */
@@ -73,14 +73,7 @@ export async function compile(root = fileURLToPath(new URL('..', import.meta.url
   const removed = [];
   for (const d of SOURCE_DIRS) {
     const dir = join(outdir, d);
-    if (existsSync(dir) && prune(dir, keep, removed)) {
-      try {
-        rmdirSync(dir);
-        removed.push(dir + '/');
-      } catch {
-        // not empty any more: another compile wrote there meanwhile
-      }
-    }
+    if (existsSync(dir)) prune(dir, keep, removed);
   }
   return { compiled: entries.length, removed: removed.map((p) => relative(root, p) + (p.endsWith('/') ? '/' : '')) };
 }

@@ -155,17 +155,24 @@ export function floorLines(figures, range = {}, indent = '  ') {
   return lines;
 }
 
-/** Medians of every numeric leaf over rounds (array of figure objects). */
-export function medianFigures(rounds) {
-  const out = {};
+/** The dotted path ('unary1.rps', ...) of every numeric leaf in any of the rounds, once each. */
+function leafPaths(rounds) {
+  const out = new Set();
   const walk = (path, sample) => {
     for (const [k, v] of Object.entries(sample)) {
       const p = path ? `${path}.${k}` : k;
-      if (typeof v === 'number') setPath(out, p, median(rounds.map((r) => get(r, p))));
+      if (typeof v === 'number') out.add(p);
       else if (v && typeof v === 'object' && !Array.isArray(v)) walk(p, v);
     }
   };
   for (const r of rounds) walk('', r);
+  return out;
+}
+
+/** Medians of every numeric leaf over rounds (array of figure objects). */
+export function medianFigures(rounds) {
+  const out = {};
+  for (const p of leafPaths(rounds)) setPath(out, p, median(rounds.map((r) => get(r, p))));
   return out;
 }
 
@@ -187,15 +194,7 @@ export function rangeFigures(rounds) {
     const v = xs.filter((x) => Number.isFinite(x));
     return v.length === 0 ? undefined : { min: Math.min(...v), max: Math.max(...v), n: v.length };
   };
-  const walk = (path, sample) => {
-    for (const [k, v] of Object.entries(sample)) {
-      const p = path ? `${path}.${k}` : k;
-      if (typeof v === 'number') {
-        if (!(p in out)) out[p] = span(rounds.map((r) => get(r, p)));
-      } else if (v && typeof v === 'object' && !Array.isArray(v)) walk(p, v);
-    }
-  };
-  for (const r of rounds) walk('', r);
+  for (const p of leafPaths(rounds)) out[p] = span(rounds.map((r) => get(r, p)));
   const starts = span(rounds.flatMap((r) => (Array.isArray(r.coldStartsMs) ? r.coldStartsMs : [])));
   if (starts) out.coldStartMs = { ...starts, over: 'starts' };
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
