@@ -30,6 +30,13 @@ class Pipe extends Duplex {
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+/** A server connection over a fresh Pipe, as a plain-TCP peer would get it. */
+function serve(onStream: (s: ServerStream) => void): { pipe: Pipe; conn: Http2ServerConnection } {
+  const pipe = new Pipe();
+  const conn = new Http2ServerConnection(pipe, { remoteAddress: undefined, remotePort: undefined, secure: false }, {}, onStream);
+  return { pipe, conn };
+}
+
 function parse(reader: FrameReader, pipe: Pipe): Frame[] {
   for (const c of pipe.chunks.splice(0)) reader.push(c);
   const out: Frame[] = [];
@@ -38,8 +45,7 @@ function parse(reader: FrameReader, pipe: Pipe): Frame[] {
 }
 
 test('one read with many requests is answered with one write; echoed DATA is not copied', async () => {
-  const pipe = new Pipe();
-  const conn = new Http2ServerConnection(pipe, { remoteAddress: undefined, remotePort: undefined, secure: false }, {}, echoHandler);
+  const { pipe, conn } = serve(echoHandler);
   const enc = new HpackEncoder();
   const dec = new HpackDecoder(4096, Infinity);
   const reader = new FrameReader({ maxFrameSize: 16384, maxContinuationFrames: 100, maxHeaderBlockSize: 1 << 20, expectPreface: false });
@@ -96,9 +102,8 @@ test('one read with many requests is answered with one write; echoed DATA is not
 });
 
 test('a consumer that sets its callbacks late gets every event in order, each once its callback is set', async () => {
-  const pipe = new Pipe();
   const streams: ServerStream[] = [];
-  const conn = new Http2ServerConnection(pipe, { remoteAddress: undefined, remotePort: undefined, secure: false }, {}, (s) => {
+  const { pipe, conn } = serve((s) => {
     streams.push(s);
   });
   const enc = new HpackEncoder();
@@ -138,9 +143,8 @@ test('a consumer that sets its callbacks late gets every event in order, each on
 });
 
 test('write() returns false past the mark; ondrain comes once framing takes the queue below it', async () => {
-  const pipe = new Pipe();
   let stream: ServerStream | null = null;
-  const conn = new Http2ServerConnection(pipe, { remoteAddress: undefined, remotePort: undefined, secure: false }, {}, (s) => {
+  const { pipe, conn } = serve((s) => {
     stream = s;
   });
   const enc = new HpackEncoder();
@@ -165,9 +169,8 @@ test('write() returns false past the mark; ondrain comes once framing takes the 
 });
 
 test('consume() gives back at most what was delivered (padding at once), in one WINDOW_UPDATE past half the window', async () => {
-  const pipe = new Pipe();
   let stream: ServerStream | null = null;
-  const conn = new Http2ServerConnection(pipe, { remoteAddress: undefined, remotePort: undefined, secure: false }, {}, (s) => {
+  const { pipe, conn } = serve((s) => {
     stream = s;
     s.ondata = () => {};
   });
