@@ -42,8 +42,15 @@ const enum State {
   CLOSED = 3,
 }
 
-/** How long a closing socket may linger for the peer to read our GOAWAY and close. */
-const LINGER_MS = 2000;
+// After our last GOAWAY the socket lingers a little, as nginx's lingering close does: what the peer
+// sent meanwhile is read and dropped, unparsed, so that closing does not make the kernel answer
+// with a RST that could destroy the GOAWAY before the peer reads it. Both bounds are small, so
+// a peer that ignores the GOAWAY and keeps writing costs at most LINGER_BYTES of reading and is
+// cut within LINGER_MS (the peer's own FIN ends it sooner).
+/** The most octets read and dropped after the last GOAWAY before the socket is destroyed. */
+const LINGER_BYTES = 256 * 1024;
+/** The longest a closing socket waits for the peer's FIN. */
+const LINGER_MS = 50;
 
 export class Http2ServerConnection implements ServerSession {
   onclose: (() => void) | null = null;
@@ -204,7 +211,11 @@ export class Http2ServerConnection implements ServerSession {
   // ---- socket events ----
 
   private readonly onSocketData = (chunk: Buffer): void => {
-    if (this.state >= State.CLOSING) return; // lingering: read and discard
+    if (this.state >= State.CLOSING) {
+      // lingering: dropped unparsed, up to LINGER_BYTES
+      if ((this.stats.lingerBytes += chunk.length) > LINGER_BYTES) this.socket.destroy();
+      return;
+    }
     this.#reader.push(chunk);
     if (!this.readPaused) this.processFrames();
   };
@@ -317,6 +328,7 @@ export class Http2ServerConnection implements ServerSession {
   }
 
   private lingerStart(): void {
+    this.#reader.close();
     if (this.readPaused) {
       this.readPaused = false;
       this.socket.resume();
@@ -365,6 +377,9 @@ export class Http2ServerConnection implements ServerSession {
   fail(code: number, message: string): void {
     if (this.state >= State.CLOSING) return;
     this.recordGoaway(code, message);
+    // What we had queued is of no use now: the GOAWAY goes out first (and the closing wait below
+    // is not spent writing it).
+    this.out.clear();
     this.out.push(encodeGoaway(this.lastPeerStreamId, code, Buffer.from(message.slice(0, 256), 'utf8')));
     this.closeAll(code);
     this.state = State.CLOSING;

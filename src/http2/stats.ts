@@ -17,6 +17,8 @@ export interface Http2ConnectionStats {
   maxOutboundBytes: number;
   /** Times we stopped reading because the peer does not read. */
   readPauses: number;
+  /** Octets read and dropped unparsed after the connection began to close (bounded, connection.ts). */
+  lingerBytes: number;
 }
 
 export function newStats(): Http2ConnectionStats {
@@ -32,5 +34,6 @@ export function newStats(): Http2ConnectionStats {
     goawayReceived: null,
     maxOutboundBytes: 0,
     readPauses: 0,
+    lingerBytes: 0,
   };
 }

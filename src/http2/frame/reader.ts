@@ -115,6 +115,11 @@ export class FrameReader {
     }
   }
 
+  /** Stop: drop what is buffered; push() discards from now on, next() returns null. */
+  close(): void {
+    this.#close();
+  }
+
   #close(): void {
     this.#closed = true;
     this.chunks = [];
