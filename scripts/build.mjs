@@ -47,6 +47,7 @@ const NODE_LAYOUT = ['versions', 'esbuildTarget', 'flags'];
 const SERVER_LAYOUT = [
   'maxRunning', 'maxWaiting', 'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize',
   'maxHeaderListSize', 'maxReceiveMessageLength', 'maxSendMessageLength', 'idleTimeoutMs', 'handshakeTimeoutMs',
+  'maxConnections',
 ];
 
 function generatedBlock(targets) {

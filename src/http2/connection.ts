@@ -105,7 +105,8 @@ export class Http2ServerConnection implements ServerSession {
   private handshakeTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
-  private idleSince = 0;
+  /** When the last call ended (or the connection was accepted): see idleSince. */
+  #idleAt = Date.now();
 
   constructor(
     readonly socket: Duplex,
@@ -169,6 +170,16 @@ export class Http2ServerConnection implements ServerSession {
 
   get readingPaused(): boolean {
     return this.readPaused;
+  }
+
+  /** Since when no stream has been open (from accept, handshake included); Infinity while one is. */
+  get idleSince(): number {
+    return this.streams.length > 0 ? Infinity : this.#idleAt;
+  }
+
+  /** Make room for another connection (src/server/connections.ts): GOAWAY(NO_ERROR) with a reason, close. */
+  evict(): void {
+    this.fail(ErrorCode.NO_ERROR, 'evicted: connection limit, idle the longest');
   }
 
   /** Graceful: two GOAWAY steps (shutdown.ts), then close once the streams are done. */
@@ -305,7 +316,7 @@ export class Http2ServerConnection implements ServerSession {
   private readonly onIdleTimer = (): void => {
     this.idleTimer = null;
     if (this.state !== State.ACTIVE || this.streams.length > 0) return;
-    const left = this.idleSince + this.opts.idleTimeoutMs - Date.now();
+    const left = this.#idleAt + this.opts.idleTimeoutMs - Date.now();
     if (left > 0) {
       this.idleTimer = setTimeout(this.onIdleTimer, left);
       this.idleTimer.unref();
@@ -319,8 +330,8 @@ export class Http2ServerConnection implements ServerSession {
   };
 
   private idleStart(): void {
+    this.#idleAt = Date.now();
     if (this.opts.idleTimeoutMs === 0) return;
-    this.idleSince = Date.now();
     if (this.idleTimer === null) {
       this.idleTimer = setTimeout(this.onIdleTimer, this.opts.idleTimeoutMs);
       this.idleTimer.unref();

@@ -34,6 +34,7 @@ import { JobQueue } from '../queue/index.js';
 import type { JobQueueStats } from '../queue/index.js';
 import { resolveProfile } from './profile.js';
 import { Router } from './router.js';
+import { ConnectionSet, SocketMember } from './connections.js';
 import { ServerCredentials } from './credentials.js';
 import { parseBindAddress } from './address.js';
 
@@ -58,15 +59,26 @@ export interface ServerOptions {
   requireTeTrailers?: boolean;
   /** Told about non-GrpcError exceptions from handlers (default: none; they become UNKNOWN). */
   onHandlerError?: (error: unknown, ctx: InterceptorContext) => void;
+  /**
+   * Connections open at once, those in their (TLS) handshake included (src/server/connections.ts).
+   * At the cap the longest-idle one is closed for a new one; when all have calls open, the new one
+   * is refused (GOAWAY with the reason; over TLS, closed before the handshake).
+   */
+  maxConnections?: number;
 }
 
 export interface ServerStats extends JobQueueStats {
+  /** Connections open now (counted toward maxConnections). */
   connections: number;
+  /** Connections refused at maxConnections, every open one busy. */
+  connectionsRefused: number;
+  /** Idle connections closed to make room for a new one. */
+  connectionsEvicted: number;
 }
 
 const OPTION_KEYS = new Set([
   'profile', 'maxRunning', 'maxWaiting', 'maxReceiveMessageLength', 'maxSendMessageLength', 'interceptors',
-  'http2', 'compression', 'requireTeTrailers', 'onHandlerError',
+  'http2', 'compression', 'requireTeTrailers', 'onHandlerError', 'maxConnections',
 ]);
 
 /** Reject misspelt and mistyped options at construction (keys set to undefined are ignored). */
@@ -132,7 +144,10 @@ export class Server {
   readonly #http2: Http2Options;
   readonly #handshakeTimeoutMs: number | undefined;
   readonly #listeners: Listener[] = [];
-  private readonly sessions = new Set<Http2ServerConnection>();
+  readonly #conns: ConnectionSet;
+  readonly #maxConnections: number;
+  /** TLS sockets in their handshake (counted by a SocketMember), by raw socket. */
+  readonly #handshakes = new Map<Socket, SocketMember>();
   private stopping = false;
   private started = false;
   private graceTimer: NodeJS.Timeout | null = null;
@@ -165,6 +180,11 @@ export class Server {
     for (const k of PROFILE_HTTP2_KEYS) fromProfile[k] = limits[k];
     this.#http2 = resolveOptions({ ...fromProfile, ...definedOnly(options.http2) });
     this.#handshakeTimeoutMs = this.#http2.handshakeTimeoutMs;
+    const max = options.maxConnections ?? limits.maxConnections;
+    if (!(max === Infinity || (Number.isInteger(max) && max >= 1))) {
+      throw new RangeError(`Server: maxConnections must be an integer >= 1 or Infinity, got ${String(max)}`);
+    }
+    this.#conns = new ConnectionSet((this.#maxConnections = max));
     this.terminated = new Promise<void>((r) => (this.resolveTerminated = r));
   }
 
@@ -208,6 +228,7 @@ export class Server {
         return Promise.reject(new Error(`bind ${address}: TLS setup failed: ${(err as Error).message}`, { cause: err }));
       }
       tlsServer.on('tlsClientError', noop);
+      tlsServer.on('connection', this.#handshake);
       server = tlsServer;
     }
     return new Promise<number>((resolve, reject) => {
@@ -251,7 +272,8 @@ export class Server {
 
   /** Queue counters and the number of open connections. */
   get stats(): ServerStats {
-    return { ...this.#queue.stats, connections: this.sessions.size };
+    const c = this.#conns;
+    return { ...this.#queue.stats, connections: c.size, connectionsRefused: c.refused, connectionsEvicted: c.evicted };
   }
 
   /**
@@ -267,8 +289,8 @@ export class Server {
     if (!this.stopping) {
       this.stopping = true;
       this.closeListeners();
-      for (const s of this.sessions) s.shutdown();
-      if (this.sessions.size > 0 && Number.isFinite(graceMs)) {
+      this.#conns.shutdownAll();
+      if (this.#conns.total > 0 && Number.isFinite(graceMs)) {
         this.graceTimer = setTimeout(() => {
           this.graceTimer = null;
           this.destroySessions();
@@ -288,7 +310,7 @@ export class Server {
   }
 
   private destroySessions(): void {
-    for (const s of this.sessions) s.destroy(ErrorCode.NO_ERROR);
+    this.#conns.destroyAll();
   }
 
   private closeListeners(): void {
@@ -300,7 +322,7 @@ export class Server {
   }
 
   private checkTerminated(): void {
-    if (!this.stopping || this.sessions.size > 0) return;
+    if (!this.stopping || this.#conns.total > 0) return;
     for (const l of this.#listeners) if (l.server.listening) return;
     if (this.graceTimer !== null) {
       clearTimeout(this.graceTimer);
@@ -309,10 +331,42 @@ export class Server {
     this.resolveTerminated();
   }
 
+  /** A TCP connection to a TLS listener: it counts from now, through its handshake. */
+  readonly #handshake = (raw: Socket): void => {
+    raw.on('error', noop);
+    if (this.stopping || !this.#conns.makeRoom()) {
+      // Refused before the handshake: a GOAWAY would first cost the handshake's CPU.
+      raw.destroy();
+      return;
+    }
+    const m = new SocketMember(raw);
+    this.#conns.add(m);
+    this.#handshakes.set(raw, m);
+    raw.once('close', () => {
+      if (this.#handshakes.delete(raw)) {
+        this.#conns.delete(m);
+        this.checkTerminated();
+      }
+    });
+  };
+
   #accept(socket: Socket, secure: boolean, unixPath: string | undefined): void {
     socket.on('error', noop);
+    // A TLS socket's place was taken at its TCP accept (#handshake): the connection takes it over.
+    let placed = false;
+    if (secure) {
+      // Node's TLSSocket keeps the TCP socket it wraps as _parent.
+      const raw = (socket as { _parent?: Socket })._parent;
+      const m = raw === undefined ? undefined : this.#handshakes.get(raw);
+      if (m !== undefined) {
+        this.#handshakes.delete(raw!);
+        this.#conns.delete(m);
+        placed = true;
+      }
+    }
     if (this.stopping) {
       socket.destroy();
+      this.checkTerminated();
       return;
     }
     let peerCertificate: unknown;
@@ -339,11 +393,17 @@ export class Server {
       : `ipv4:${socket.remoteAddress}:${socket.remotePort}`;
     const opts: CallOptions = Object.create(this.callOptions);
     opts.peer = peerName;
+    const room = placed || this.#conns.makeRoom();
     const session = new Http2ServerConnection(socket, peer, this.#http2, (stream: ServerStream) => serveCall(stream, opts));
-    this.sessions.add(session);
     session.onclose = () => {
-      this.sessions.delete(session);
+      this.#conns.delete(session);
       this.checkTerminated();
     };
+    if (room) {
+      this.#conns.add(session);
+    } else {
+      this.#conns.closing(session);
+      session.fail(ErrorCode.NO_ERROR, `connection limit reached: ${this.#maxConnections} open, all with calls in progress`);
+    }
   }
 }

@@ -27,6 +27,7 @@ const SERVER_KEYS = [
   'maxSendMessageLength',
   'idleTimeoutMs',
   'handshakeTimeoutMs',
+  'maxConnections',
 ] as const;
 
 const jsonFiles = readdirSync(fromRoot('targets')).filter((f) => f.endsWith('.json')).sort();

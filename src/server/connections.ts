@@ -1,0 +1,133 @@
+// The open connections of a server, and the cap on them (ServerOptions.maxConnections).
+//
+// Every accepted socket joins the set at once, before a byte is read from it: a connection still
+// in its TLS handshake, its HTTP/2 preface or a protocol sniff counts toward the cap. At the cap a
+// new connection is still served when one can make room: the member idle the longest (no open
+// call) is evicted (HTTP/2: GOAWAY(NO_ERROR) with the last stream id processed, then closed), and
+// leaves the count at once. A member that has not finished its handshake is idle since it was
+// accepted: a flood of idle or half-open connections is evicted oldest first, so it never locks
+// an honest client out (its new connection evicts the oldest of them, and its own connection is
+// the newest idle one, the last to go). Only when every member has a call open is the new
+// connection refused; the accept path refuses it in its protocol (HTTP/2: GOAWAY with a debug
+// text that says why).
+//
+// Members are protocol-neutral (Member): HTTP/2 connections (Http2ServerConnection), a TLS socket
+// in its handshake (the Server's placeholder), and anything else that can say how long it has
+// been idle and how to close (an HTTP/1.1 connection, say).
+
+/** What the set needs of one connection, whatever its protocol. */
+export interface Member {
+  /**
+   * Since when (Date.now()) the connection has had no call open; Infinity while it has one. A
+   * connection still in its handshake is idle since it was accepted.
+   */
+  readonly idleSince: number;
+  /** Make room: tell the peer (HTTP/2: GOAWAY(NO_ERROR)) and close. */
+  evict(): void;
+  /** Graceful stop: no new call, close once the open ones are done. */
+  shutdown(): void;
+  /** Close now, cancelling the open calls. */
+  destroy(): void;
+}
+
+export class ConnectionSet {
+  /** Connections refused at the cap (every member busy). */
+  refused = 0;
+  /** Idle connections closed to make room for a new one. */
+  evicted = 0;
+  /** The members that count toward the cap. */
+  readonly #open = new Set<Member>();
+  /** Evicted members still closing: no longer counted, still waited for by a stop. */
+  readonly #leaving = new Set<Member>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Connections counted toward the cap. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** Every connection not closed yet, evicted ones included. */
+  get total(): number {
+    return this.#open.size + this.#leaving.size;
+  }
+
+  /**
+   * Room for one more connection? At the cap, evicts the member idle the longest; false (counted
+   * as a refusal) when every member has a call open: the caller refuses the new connection.
+   */
+  makeRoom(): boolean {
+    if (this.#open.size < this.#max) return true;
+    let victim: Member | null = null;
+    let oldest = Infinity;
+    for (const m of this.#open) {
+      const t = m.idleSince;
+      if (t < oldest) {
+        oldest = t;
+        victim = m;
+      }
+    }
+    if (victim === null) {
+      this.refused++;
+      return false;
+    }
+    this.evicted++;
+    this.#open.delete(victim);
+    this.#leaving.add(victim);
+    victim.evict();
+    return true;
+  }
+
+  /** A new member (after makeRoom()), or one taking the place of another (a TLS socket done with its handshake). */
+  add(m: Member): void {
+    this.#open.add(m);
+  }
+
+  /** A connection that closes on its own (refused): not counted, but waited for by a stop. */
+  closing(m: Member): void {
+    this.#leaving.add(m);
+  }
+
+  /** The member closed (or handed its place to another). */
+  delete(m: Member): void {
+    if (!this.#open.delete(m)) this.#leaving.delete(m);
+  }
+
+  shutdownAll(): void {
+    for (const m of this.#open) m.shutdown();
+    for (const m of this.#leaving) m.shutdown();
+  }
+
+  destroyAll(): void {
+    for (const m of [...this.#open, ...this.#leaving]) m.destroy();
+  }
+}
+
+/**
+ * A socket whose protocol has not begun yet (a TLS handshake, a protocol sniff): counted from
+ * accept, idle since then, and closed outright by evict, shutdown or destroy. Its owner replaces it
+ * (delete, then add) by the protocol's connection once the handshake is done.
+ */
+export class SocketMember implements Member {
+  readonly idleSince = Date.now();
+  readonly #socket: { destroy(): unknown };
+
+  constructor(socket: { destroy(): unknown }) {
+    this.#socket = socket;
+  }
+
+  evict(): void {
+    this.#socket.destroy();
+  }
+
+  shutdown(): void {
+    this.#socket.destroy();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}
