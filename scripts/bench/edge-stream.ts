@@ -1,40 +1,9 @@
-// bench.Streamer (scripts/bench/stream.proto) on grpc-edge's public API: the grpc-edge side of the
-// bench's server-streaming shape, bundled by scripts/bench.mjs like the Greeter. Mirrors
-// scripts/bench/grpcjs-stream.mjs: `count` replies, awaiting each write (grpc-edge's backpressure).
+// The grpc-edge side of the bench's server-streaming shape: bench.Streamer (scripts/bench/streamer.ts)
+// alone on a server, bundled by scripts/bench.mjs like the Greeter.
 //
 //   node dist/bench/host-x64/edge-stream.js <port>      prints "listening <port>"
 import { Server, ServerCredentials, loadServices } from '../../src/index.js';
-import type { CallContext, ServerWriter } from '../../src/index.js';
-
-/** stream.proto as a protobufjs JSON descriptor (what scripts/proto-gen.mjs would produce). */
-const STREAM_DESCRIPTOR = {
-  nested: {
-    bench: {
-      nested: {
-        Streamer: {
-          methods: {
-            Stream: { requestType: 'StreamRequest', responseType: 'StreamReply', responseStream: true },
-          },
-        },
-        StreamRequest: { fields: { name: { type: 'string', id: 1 }, count: { type: 'uint32', id: 2 } } },
-        StreamReply: { fields: { message: { type: 'string', id: 1 } } },
-      },
-    },
-  },
-};
-
-interface StreamRequest {
-  name: string;
-  count: number;
-}
-interface StreamReply {
-  message: string;
-}
-
-async function stream(req: StreamRequest, out: ServerWriter<StreamReply>, ctx: CallContext): Promise<void> {
-  const reply = { message: 'hello ' + req.name };
-  for (let i = 0; i < req.count && !ctx.signal.aborted; i++) await out.write(reply);
-}
+import { STREAM_DESCRIPTOR, stream } from './streamer.js';
 
 const server = new Server();
 server.addService(loadServices(STREAM_DESCRIPTOR)['bench.Streamer']!, { Stream: stream });

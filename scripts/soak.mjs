@@ -1,0 +1,489 @@
+#!/usr/bin/env node
+// A bounded hostile-network soak of a grpc-edge bundle started with its profile's node flags
+// (issue 9 item 5, issue 14 item 5).
+//
+//   npm run soak                                 pi-zero-2w, 30 s per row, 10 s settle (about 5 min)
+//   npm run soak -- --quick                      5 s per row, 3 s settle, 2 s baseline (about 1 min)
+//   npm run soak -- --target pi4b --seconds 60 --flood-seconds 8 --settle 10 --baseline 8
+//   npm run soak -- --rows mixed,hpack-bomb      only these rows (ids below)
+//   npm run soak -- --idle 2000 --conns 4        idle connections in the mixed row; connections per flood
+//   npm run soak -- --attack '{"zeroWindow":0}'  attacker settings (scripts/soak/attack.mjs DEFAULTS)
+//   npm run soak -- --bundle dist/x/soak.js      reuse a bundle instead of building one
+//   npm run soak -- --node-flags "--expose-gc"   extra node flags after the profile's
+//   npm run soak -- --out soak.json              the JSON (default soak-results/<time>.json)
+//
+// The server: scripts/soak/server.ts (the Greeter service and bench.Streamer's server stream, with a
+// report channel), bundled by scripts/build.mjs for --target and run with that profile's node flags,
+// pinned to CPU 0 like the bench's servers. The honest client (scripts/soak/honest.mjs: @grpc/grpc-js,
+// one call at a time every --interval ms, unary SayHello and a 10-reply server stream in turn) runs
+// in its own process on CPU 1; the attackers (scripts/soak/attack.mjs) run in one other process,
+// not pinned, under `nice -n 10`: they take whatever CPU the server and the honest client leave (as
+// an attacker on another machine would not slow either), and the honest client is scheduled first
+// when it wakes.
+//
+// Rows (ids): unloaded (the honest client alone: the baseline), mixed (issue 9: idle connections past
+// the cap, slowloris, zero-window readers, connect/drop churn, rapid reset, all at once), and one per
+// flood (issue 14: settings, ping, empty-data, continuation, hpack-bomb, ignore-goaway), each flood
+// from --conns connections that reconnect after every GOAWAY. One server process serves every row
+// (memory that does not come back shows in the next rows); if it dies it is restarted for the next.
+//
+// Each row: honest ok / failed; honest p50 / p99 per kind; server CPU seconds during the attack;
+// peak RSS (VmHWM, reset before the row); after-RSS --settle seconds after the attack with the
+// server's heapUsed / external; connections refused / evicted (server.stats counters whose names
+// say refused or evicted, as a difference over the row; "n/a" when server.stats has none); whether
+// the process stayed up and answered a SayHello afterwards. Targets (PASS / MISS): 0 failed honest
+// calls; honest p99 <= 3x the unloaded p99 (flood rows: or 20 ms, whichever is larger); peak RSS <=
+// the profile's memoryBudgetMB; flood rows: after-RSS within 20% of the idle RSS measured after the
+// baseline; the process stayed up.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { verifyWithGrpcJs } from './bench/probe.mjs';
+import { HAVE_TASKSET, cpuSeconds, pin, pinSelf, resetPeakRss, spawnServer, statusMiB, stopServer } from './bench/proc.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+
+export const FLOOD_ROWS = [
+  ['settings', 'SETTINGS flood'],
+  ['ping', 'PING flood'],
+  ['empty-data', 'empty-DATA flood'],
+  ['continuation', 'CONTINUATION flood'],
+  ['hpack-bomb', 'HPACK bomb'],
+  ['ignore-goaway', 'ignores GOAWAY'],
+];
+export const ROW_IDS = ['mixed', ...FLOOD_ROWS.map(([id]) => id)];
+
+function parseArgs(argv) {
+  const o = {
+    target: 'pi-zero-2w', seconds: 30, floodSeconds: undefined, baseline: 8, settle: 10, interval: 10, streamCount: 10,
+    deadlineMs: 5000, rows: ROW_IDS, idle: undefined, conns: 4, attack: {}, bundle: undefined, compile: true, nodeFlags: [], out: undefined,
+  };
+  const set = {};
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const num = (min = 0) => {
+      const n = Number(val());
+      if (!(n > min) && !(min === 0 && n === 0)) throw new Error(`${a} needs a number > ${min}`);
+      return n;
+    };
+    if (a === '--quick') quick = true;
+    else if (a === '--target') o.target = val();
+    else if (a === '--seconds') (o.seconds = num(0.05)), (set.seconds = true);
+    else if (a === '--flood-seconds') o.floodSeconds = num(0.05);
+    else if (a === '--baseline') (o.baseline = num(0.05)), (set.baseline = true);
+    else if (a === '--settle') (o.settle = num()), (set.settle = true);
+    else if (a === '--interval') o.interval = num();
+    else if (a === '--rows') {
+      o.rows = val().split(',').filter(Boolean);
+      for (const r of o.rows) if (!ROW_IDS.includes(r)) throw new Error(`--rows: unknown row ${r} (rows: ${ROW_IDS.join(', ')})`);
+    } else if (a === '--idle') o.idle = Math.round(num());
+    else if (a === '--conns') o.conns = Math.round(num(0.5));
+    else if (a === '--attack') o.attack = JSON.parse(val());
+    else if (a === '--bundle') o.bundle = resolve(val());
+    else if (a === '--no-compile') o.compile = false;
+    else if (a === '--node-flags') o.nodeFlags = val().split(/\s+/).filter(Boolean);
+    else if (a === '--out') o.out = resolve(val());
+    else if (a === '-h' || a === '--help') {
+      const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+      console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  if (quick) {
+    if (!set.seconds) o.seconds = 5;
+    if (!set.baseline) o.baseline = 2;
+    if (!set.settle) o.settle = 3;
+  }
+  o.floodSeconds ??= o.seconds;
+  return o;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const round = (x, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+function loadProfile(name) {
+  const file = join(ROOT, 'targets', `${name}.json`);
+  if (!existsSync(file)) throw new Error(`no target ${name} (targets/${name}.json)`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** The soak server bundle for `target`, built outside the repository (see bench.mjs buildEdge). */
+function buildBundle(tmp, target) {
+  const outdir = join(tmp, 'dist');
+  const r = spawnSync(process.execPath, ['scripts/build.mjs', '--target', target, '--entry', 'scripts/soak/server.ts', '--outdir', outdir, '--quiet'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  const file = join(outdir, target, 'soak.js');
+  // build.mjs exits 1 when a bundle is over its size budget but still writes it; the soak's entry
+  // carries a server stream and a report channel on top of the Greeter, so that is no reason to stop.
+  if (!existsSync(file)) throw new Error(`scripts/build.mjs did not write ${file}:\n${r.stdout}${r.stderr}`);
+  return file;
+}
+
+/**
+ * A long-lived child speaking lines: `send(line)`, `next(pred)` resolves with the first unread stdout
+ * line matching `pred` (reading past the others), or with null when the child exits first or after
+ * `limitMs`.
+ */
+function startChild(argv) {
+  const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let partial = '';
+  let err = '';
+  const lines = [];
+  let wake = () => {};
+  let exited = false;
+  child.stdout.on('data', (d) => {
+    const parts = (partial + d).split('\n');
+    partial = parts.pop();
+    lines.push(...parts);
+    wake();
+  });
+  child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
+  child.stdin.on('error', () => {});
+  child.on('exit', () => {
+    exited = true;
+    wake();
+  });
+  return {
+    alive: () => !exited,
+    stderr: () => err,
+    send: (line) => !exited && child.stdin.write(line + '\n'),
+    async next(pred, limitMs) {
+      const end = Date.now() + limitMs;
+      for (;;) {
+        while (lines.length > 0) {
+          const l = lines.shift();
+          if (pred(l)) return l;
+        }
+        if (exited || Date.now() >= end) return null;
+        await new Promise((r) => {
+          const t = setTimeout(r, Math.min(1000, end - Date.now()));
+          wake = () => (clearTimeout(t), r());
+        });
+      }
+    },
+    close() {
+      child.stdin.end();
+      setTimeout(() => !exited && child.kill('SIGKILL'), 3000).unref();
+    },
+  };
+}
+
+const isJson = (l) => l.startsWith('{');
+
+/** The honest client and the attacker process for a server on `port`, both ready. */
+async function startClients(ctx, port) {
+  const o = ctx.opts;
+  const honest = startChild([...pin(LOAD_CPU), process.execPath, join(ROOT, 'scripts/soak/honest.mjs'), String(port), String(o.interval), String(o.streamCount), String(o.deadlineMs)]);
+  const attacker = startChild(['nice', '-n', '10', process.execPath, join(ROOT, 'scripts/soak/attack.mjs'), String(port)]);
+  const [h, a] = await Promise.all([honest.next((l) => l === 'ready', 30000), attacker.next((l) => l === 'armed', 30000)]);
+  if (h === null || a === null) {
+    honest.close();
+    attacker.close();
+    throw new Error(`soak clients did not start:${h === null ? `\nhonest: ${honest.stderr()}` : ''}${a === null ? `\nattacker: ${attacker.stderr()}` : ''}`);
+  }
+  return {
+    port,
+    alive: () => honest.alive() && attacker.alive(),
+    /** One honest run of `seconds` (with an attack run when `attackCfg` is given), both started together. */
+    async run(seconds, attackCfg) {
+      const ms = Math.round(seconds * 1000);
+      const limit = ms + o.deadlineMs + 35000;
+      honest.send(`go ${ms}`);
+      if (attackCfg) attacker.send(JSON.stringify({ ...attackCfg, ms }));
+      const [hl, al] = await Promise.all([honest.next(isJson, limit), attackCfg ? attacker.next(isJson, limit) : null]);
+      const parse = (l, who, c) => (l === null ? { error: `${who} gave no result: ${c.stderr().trim().split('\n').slice(-3).join(' | ')}` } : JSON.parse(l));
+      return { honest: parse(hl, 'honest client', honest), attack: attackCfg ? parse(al, 'attacker', attacker) : null };
+    },
+    close() {
+      honest.close();
+      attacker.close();
+    },
+  };
+}
+
+/** The soak server's report (process.memoryUsage() and server.stats) via SIGUSR2; null if none comes. */
+async function report(srv, limitMs = 5000) {
+  if (!srv.alive()) return null;
+  const from = srv.stdout().length;
+  try {
+    process.kill(srv.pid, 'SIGUSR2');
+  } catch {
+    return null;
+  }
+  const end = Date.now() + limitMs;
+  while (Date.now() < end && srv.alive()) {
+    const m = /soak-report (\{.*\})\n/.exec(srv.stdout().slice(from));
+    if (m) return JSON.parse(m[1]);
+    await sleep(20);
+  }
+  return null;
+}
+
+/** Numeric server.stats counters, nested objects flattened to "a.b". */
+function flatten(obj, prefix = '', out = {}) {
+  for (const [k, v] of Object.entries(obj ?? {})) {
+    if (typeof v === 'number') out[prefix + k] = v;
+    else if (v && typeof v === 'object') flatten(v, `${prefix}${k}.`, out);
+  }
+  return out;
+}
+
+/** Connections refused and evicted over a row, from server.stats counters named so (null: none exposed). */
+function connectionCounts(before, after) {
+  const b = flatten(before?.stats);
+  const a = flatten(after?.stats);
+  const sum = (re) => {
+    const keys = Object.keys(a).filter((k) => re.test(k));
+    return keys.length === 0 ? null : keys.reduce((s, k) => s + a[k] - (b[k] ?? 0), 0);
+  };
+  return { refused: sum(/refus/i), evicted: sum(/evict/i), keys: Object.keys(a).filter((k) => /refus|evict/i.test(k)) };
+}
+
+function rssSampler(pid) {
+  let max = 0;
+  const t = setInterval(() => {
+    try {
+      max = Math.max(max, statusMiB(pid, 'VmRSS'));
+    } catch {
+      /* gone */
+    }
+  }, 100);
+  return { stop: () => (clearInterval(t), max) };
+}
+
+async function startServer(ctx) {
+  const srv = spawnServer([process.execPath, ...ctx.flags, ctx.bundle, '0'], { cpu: SERVER_CPU });
+  const port = await srv.ready();
+  await verifyWithGrpcJs(port);
+  return { srv, port };
+}
+
+/** One attack row: the honest client and the attackers for `seconds`, then `settle` seconds of quiet. */
+async function attackRow(ctx, server, clients, row) {
+  const { srv, port } = server;
+  const seconds = row.id === 'mixed' ? ctx.opts.seconds : ctx.opts.floodSeconds;
+  const attackCfg = { ...ctx.opts.attack, pattern: row.id, conns: ctx.opts.conns };
+  if (row.id === 'mixed') attackCfg.idle ??= ctx.idleConnections;
+  const before = await report(srv);
+  const hwmReset = resetPeakRss(srv.pid);
+  const sampler = rssSampler(srv.pid);
+  const cpu0 = cpuSeconds(srv.pid);
+  const { honest, attack } = await clients.run(seconds, attackCfg);
+  const upAfterAttack = srv.alive();
+  const cpu = upAfterAttack ? cpuSeconds(srv.pid) - cpu0 : null;
+  await sleep(ctx.opts.settle * 1000);
+  const alive = srv.alive();
+  const after = alive ? await report(srv) : null;
+  const afterRssMiB = alive ? statusMiB(srv.pid, 'VmRSS') : null;
+  const hwm = alive ? statusMiB(srv.pid, 'VmHWM') : null;
+  const sampled = sampler.stop();
+  let answered = false;
+  if (alive) answered = await verifyWithGrpcJs(port).then(() => true, () => false);
+  return {
+    id: row.id,
+    label: row.label,
+    flood: row.flood,
+    seconds,
+    honest,
+    attack,
+    serverCpuSeconds: cpu,
+    peakRssMiB: hwmReset && hwm !== null ? Math.max(hwm, sampled) : sampled,
+    peakFrom: hwmReset ? 'VmHWM' : 'VmRSS sampled every 100 ms',
+    afterRssMiB,
+    before: before && { rss: before.rss, heapUsed: before.heapUsed, external: before.external, stats: before.stats },
+    after: after && { rss: after.rss, heapUsed: after.heapUsed, external: after.external, stats: after.stats },
+    connections: connectionCounts(before, after),
+    up: upAfterAttack && alive && answered,
+    exit: alive ? null : { code: srv.child.exitCode, signal: srv.child.signalCode, stderr: srv.stderr().slice(-2000) },
+  };
+}
+
+const MiB = 1024 * 1024;
+
+/** PASS / MISS per target for one row against the baseline and the profile. */
+function verdicts(row, ctx) {
+  const v = {};
+  const floor = row.flood ? 20 : 0;
+  row.limits = { unary: Math.max(3 * ctx.baseline.unary.p99Ms, floor), stream: Math.max(3 * ctx.baseline.stream.p99Ms, floor) };
+  const hon = row.honest;
+  const base = ctx.baseline;
+  if (hon?.error || !hon?.unary) {
+    v.honest = v.p99 = 'MISS';
+  } else {
+    v.honest = hon.unary.failed + hon.stream.failed === 0 && hon.unary.ok + hon.stream.ok > 0 ? 'PASS' : 'MISS';
+    const ok = (k) => hon[k].p99Ms !== null && hon[k].p99Ms <= row.limits[k];
+    v.p99 = ok('unary') && ok('stream') ? 'PASS' : 'MISS';
+  }
+  v.peak = row.peakRssMiB !== null && row.peakRssMiB <= ctx.budgetMiB ? 'PASS' : 'MISS';
+  if (row.flood) v.after = row.afterRssMiB !== null && row.afterRssMiB <= ctx.idle.rssMiB * 1.2 ? 'PASS' : 'MISS';
+  v.up = row.up ? 'PASS' : 'MISS';
+  return v;
+}
+
+const f1 = (x) => (x === null || x === undefined ? '-' : x.toFixed(1));
+const pp = (k) => (k && k.p50Ms !== null ? `${f1(k.p50Ms)} / ${f1(k.p99Ms)}` : '-');
+
+function table(ctx, rows) {
+  const head = ['row', 'honest ok / failed', 'unary p50 / p99 ms', 'stream p50 / p99 ms', 'p99 target (unary / stream)', 'server CPU s', 'peak RSS MiB', 'after RSS MiB (heap / ext)', 'refused / evicted', 'up'];
+  const lines = [];
+  const b = ctx.baseline;
+  lines.push([
+    'unloaded',
+    b?.unary ? `${b.unary.ok + b.stream.ok} / ${b.unary.failed + b.stream.failed}` : '-',
+    pp(b?.unary),
+    pp(b?.stream),
+    '-',
+    '-',
+    '-',
+    `${f1(ctx.idle.rssMiB)} (${f1(ctx.idle.heapUsedMiB)} / ${f1(ctx.idle.externalMiB)}) idle`,
+    '-',
+    '-',
+  ]);
+  for (const r of rows) {
+    const v = r.verdicts;
+    const h = r.honest;
+    const ok = h?.unary ? `${h.unary.ok + h.stream.ok} / ${h.unary.failed + h.stream.failed}` : `- (${h?.error ?? 'no result'})`;
+    const after = r.afterRssMiB === null ? '-' : `${f1(r.afterRssMiB)} (${r.after ? `${f1(r.after.heapUsed / MiB)} / ${f1(r.after.external / MiB)}` : '-'})`;
+    const c = r.connections;
+    const conns = c.refused === null && c.evicted === null ? 'n/a' : `${c.refused ?? '-'} / ${c.evicted ?? '-'}`;
+    lines.push([
+      r.label,
+      `${ok} ${v.honest}`,
+      pp(h?.unary),
+      pp(h?.stream),
+      `<= ${f1(r.limits.unary)} / ${f1(r.limits.stream)} ${v.p99}`,
+      f1(r.serverCpuSeconds),
+      `${f1(r.peakRssMiB)} ${v.peak}`,
+      `${after}${v.after ? ' ' + v.after : ''}`,
+      conns,
+      `${r.up ? 'yes' : 'NO'} ${v.up}`,
+    ]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [fmt(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
+}
+
+function attackSummary(r) {
+  const a = r.attack;
+  if (!a?.counters) return `  ${r.label}: attacker: ${a?.error ?? 'no result'}`;
+  const parts = Object.entries(a.counters).map(([name, k]) => {
+    const g = Object.entries(k.goaways).map(([code, n]) => `${code} ${n}`).join(', ');
+    return `${name} ${k.connects} conns, ${(k.bytesWritten / MiB).toFixed(1)} MiB written${g ? `, GOAWAY ${g}` : ''}${k.closedByServer ? `, ${k.closedByServer} closed by the server` : ''}`;
+  });
+  const errs = Object.entries(r.honest?.errors ?? {}).slice(0, 3).map(([e, n]) => `${n}x ${e}`);
+  const conns = r.after?.stats?.connections;
+  return `  ${r.label}: ${parts.join('; ')}; attacker CPU ${f1(a.cpuSeconds)} s${typeof conns === 'number' ? `; server connections after: ${conns}` : ''}${errs.length ? `\n    honest errors: ${errs.join('; ')}` : ''}`;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const profile = loadProfile(opts.target);
+  const flags = [...(profile.node?.flags ?? []), ...opts.nodeFlags];
+  const cap = profile.server?.maxConnections;
+  const idleConnections = opts.idle ?? (typeof cap === 'number' ? Math.max(500, 2 * cap) : 1000);
+  if (opts.compile) {
+    // The attackers use the frame builders of test/support, compiled into build/test/support.
+    const c = spawnSync(process.execPath, ['scripts/compile.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    if (c.status !== 0) throw new Error(`scripts/compile.mjs failed:\n${c.stdout}${c.stderr}`);
+  }
+  if (!existsSync(join(ROOT, 'build/test/support/frames.js'))) throw new Error('build/test/support/frames.js missing: run node scripts/compile.mjs');
+  const tmp = mkdtempSync(join(os.tmpdir(), 'grpc-edge-soak-'));
+  let server;
+  let clients;
+  try {
+    const bundle = opts.bundle ?? buildBundle(tmp, opts.target);
+    pinSelf(LOAD_CPU);
+    const meta = {
+      date: new Date().toISOString(),
+      node: process.version,
+      nproc: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      loadavg: os.loadavg().map((x) => round(x, 2)),
+      target: opts.target,
+      nodeFlags: flags,
+      memoryBudgetMB: profile.memoryBudgetMB,
+      maxConnections: cap ?? null,
+      idleConnections,
+      pinned: HAVE_TASKSET,
+      bundle: opts.bundle ? relative(ROOT, bundle) : 'scripts/soak/server.ts, built by scripts/build.mjs',
+      options: { ...opts, rows: opts.rows.join(',') },
+    };
+    console.log(
+      `grpc-edge soak: ${meta.date.slice(0, 16).replace('T', ' ')} UTC, ${opts.target} bundle with ${flags.join(' ') || 'no flags'}, node ${meta.node}, ` +
+        `nproc ${meta.nproc}, load ${meta.loadavg.join(' ')}${HAVE_TASKSET ? ', server on CPU 0, honest client on CPU 1, attackers unpinned at nice 10' : ''}`,
+    );
+    console.log(
+      `  baseline ${opts.baseline} s, mixed ${opts.seconds} s (${idleConnections} idle connections${cap ? `, cap ${cap}` : ', no maxConnections in the profile'}), ` +
+        `floods ${opts.floodSeconds} s from ${opts.conns} connections, ${opts.settle} s settle; honest client every ${opts.interval} ms`,
+    );
+    const ctx = { opts, flags, bundle, idleConnections, budgetMiB: profile.memoryBudgetMB, baseline: null, idle: null };
+    server = await startServer(ctx);
+    clients = await startClients(ctx, server.port);
+    const bres = (await clients.run(opts.baseline)).honest;
+    if (bres.error) throw new Error(`unloaded baseline failed: ${bres.error}`);
+    ctx.baseline = bres;
+    await sleep(Math.min(1000, opts.settle * 1000));
+    const idleReport = await report(server.srv);
+    ctx.idle = {
+      rssMiB: statusMiB(server.srv.pid, 'VmRSS'),
+      heapUsedMiB: idleReport ? idleReport.heapUsed / MiB : null,
+      externalMiB: idleReport ? idleReport.external / MiB : null,
+    };
+    console.log(`  unloaded: unary p50/p99 ${pp(bres.unary)} ms, stream ${pp(bres.stream)} ms; idle RSS ${f1(ctx.idle.rssMiB)} MiB`);
+    const rows = [];
+    const plan = [{ id: 'mixed', label: 'mixed (issue 9)', flood: false }, ...FLOOD_ROWS.map(([id, label]) => ({ id, label, flood: true }))].filter((r) => opts.rows.includes(r.id));
+    for (const row of plan) {
+      let restarted = false;
+      if (!server.srv.alive()) {
+        server = await startServer(ctx);
+        restarted = true;
+      }
+      if (restarted || !clients.alive()) {
+        clients.close();
+        clients = await startClients(ctx, server.port);
+      }
+      const r = await attackRow(ctx, server, clients, row);
+      r.restartedBefore = restarted;
+      r.verdicts = verdicts(r, ctx);
+      rows.push(r);
+      const v = Object.entries(r.verdicts).map(([k, x]) => `${k} ${x}`).join(', ');
+      console.log(`  ${r.label}: ${v}`);
+    }
+    console.log('');
+    console.log(table(ctx, rows));
+    console.log(
+      `targets: 0 failed honest calls; p99 <= 3x unloaded per kind (floods: or 20 ms); peak RSS <= ${profile.memoryBudgetMB} MiB (memoryBudgetMB); ` +
+        `floods: after-RSS (${opts.settle} s after) <= 1.2x idle ${f1(ctx.idle.rssMiB)} MiB; process up. refused / evicted: from server.stats (n/a: not exposed)`,
+    );
+    console.log('attackers:');
+    for (const r of rows) console.log(attackSummary(r));
+    const file = opts.out ?? join(ROOT, 'soak-results', meta.date.replace(/[:.]/g, '-') + '.json');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ meta, idle: ctx.idle, baseline: ctx.baseline, rows }, null, 2) + '\n');
+    console.log(`json: ${relative(process.cwd(), file)}`);
+    const misses = rows.filter((r) => Object.values(r.verdicts).includes('MISS')).length;
+    if (misses > 0) console.log(`${misses} of ${rows.length} row(s) MISS a target`);
+  } finally {
+    clients?.close();
+    if (server) await stopServer(server.srv);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error('soak failed: ' + (err?.stack ?? err));
+  process.exit(1);
+});

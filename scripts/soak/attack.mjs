@@ -1,0 +1,410 @@
+// The soak's attackers, all in this one process (apart from the honest client's): raw sockets to
+// 127.0.0.1 writing hand-made HTTP/2 frames built with test/support/frames.ts and h2-client.ts
+// (compiled into build/ by scripts/compile.mjs, which scripts/soak.mjs runs first).
+//
+//   node scripts/soak/attack.mjs <port>
+//
+// It prints "armed"; then each stdin line is one run's JSON config
+//     { "pattern": "mixed" | "settings" | "ping" | "empty-data" | "continuation" | "hpack-bomb" |
+//       "ignore-goaway", "ms": 30000, ...counts (see DEFAULTS) }
+// for which it attacks for `ms`, closes every socket it opened, and prints one JSON line of
+// counters. EOF on stdin ends the process. Every loop checks the deadline and a count limit, and a
+// hard timer ends the process shortly after a run's deadline whatever happens. Only 127.0.0.1 is
+// ever connected to.
+//
+// Patterns:
+//   mixed          (issue 9) all at once: `idle` connections that send the preface and SETTINGS,
+//                  then nothing; `slowloris` connections trickling a partial preface or a partial
+//                  frame one octet at a time; `zeroWindow` connections with INITIAL_WINDOW_SIZE 0
+//                  that open streams (unary and server-streaming calls) and never read their
+//                  socket; `churn` loops that connect and drop at once; `rapidReset` connections
+//                  sending HEADERS + RST_STREAM(CANCEL) pairs.
+//   flood rows     (issue 14) `conns` connections, each reconnecting as soon as it sees a GOAWAY
+//                  (or the close): SETTINGS, PING, empty-DATA and CONTINUATION floods; the HPACK
+//                  bomb (a ~4 KB header inserted into the dynamic table once, then HEADERS that
+//                  reference it `bombRefs` times each); and a peer that ignores GOAWAY: it makes a
+//                  connection error (DATA on stream 0) and keeps writing until the socket closes.
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { PREFACE, S, concat, continuation, data, headers, ping, rst, settings, settingsAck } from '../../build/test/support/frames.js';
+import { hpackInt, literalBlock } from '../../build/test/support/h2-client.js';
+
+export const DEFAULTS = {
+  conns: 4, // flood rows: attacking connections
+  idle: 1000, // mixed: idle connections held open (the soak passes a figure past the profile's cap)
+  slowloris: 40,
+  zeroWindow: 8,
+  zeroWindowStreams: 8, // streams per zero-window connection
+  churn: 4, // parallel connect/drop loops
+  rapidReset: 2,
+  bombRefs: 4000, // references to the dynamic-table entry per HPACK-bomb header block
+  maxConnectsPerLoop: 200000,
+};
+
+const PORT = Number(process.argv[2]);
+const HOST = '127.0.0.1';
+if (!(PORT > 0)) throw new Error('usage: attack.mjs <port>');
+/** The current run's config. */
+let cfg = { ...DEFAULTS };
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const tick = () => new Promise((r) => setImmediate(r));
+let deadline = Infinity;
+const timeLeft = () => Date.now() < deadline;
+
+/** Counters per sub-attack, printed at the end of a run. */
+let counters = {};
+function count(name) {
+  return (counters[name] ??= { connects: 0, connectErrors: 0, closedByServer: 0, goaways: {}, bytesWritten: 0 });
+}
+
+const GOAWAY_NAMES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED', 'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED'];
+
+const open = new Set();
+
+/**
+ * One attacking connection. `c.goaway` turns true at the first GOAWAY the server sends (found by a
+ * small frame scanner that skips payloads), `c.closed` when the socket closes. With `ack`, the
+ * server's SETTINGS are acknowledged as an honest peer would; with `read: false` the socket is
+ * never read at all (zero window at the TCP level too: the server's writes back up).
+ */
+function connect(name, { ack = true, read = true } = {}) {
+  const k = count(name);
+  return new Promise((resolve) => {
+    // allowHalfOpen: the server's FIN does not end our side (Node's default would): a hostile peer
+    // keeps writing after the server has ended its side.
+    const sock = net.connect({ host: HOST, port: PORT, allowHalfOpen: true });
+    const c = { sock, goaway: false, closed: false, k, waiters: [] };
+    open.add(sock);
+    sock.setNoDelay(true);
+    const wake = () => {
+      const w = c.waiters;
+      c.waiters = [];
+      for (const f of w) f();
+    };
+    let connected = false;
+    sock.on('error', () => {});
+    sock.once('close', () => {
+      c.closed = true;
+      open.delete(sock);
+      if (connected && !c.destroyedByUs) k.closedByServer++;
+      wake();
+      if (!connected) k.connectErrors++, resolve(null);
+    });
+    sock.on('drain', wake);
+    sock.once('connect', () => {
+      connected = true;
+      k.connects++;
+      resolve(c);
+    });
+    if (!read) {
+      sock.pause();
+      return;
+    }
+    // Frame scanner state: 9 header octets, then the payload (the first 8 octets kept for GOAWAY).
+    const hdr = Buffer.alloc(9);
+    let hdrFill = 0;
+    let left = 0;
+    let type = 0;
+    let flags = 0;
+    let pay = [];
+    sock.on('data', (chunk) => {
+      let i = 0;
+      while (i < chunk.length) {
+        if (left === 0 && hdrFill < 9) {
+          const n = Math.min(9 - hdrFill, chunk.length - i);
+          chunk.copy(hdr, hdrFill, i, i + n);
+          hdrFill += n;
+          i += n;
+          if (hdrFill < 9) break;
+          left = (hdr[0] << 16) | (hdr[1] << 8) | hdr[2];
+          type = hdr[3];
+          flags = hdr[4];
+          pay = [];
+          if (type === 0x4 && !(flags & 1) && ack && !c.closed) sock.write(settingsAck());
+          if (left > 0) continue;
+        }
+        const n = Math.min(left, chunk.length - i);
+        if (type === 0x7 && pay.length < 8) for (let j = 0; j < n && pay.length < 8; j++) pay.push(chunk[i + j]);
+        left -= n;
+        i += n;
+        if (left === 0) {
+          if (type === 0x7) {
+            const code = pay.length >= 8 ? ((pay[4] << 24) | (pay[5] << 16) | (pay[6] << 8) | pay[7]) >>> 0 : -1;
+            const cname = GOAWAY_NAMES[code] ?? String(code);
+            k.goaways[cname] = (k.goaways[cname] ?? 0) + 1;
+            c.goaway = true;
+            wake();
+          }
+          hdrFill = 0;
+        }
+      }
+    });
+  });
+}
+
+/** Write, counting octets; resolves at once, or on drain / close / GOAWAY (unless ignored) / deadline. */
+function write(c, buf, ignoreGoaway = false) {
+  if (c.closed) return Promise.resolve();
+  c.k.bytesWritten += buf.length;
+  if (c.sock.write(buf)) return tick();
+  return new Promise((resolve) => {
+    c.waiters.push(resolve);
+    const t = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 5);
+    c.waiters.push(() => clearTimeout(t));
+    if (!ignoreGoaway && c.goaway) resolve();
+  });
+}
+
+function drop(c) {
+  if (!c) return;
+  c.destroyedByUs = !c.closed;
+  c.sock.destroy();
+}
+
+// ---- request pieces ----
+
+const REQUEST = (path) => [':method', 'POST', ':scheme', 'http', ':path', path, ':authority', '127.0.0.1', 'content-type', 'application/grpc', 'te', 'trailers'];
+const SAY_HELLO = literalBlock(REQUEST('/helloworld.Greeter/SayHello'));
+const STREAM = literalBlock(REQUEST('/bench.Streamer/Stream'));
+
+function varint(n) {
+  const out = [];
+  while (n > 127) out.push((n & 127) | 128), (n = Math.floor(n / 128));
+  out.push(n);
+  return out;
+}
+/** A length-prefixed gRPC message around protobuf `fields`. */
+function grpcMessage(fields) {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(fields.length, 1);
+  return Buffer.concat([head, fields]);
+}
+const str = (tag, s) => Buffer.concat([Buffer.from([tag]), Buffer.from(varint(Buffer.byteLength(s))), Buffer.from(s)]);
+/** HelloRequest{name} */
+const helloMsg = (name) => grpcMessage(str(0x0a, name));
+/** StreamRequest{name, count} */
+const streamMsg = (name, n) => grpcMessage(Buffer.concat([str(0x0a, name), Buffer.from([0x10, ...varint(n)])]));
+
+const HELLO_WORLD = helloMsg('world');
+const handshake = (pairs = []) => concat(PREFACE, settings(pairs));
+
+/** `n` copies of one frame in one buffer. */
+const repeat = (f, n) => Buffer.concat(Array.from({ length: n }, () => f));
+
+// ---- flood rows ----
+
+/**
+ * One flood worker: connect, write `init`, then `next()` chunks until GOAWAY (or until the close,
+ * with `ignoreGoaway`), drop the socket, reconnect at once.
+ */
+async function floodWorker({ name, init, next, onConnect, ignoreGoaway = false }) {
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await connect(name);
+    if (!c) {
+      await sleep(5);
+      continue;
+    }
+    onConnect?.();
+    await write(c, init, ignoreGoaway);
+    while (timeLeft() && !c.closed && (ignoreGoaway || !c.goaway)) await write(c, next(), ignoreGoaway);
+    drop(c);
+  }
+}
+
+/** Each returns one worker's { name, init, next, onConnect?, ignoreGoaway? } (a worker's own state). */
+const FLOODS = {
+  settings: () => {
+    const chunk = repeat(settings([]), 1024);
+    return { name: 'settings', init: handshake(), next: () => chunk };
+  },
+  ping: () => {
+    const chunk = repeat(ping(Buffer.from('soakping')), 1024);
+    return { name: 'ping', init: handshake(), next: () => chunk };
+  },
+  'empty-data': () => {
+    // A stream stays open (no END_STREAM): empty DATA frames on it.
+    const chunk = repeat(data(1, Buffer.alloc(0)), 1024);
+    return { name: 'empty-data', init: concat(handshake(), headers(1, SAY_HELLO, { endStream: false })), next: () => chunk };
+  },
+  continuation: () => {
+    // A header block that never ends: HEADERS without END_HEADERS, then empty CONTINUATIONs.
+    const chunk = repeat(continuation(1, Buffer.alloc(0), false), 1024);
+    return { name: 'continuation', init: concat(handshake(), headers(1, SAY_HELLO, { endStream: true, endHeaders: false })), next: () => chunk };
+  },
+  'hpack-bomb': () => {
+    // Literal with incremental indexing, new name: "x-bomb" with a 4,000-octet value (entry size
+    // 4,038 of the default 4,096-octet table). Index 62 is then that entry; 0xbe references it.
+    const value = Buffer.alloc(4000, 'a');
+    const name = Buffer.from('x-bomb');
+    const insert = Buffer.concat([Buffer.from([0x40, ...hpackInt(name.length, 7)]), name, Buffer.from(hpackInt(value.length, 7)), value]);
+    const bomb = Buffer.concat([SAY_HELLO, Buffer.alloc(cfg.bombRefs, 0xbe)]);
+    let id = 1;
+    return {
+      name: 'hpack-bomb',
+      init: concat(handshake(), headers(1, Buffer.concat([SAY_HELLO, insert]), { endStream: true })),
+      onConnect: () => (id = 1),
+      // Four bombs per write, each on a new stream.
+      next: () => {
+        const parts = [];
+        for (let i = 0; i < 4 && id < 0x7fff0000; i++) parts.push(headers((id += 2), bomb, { endStream: true }));
+        return Buffer.concat(parts);
+      },
+    };
+  },
+  'ignore-goaway': () => {
+    // DATA on stream 0 is a connection error (PROTOCOL_ERROR); then 256 KB writes regardless.
+    const junk = repeat(ping(Buffer.from('ignoring')), Math.floor((256 * 1024) / 17));
+    return { name: 'ignore-goaway', init: concat(handshake(), data(0, Buffer.from('x'))), next: () => junk, ignoreGoaway: true };
+  },
+};
+
+const flood = (pattern) => Promise.all(Array.from({ length: cfg.conns }, () => floodWorker(FLOODS[pattern]())));
+
+// ---- the mixed run ----
+
+/** Hold one idle connection (preface + SETTINGS, then nothing); reopen when the server closes it. */
+async function idleSlot() {
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await connect('idle', { ack: false });
+    if (c) {
+      await write(c, handshake());
+      while (timeLeft() && !c.closed) await sleep(200);
+      drop(c);
+    }
+    if (timeLeft()) await sleep(100);
+  }
+}
+
+/** One octet every `everyMs`, of a partial preface (odd slots) or, after a whole handshake, of a frame that never completes. */
+async function slowlorisSlot(i) {
+  const everyMs = 500;
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await connect('slowloris', { ack: false });
+    if (c) {
+      let bytes;
+      if (i % 2 === 1) {
+        bytes = concat(PREFACE, settings([]));
+      } else {
+        await write(c, handshake());
+        bytes = headers(1, SAY_HELLO, { endStream: true }); // its 9-octet header, then the block, one octet at a time
+      }
+      for (let j = 0; timeLeft() && !c.closed && j < bytes.length - 1; j++) {
+        await write(c, bytes.subarray(j, j + 1));
+        await sleep(everyMs);
+      }
+      while (timeLeft() && !c.closed) await sleep(200);
+      drop(c);
+    }
+    if (timeLeft()) await sleep(100);
+  }
+}
+
+/** INITIAL_WINDOW_SIZE 0, streams opened (unary with a 1 KB name, and server streams), socket never read. */
+async function zeroWindowSlot() {
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await connect('zero-window', { read: false });
+    if (c) {
+      const parts = [handshake([S.INITIAL_WINDOW_SIZE, 0])];
+      const big = helloMsg('z'.repeat(1024));
+      const streamReq = streamMsg('zero', 100000);
+      for (let s = 0; s < cfg.zeroWindowStreams; s++) {
+        const id = 1 + 2 * s;
+        const isStream = s % 2 === 1;
+        parts.push(headers(id, isStream ? STREAM : SAY_HELLO, { endStream: false }), data(id, isStream ? streamReq : big, { endStream: true }));
+      }
+      await write(c, Buffer.concat(parts));
+      while (timeLeft() && !c.closed) await sleep(200);
+      drop(c);
+    }
+    if (timeLeft()) await sleep(200);
+  }
+}
+
+/** Connect and drop at once: with nothing written, after the preface, or after a half-sent one. */
+async function churnLoop(i) {
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await connect('churn', { ack: false });
+    if (!c) {
+      await sleep(5);
+      continue;
+    }
+    const how = (n + i) % 3;
+    if (how === 1) c.sock.write(handshake());
+    if (how === 2) c.sock.write(PREFACE.subarray(0, 12));
+    c.destroyedByUs = true;
+    c.sock.destroy();
+    await tick();
+  }
+}
+
+/** HEADERS + DATA + RST_STREAM(CANCEL) for a SayHello, 50 pairs per write, reconnect after GOAWAY. */
+async function rapidResetLoop() {
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await connect('rapid-reset');
+    if (!c) {
+      await sleep(5);
+      continue;
+    }
+    await write(c, handshake());
+    let id = 1;
+    while (timeLeft() && !c.closed && !c.goaway && id < 0x7fff0000) {
+      const parts = [];
+      for (let j = 0; j < 50; j++, id += 2) parts.push(headers(id, SAY_HELLO, { endStream: false }), data(id, HELLO_WORLD, { endStream: true }), rst(id, 8));
+      await write(c, Buffer.concat(parts));
+    }
+    drop(c);
+  }
+}
+
+async function mixed() {
+  const tasks = [];
+  for (let i = 0; i < cfg.slowloris; i++) tasks.push(slowlorisSlot(i));
+  for (let i = 0; i < cfg.zeroWindow; i++) tasks.push(zeroWindowSlot());
+  for (let i = 0; i < cfg.churn; i++) tasks.push(churnLoop(i));
+  for (let i = 0; i < cfg.rapidReset; i++) tasks.push(rapidResetLoop());
+  // Idle connections arrive in bursts of 50 (a listen backlog is finite; a real flood ramps too).
+  for (let i = 0; i < cfg.idle; i++) {
+    if (i > 0 && i % 50 === 0) await sleep(10);
+    if (!timeLeft()) break;
+    tasks.push(idleSlot());
+  }
+  await Promise.all(tasks);
+}
+
+// ---- main ----
+
+const PATTERNS = ['mixed', ...Object.keys(FLOODS)];
+
+async function run(line) {
+  cfg = { ...DEFAULTS, ...JSON.parse(line) };
+  if (!PATTERNS.includes(cfg.pattern)) throw new Error(`attack.mjs: pattern is one of ${PATTERNS.join(', ')}`);
+  if (!(cfg.ms > 0)) throw new Error('attack.mjs: ms must be > 0');
+  counters = {};
+  const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
+  const result = (extra) => {
+    const u = process.cpuUsage(cpu0);
+    return JSON.stringify({ pattern: cfg.pattern, seconds: (Date.now() - t0) / 1000, cpuSeconds: (u.user + u.system) / 1e6, counters, ...extra });
+  };
+  deadline = t0 + cfg.ms;
+  // Whatever happens (a loop stuck on a socket), this process ends soon after the deadline.
+  const hardStop = setTimeout(() => {
+    for (const s of open) s.destroy();
+    console.log(result({ hardStop: true }));
+    process.exit(0);
+  }, cfg.ms + 3000);
+  await (cfg.pattern === 'mixed' ? mixed() : flood(cfg.pattern));
+  clearTimeout(hardStop);
+  for (const s of open) s.destroy();
+  console.log(result());
+}
+
+console.log('armed');
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+for (;;) {
+  const { value, done } = await lines.next();
+  if (done) break;
+  if (value.trim() !== '') await run(value);
+}
+process.exit(0);
