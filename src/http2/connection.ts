@@ -75,6 +75,8 @@ export class Http2ServerConnection implements ServerSession {
   readonly floodPings: FloodCounter;
   readonly floodSettings: FloodCounter;
   readonly floodEmptyData: FloodCounter;
+  /** Oversized field blocks (dispatch.ts countTooLarge), made at the first one. */
+  tooLarge: FloodCounter | null = null;
   /** Streams whose write() queue fell below its mark while framing: ondrain after the flush. */
   readonly drainList: Http2ServerStream[] = [];
   readonly graceful = new GracefulShutdown(this);

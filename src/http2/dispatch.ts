@@ -17,12 +17,15 @@ import { HeaderListTooLargeError } from './hpack/index.js';
 import { validateRequest, validateTrailers } from './headers.js';
 import { connDataReceived, connWindowUpdate, peerInitialWindowChanged, streamWindowUpdate } from './flow.js';
 import { localSettingsAcked, setEncoderTableSize } from './settings.js';
+import { FloodCounter } from './limits.js';
 import type { Http2ServerStream } from './stream.js';
 
 const SELF_DEPENDENT = 'stream depends on itself';
 const ZERO_INCREMENT = 'WINDOW_UPDATE increment 0';
 
 const ACTIVE = 0;
+/** Oversized field blocks (431 or a reset stream) a connection may send per flood window. */
+const MAX_TOO_LARGE = 3;
 
 export function handleFrame(c: Http2ServerConnection, f: Frame): void {
   if (!c.gotPeerSettings && (f.type !== FrameType.SETTINGS || f.ack)) {
@@ -165,6 +168,7 @@ function onHeaders(c: Http2ServerConnection, f: HeadersFrame): void {
  * Fields Too Large) status code" (10.5.1). The connection stays up.
  */
 function rejectTooLarge(c: Http2ServerConnection, id: number, endStream: boolean): void {
+  countTooLarge(c);
   c.out.pushHeaders(id, c.encoder, [':status', '431'], true, c.peerSettings.frameSize);
   c.stats.streamsRefused++;
   if (endStream) {
@@ -176,6 +180,19 @@ function rejectTooLarge(c: Http2ServerConnection, id: number, endStream: boolean
   c.countProvokedReset();
 }
 
+/**
+ * A field block past our SETTINGS_MAX_HEADER_LIST_SIZE. An honest client sends one now and then
+ * (a metadata value that grew); a peer that keeps sending them is an HPACK bomb (CVE-2016-6581)
+ * or probing: past MAX_TOO_LARGE per flood window the connection ends, not after a reset budget's
+ * worth of 431s.
+ */
+function countTooLarge(c: Http2ServerConnection): void {
+  c.stats.headersTooLarge++;
+  if ((c.tooLarge ??= new FloodCounter(MAX_TOO_LARGE, c.opts.floodWindowMs)).hit(Date.now())) {
+    throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many oversized header blocks');
+  }
+}
+
 function onTrailers(c: Http2ServerConnection, s: Http2ServerStream, f: HeadersFrame): void {
   const id = s.id;
   let trailers: string[];
@@ -183,6 +200,7 @@ function onTrailers(c: Http2ServerConnection, s: Http2ServerStream, f: HeadersFr
     trailers = decodeBlock(c, f);
   } catch (e) {
     if (e instanceof HeaderListTooLargeError) {
+      countTooLarge(c);
       throw new StreamError(id, ErrorCode.ENHANCE_YOUR_CALM, 'trailer section too large');
     }
     throw e;

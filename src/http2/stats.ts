@@ -8,6 +8,8 @@ export interface Http2ConnectionStats {
   resetsSent: number;
   pingsReceived: number;
   settingsReceived: number;
+  /** Field blocks past our SETTINGS_MAX_HEADER_LIST_SIZE (answered 431, or a reset stream). */
+  headersTooLarge: number;
   /** The code of the GOAWAY we sent (null: none yet) and why. */
   goawayCode: number | null;
   goawayReason: string | null;
@@ -29,6 +31,7 @@ export function newStats(): Http2ConnectionStats {
     resetsSent: 0,
     pingsReceived: 0,
     settingsReceived: 0,
+    headersTooLarge: 0,
     goawayCode: null,
     goawayReason: null,
     goawayReceived: null,

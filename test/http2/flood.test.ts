@@ -261,15 +261,21 @@ describe('floods', () => {
       await c.expectAlive(5);
     }));
 
-  test('a flood of HPACK bombs -> ENHANCE_YOUR_CALM', () =>
-    flood(async (c) => {
+  // Repeated bombs end the connection after a few (3 refused per flood window), not after a reset
+  // budget's worth of 431 answers; the honest connection beside it is not touched.
+  test('a flood of HPACK bombs -> ENHANCE_YOUR_CALM at the 4th bomb', () =>
+    flood(async (c, conn) => {
       const value = 'b'.repeat(3800);
       const insert = Buffer.concat([Buffer.from([0x40, 0x06]), Buffer.from('x-bomb'), Buffer.from(hpackInt(value.length, 7)), Buffer.from(value)]);
       const frames = [headersWithBlock(1, Buffer.concat([literalBlock(GET_HEADERS), insert]), { endStream: true })];
-      const bomb = Buffer.concat([literalBlock(GET_HEADERS), Buffer.alloc(2000, 0x80 | 62)]);
+      const bomb = Buffer.concat([literalBlock(GET_HEADERS), Buffer.alloc(16000, 0x80 | 62)]);
       for (let i = 1; i < 100; i++) frames.push(headersWithBlock(1 + 2 * i, bomb, { endStream: true }));
       c.send(Buffer.concat(frames));
-      await c.expectConnectionError(ENHANCE_YOUR_CALM);
+      const g = await c.expectConnectionError(ENHANCE_YOUR_CALM);
+      assert.equal(conn.stats.headersTooLarge, 4);
+      const refused = c.frames.filter((f) => f.type === FrameType.HEADERS && f.headerList?.[1] === '431').length;
+      assert.equal(refused, 3);
+      assert.equal(g.lastStreamId, 9, 'the 4th bomb (stream 9) was the last stream processed');
     }));
 
   // CVE-2019-9514 (reset flood): requests the server must refuse, each answered by RST_STREAM

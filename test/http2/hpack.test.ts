@@ -282,6 +282,30 @@ describe('header list size limit', () => {
     assert.deepEqual(d.decode(again), ['x-c', 'c'.repeat(60), 'x-a', 'a'.repeat(60)]);
   });
 
+  // CVE-2016-6581 (HPACK bomb): one large entry referenced thousands of times. Once the list is
+  // past the limit the rest of the block costs no lookups and no strings, while the table still
+  // follows every insertion.
+  it('past the limit a block makes no more strings, and the table still follows it', () => {
+    const d = new HpackDecoder(4096, 8192);
+    const bomb = 'b'.repeat(4000);
+    // literal with incremental indexing, new name: x-bomb lands at index 62
+    const insert = Buffer.concat([hex('40 06'), Buffer.from('x-bomb'), Buffer.from(encodeIntegerBytes(bomb.length, 7)), Buffer.from(bomb)]);
+    assert.deepEqual(d.decode(insert), ['x-bomb', bomb]);
+    const e = new HpackEncoder();
+    // never-indexed Huffman literals: each would be decoded and made a string within the limit
+    const tail = e.encode(Array.from({ length: 200 }, (_, i) => [`x-n${i}`, `value number ${i}`]).flat(), () => true);
+    const after = Buffer.concat([hex('40 05'), Buffer.from('x-new'), hex('03'), Buffer.from('yes')]);
+    const block = Buffer.concat([Buffer.alloc(16000, 0x80 | 62), tail, after]);
+    const before = d.strings;
+    assert.throws(() => d.decode(block), HeaderListTooLargeError);
+    // two strings: the name and value of the entry added to the table, none for the rest
+    assert.equal(d.strings - before, 2);
+    assert.deepEqual(entries(d.table), [['x-new', 'yes'], ['x-bomb', bomb]]);
+    assert.deepEqual(d.decode(hex('be bf')), ['x-new', 'yes', 'x-bomb', bomb]);
+    // an index beyond the tables is still a decoding error past the limit
+    assertCompressionError(() => d.decode(Buffer.concat([Buffer.alloc(100, 0x80 | 62), hex('ff 80 01')])));
+  });
+
   it('a list exactly at the limit passes', () => {
     // (7 + 3 + 32) + (5 + 1 + 32) = 80
     assert.deepEqual(new HpackDecoder(4096, 80).decode(hex('82 84')), [':method', 'GET', ':path', '/']);
@@ -313,6 +337,12 @@ describe('header list size limit', () => {
     }
   });
 });
+
+function encodeIntegerBytes(value: number, prefixBits: number): number[] {
+  const out = Buffer.alloc(8);
+  const n = encodeInteger(out, 0, value, prefixBits, 0);
+  return [...out.subarray(0, n)];
+}
 
 describe('encoder choices', () => {
   it('repeated gRPC response headers become one indexed octet each', () => {

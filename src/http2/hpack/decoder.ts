@@ -8,7 +8,8 @@ import { STATIC_COUNT, STATIC_NAMES, STATIC_VALUES } from './static-table.js';
 
 /**
  * The decoded header list is larger than `maxHeaderListSize` (RFC 7541 section 4.1 sizing). The
- * block was decoded to the end, so the dynamic table is in sync and the connection can go on.
+ * block was read to the end, so the dynamic table is in sync and the connection can go on; past
+ * the field that crossed the limit (`size` counts up to it) only what the table needs was decoded.
  */
 export class HeaderListTooLargeError extends Error {
   override name = 'HeaderListTooLargeError';
@@ -56,6 +57,8 @@ export class HpackDecoder {
   #n = 0;
   private listSize = 0;
   #over = false;
+  /** JS strings made so far (a work counter for tests: a block past the limit makes next to none). */
+  strings = 0;
 
   /**
    * `maxTableSize` is the SETTINGS_HEADER_TABLE_SIZE in force: the largest size update accepted.
@@ -117,11 +120,33 @@ export class HpackDecoder {
         fieldSeen = true;
       }
       if (b & 0x80) {
+        if (this.#over) {
+          // Past the limit (an HPACK bomb repeats one large entry): one-octet indexes in range are
+          // passed over in a tight loop; anything else takes the general path below.
+          const max = STATIC_COUNT + this.table.count;
+          let p = c.pos;
+          let i = b & 0x7f;
+          while (i !== 0 && i !== 0x7f && i <= max) {
+            if (++p === end) break;
+            const x = block[p]!;
+            if (x < 0x80) break;
+            i = x & 0x7f;
+          }
+          if (p !== c.pos) {
+            c.pos = p;
+            continue;
+          }
+        }
         // RFC 7541 section 6.1, indexed header field: '1' and a 7-bit index.
         const index = decodeInteger(block, c, end, 7);
         // "The index value of 0 is not used. It MUST be treated as a decoding error if found in
         // an indexed header field representation." (RFC 7541 section 6.1)
         if (index === 0) throw compressionError('indexed header field with index 0');
+        if (this.#over) {
+          // past the limit (an HPACK bomb repeats one large entry): checked, nothing looked up
+          if (index - STATIC_COUNT > this.table.count) this.nameAt(index);
+          continue;
+        }
         const name = this.nameAt(index);
         const value = index <= STATIC_COUNT ? STATIC_VALUES[index]! : this.table.valueAt(index - STATIC_COUNT);
         this.#emit(name, value, name.length + value.length);
@@ -161,6 +186,13 @@ export class HpackDecoder {
     let name = '';
     let nameLen: number;
     const limit = this.maxHeaderListSize;
+    if (this.#over && !indexing) {
+      // past the limit, a field that goes nowhere: its strings are skipped, not even decoded
+      if (nameIndex !== 0) this.nameAt(nameIndex);
+      else this.#readString(block, end, true);
+      this.#readString(block, end, true);
+      return;
+    }
     if (nameIndex !== 0) {
       name = this.nameAt(nameIndex);
       nameLen = name.length;
@@ -204,7 +236,7 @@ export class HpackDecoder {
    * Read a string literal (RFC 7541 section 5.2: 'H' flag, 7-bit prefix length, octets), decoding
    * Huffman into the scratch buffer, without making a JS string yet.
    */
-  #readString(block: Buffer, end: number): void {
+  #readString(block: Buffer, end: number, skip = false): void {
     const c = this.cur;
     if (c.pos >= end) throw compressionError('header block ends before a string literal');
     const huffman = (block[c.pos]! & 0x80) !== 0;
@@ -212,6 +244,7 @@ export class HpackDecoder {
     if (len > end - c.pos) throw compressionError('string literal runs past the header block');
     const start = c.pos;
     c.pos = start + len;
+    if (skip) return;
     if (!huffman) {
       this.strBuf = block;
       this.strStart = start;
@@ -243,6 +276,7 @@ export class HpackDecoder {
       if (i === n) return last;
     }
     const s = b.toString('latin1', o, o + n);
+    this.strings++;
     // Short values only: at most 61 strings of 255 octets are kept per connection.
     if (key !== 0 && n < 256) this.#last[key] = s;
     return s;
