@@ -6,6 +6,8 @@
 //   npm run build -- --target all --entry ...       every target
 //   npm run build -- --compare-grpc-js              our Greeter vs an equivalent grpc-js + proto-loader Greeter
 //   npm run build -- --sync-profiles                rewrite the profile block of src/server/profile.ts from targets/*.json
+//   npm run build -- --sea [--target <board>] [--sea-node <version>] [--no-code-cache] [--no-strip]
+//                                                   also dist/<board>/<name>: one executable, Node inside (scripts/sea.mjs)
 //
 // Each bundle is minified, holds the server, protobufjs/light and everything else it imports, and runs
 // as `node dist/<board>/<name>.js` with nothing beside it (no node_modules, no .proto, no JSON).
@@ -81,7 +83,7 @@ export function syncProfiles(write) {
 }
 
 function parseArgs(argv) {
-  const opts = { target: undefined, entry: undefined, name: undefined, sourcemap: false, format: 'cjs', outdir: 'dist', compare: false, sync: false, quiet: false };
+  const opts = { target: undefined, entry: undefined, name: undefined, sourcemap: false, format: 'cjs', outdir: 'dist', compare: false, sync: false, quiet: false, sea: false, seaNode: undefined, codeCache: true, strip: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -98,8 +100,12 @@ function parseArgs(argv) {
     else if (a === '--compare-grpc-js') opts.compare = true;
     else if (a === '--sync-profiles') opts.sync = true;
     else if (a === '--quiet') opts.quiet = true;
+    else if (a === '--sea') opts.sea = true;
+    else if (a === '--sea-node') opts.seaNode = val().replace(/^v/, '');
+    else if (a === '--no-code-cache') opts.codeCache = false;
+    else if (a === '--no-strip') opts.strip = false;
     else if (a === '-h' || a === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -323,6 +329,14 @@ async function main() {
     const r = await bundle({ profile, entry, name: opts.name, outdir, sourcemap: opts.sourcemap, format: opts.format });
     results.push(r);
     if (!report(profile, r, opts.quiet)) allOk = false;
+    if (opts.sea) {
+      const { buildSea } = await import('./sea.mjs');
+      const s = buildSea({ profile, bundleFile: r.file, outFile: r.file.replace(/\.js$/, ''), nodeVersion: opts.seaNode, codeCache: opts.codeCache, strip: opts.strip });
+      const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
+      console.log(
+        `${''.padEnd(11)} ${relative(ROOT, s.file).padEnd(34)} sea  ${mb(s.bytes).padStart(13)}  node ${s.node}, code cache ${s.codeCache ? 'on' : 'off'}, ${s.stripped ? 'stripped' : 'not stripped'}, flags by ${s.flagsVia}`,
+      );
+    }
   }
   if (opts.compare) {
     const g = await bundleGrpcJs(outdir);

