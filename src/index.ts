@@ -23,5 +23,6 @@ export type {
   ServiceImplementation,
 } from './grpc/method.js';
 export { loadServices } from './proto/index.js';
+export type { ProtoFileDescriptor } from './proto/file-descriptor.js';
 export { getProfile, profileNames, DEFAULT_PROFILE_NAME } from './server/profile.js';
 export type { TargetProfile } from './server/profile.js';

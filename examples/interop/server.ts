@@ -20,7 +20,8 @@ import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GrpcError, Metadata, Server, ServerCredentials, Status, loadServices } from '../../src/index.js';
 import type { CallContext, ServerInterceptor, ServerOptions } from '../../src/index.js';
-import { descriptor, serviceNames } from './generated/test.js';
+import { addReflection } from '../../src/services/reflection.js';
+import { descriptor, fileDescriptors, serviceNames } from './generated/test.js';
 import type {
   BoolValue__Output,
   EchoStatus__Output,
@@ -240,6 +241,8 @@ export async function startInteropServer(options: InteropServerOptions = {}): Pr
   });
   const services = loadServices(descriptor);
   server.addService(services[serviceNames.TestService]!, testServiceHandlers(serverId));
+  // Server reflection (v1 and v1alpha): grpcurl, buf curl... call TestService without test.proto.
+  addReflection(server, fileDescriptors);
   let creds = ServerCredentials.createInsecure();
   let caCert: Buffer | null = null;
   if (useTls) {

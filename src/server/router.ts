@@ -50,6 +50,11 @@ export class Router {
 
   readonly hasService = (name: string): boolean => this.services.has(name);
 
+  /** The registered services' names, in registration order. */
+  serviceNames(): string[] {
+    return [...this.services];
+  }
+
   get size(): number {
     return this.routes.size;
   }

@@ -194,6 +194,11 @@ export class Server {
     this.router.add(def, impl);
   }
 
+  /** Fully qualified names of the registered services, in registration order (server reflection lists them). */
+  getServiceNames(): string[] {
+    return this.router.serviceNames();
+  }
+
   /** Unregister a service by its fully qualified name; later calls to it get UNIMPLEMENTED. */
   removeService(name: string): boolean {
     return this.router.remove(name);

@@ -35,6 +35,9 @@ export interface ServiceRegistry {
 
 export const HEALTH_SERVICE_NAME = serviceNames.Health;
 
+/** grpc/health/v1/health.proto's descriptor, for server reflection: addReflection(server, ..., healthFileDescriptors). */
+export { fileDescriptors as healthFileDescriptors } from './generated/health.js';
+
 export interface HealthOptions {
   /** Open Watch calls allowed at once (all services together); default unlimited. */
   maxWatchers?: number;

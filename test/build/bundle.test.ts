@@ -14,6 +14,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fromRoot } from '../support/paths.js';
 import { getProfile } from '../../src/server/profile.js';
+import { fileDescriptors as helloworldFiles } from '../../examples/greeter/generated/helloworld.js';
+import { bufCurl, bufMessages } from '../support/buf.js';
 
 interface BuildResult {
   file: string;
@@ -117,6 +119,34 @@ test('the copied bundle serves SayHello to grpc-js with the baked pi-zero-2w pro
     }
   } finally {
     assert.equal(await stop(child), 0, 'SIGTERM stops the bundled greeter cleanly');
+  }
+});
+
+test('reflection is opt-in: none in the Greeter bundle; the Greeter-with-reflection bundle serves it to buf curl', async (t) => {
+  const code = readFileSync(built.file, 'utf8');
+  for (const marker of ['grpc.reflection', 'ServerReflection', 'file_descriptor_proto', helloworldFiles[0]!.descriptor.slice(0, 40)]) {
+    assert.ok(!code.includes(marker), `the Greeter bundle holds reflection code or descriptors ("${marker}")`);
+  }
+  const { bundle } = (await import(pathToFileURL(fromRoot('scripts/build.mjs')).href)) as { bundle: BundleFn };
+  const refl = await bundle({ profile: getProfile('pi-zero-2w'), entry: 'examples/greeter/server-reflection.ts', name: 'greeter-reflection', outdir: join(tmp, 'dist') });
+  t.diagnostic(`Greeter ${built.raw} B; with health and reflection ${refl.raw} B (+${refl.raw - built.raw} B)`);
+  const file = join(runDir, basename(refl.file));
+  copyFileSync(refl.file, file);
+  const { child, port } = await start({}, file);
+  try {
+    const services = await bufCurl(['--list-services', `http://127.0.0.1:${port}`]);
+    assert.equal(services.code, 0, services.stderr);
+    assert.deepEqual(services.stdout.trim().split('\n').sort(), [
+      'grpc.health.v1.Health',
+      'grpc.reflection.v1.ServerReflection',
+      'grpc.reflection.v1alpha.ServerReflection',
+      'helloworld.Greeter',
+    ]);
+    const hello = await bufCurl(['-d', '{"name":"board"}', `http://127.0.0.1:${port}/helloworld.Greeter/SayHello`]);
+    assert.equal(hello.code, 0, hello.stderr);
+    assert.deepEqual(bufMessages(hello.stdout), [{ message: 'hello board' }]);
+  } finally {
+    assert.equal(await stop(child), 0);
   }
 });
 

@@ -57,7 +57,13 @@ test('generator: JSON and TS outputs for a proto with imports, nested types, one
     assert.deepEqual(json.nested.dep.nested.Shared.fields.stamp, { type: 'fixed64', id: 1 });
     const ts = readFileSync(join(out, 'svc.ts'), 'utf8');
     const expectLines = [
-      "import type { BidiStreamingHandler, ClientStreamingHandler, ServerStreamingHandler, UnaryHandler } from 'grpc-edge';",
+      "import type { BidiStreamingHandler, ClientStreamingHandler, ProtoFileDescriptor, ServerStreamingHandler, UnaryHandler } from 'grpc-edge';",
+      'export const fileDescriptors: readonly ProtoFileDescriptor[] = [',
+      '    name: "svc.proto",',
+      '    dependencies: ["dep/common.proto"],',
+      '    messages: ["Outer", "Outer.Inner"],',
+      '    symbols: ["Outer.Color", "Outer.RED", "Outer.Color.RED", "Outer.GREEN", "Outer.Color.GREEN", "Svc", "Svc.Un", "Svc.Down", "Svc.Up", "Svc.Both"],',
+      '    name: "dep/common.proto",',
       'export type Outer_Color = "RED" | "GREEN";',
       'export interface Outer_Inner__Output {',
       '  color: Outer_Color;',
