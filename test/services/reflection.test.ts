@@ -71,7 +71,7 @@ class ReflectionStream {
   }
 
   async ask(request: object): Promise<any> {
-    this.call.write({ host: 'board.local', ...request });
+    this.call.write({ host: 'pi-zero', ...request });
     const res = await this.reader.next();
     assert.ok(res !== null, `the stream ended: ${this.reader.error?.message}`);
     return res;
@@ -109,7 +109,7 @@ test('list_services: every registered service, health and both reflection versio
     const res = await s.ask({ list_services: '*' });
     assert.equal(res.message_response, 'list_services_response');
     assert.deepEqual(res.list_services_response.service.map((x: { name: string }) => x.name), want);
-    assert.equal(res.valid_host, 'board.local');
+    assert.equal(res.valid_host, 'pi-zero');
     assert.equal(res.original_request.list_services, '*');
     await s.end();
   }
