@@ -48,8 +48,8 @@ const PROFILE_LAYOUT = ['name', 'description', 'arch', 'node', 'memoryBudgetMB',
 const NODE_LAYOUT = ['versions', 'esbuildTarget', 'flags'];
 const SERVER_LAYOUT = [
   'maxRunning', 'maxWaiting', 'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize',
-  'maxHeaderListSize', 'maxReceiveMessageLength', 'maxSendMessageLength', 'idleTimeoutMs', 'handshakeTimeoutMs',
-  'maxConnections',
+  'maxHeaderListSize', 'maxReceiveMessageLength', 'maxSendMessageLength', 'maxConnectionIdleMs', 'handshakeTimeoutMs',
+  'maxConnections', 'keepaliveTimeMs', 'keepaliveTimeoutMs', 'minPingIntervalMs', 'maxConnectionAgeMs', 'maxConnectionAgeGraceMs',
 ];
 
 function generatedBlock(targets) {

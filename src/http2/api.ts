@@ -34,8 +34,22 @@ export interface Http2Options {
   /** DATA frames with an empty payload and no END_STREAM a peer may send per `floodWindowMs`. */
   maxEmptyDataPerWindow?: number;
   floodWindowMs?: number;
-  /** Close a connection with no open stream after this long (0 = never). */
-  idleTimeoutMs?: number;
+  /** GOAWAY (graceful) to a connection with no open stream for this long (0 = never). */
+  maxConnectionIdleMs?: number;
+  /** PING a connection silent for this long (0 = never); see keepalive.ts. */
+  keepaliveTimeMs?: number;
+  /** No answer to that PING within this long: the peer is gone, the connection is closed. */
+  keepaliveTimeoutMs?: number;
+  /** The client's PINGs closer together than this are strikes (0 = any rate). */
+  minPingIntervalMs?: number;
+  /** Allow the client's keepalive PINGs when no stream is open (else one per 2 hours). Default true. */
+  permitKeepaliveWithoutCalls?: boolean;
+  /** Strikes tolerated; the next one is GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings"). */
+  maxPingStrikes?: number;
+  /** Graceful GOAWAY after this long, +-10% (0 = never). */
+  maxConnectionAgeMs?: number;
+  /** After the age GOAWAY, calls still open after this long are cancelled (0 = wait for them). */
+  maxConnectionAgeGraceMs?: number;
   /** Close a connection that has not sent its preface and SETTINGS within this time. */
   handshakeTimeoutMs?: number;
   /** Bytes we queue for a socket that does not read before we stop reading from it. */

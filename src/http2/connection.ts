@@ -28,11 +28,12 @@ import {
 import { Http2ServerStream } from './stream.js';
 import { handleFrame, isIdle } from './dispatch.js';
 import { GracefulShutdown } from './shutdown.js';
+import { Keepalive, newCounters, type LifetimeCounters } from './keepalive.js';
 import { newStats, type Http2ConnectionStats } from './stats.js';
 
 export { DEFAULT_HTTP2_OPTIONS, type Http2ConnectionStats };
 
-const enum State {
+export const enum State {
   /** Serving; also during the first step of a graceful shutdown (shutdown.ts). */
   ACTIVE = 0,
   /** The final GOAWAY(NO_ERROR, last id) sent: existing streams finish, new ones are refused. */
@@ -80,6 +81,10 @@ export class Http2ServerConnection implements ServerSession {
   /** Streams whose write() queue fell below its mark while framing: ondrain after the flush. */
   readonly drainList: Http2ServerStream[] = [];
   readonly graceful = new GracefulShutdown(this);
+  /** Keepalive PINGs, the client's ping policy, idle and age (keepalive.ts). */
+  readonly keepalive: Keepalive;
+  /** When the socket last gave us data (keepalive.ts). */
+  lastRead = Date.now();
   lastPeerStreamId = 0;
   connSendWindow = DEFAULT_INITIAL_WINDOW_SIZE;
   connRecvWindow: number;
@@ -105,7 +110,6 @@ export class Http2ServerConnection implements ServerSession {
   private readPaused = false;
   private resumeScheduled = false;
   private handshakeTimer: NodeJS.Timeout | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
   /** When the last call ended (or the connection was accepted): see idleSince. */
   #idleAt = Date.now();
@@ -115,6 +119,7 @@ export class Http2ServerConnection implements ServerSession {
     readonly peer: PeerInfo,
     options: Http2Options,
     onStream: (stream: ServerStream) => void,
+    counters: LifetimeCounters = newCounters(),
   ) {
     this.#onStream = onStream;
     const o = (this.opts = resolveOptions(options));
@@ -135,6 +140,7 @@ export class Http2ServerConnection implements ServerSession {
     this.floodSettings = new FloodCounter(o.maxSettingsPerWindow, o.floodWindowMs);
     this.floodEmptyData = new FloodCounter(o.maxEmptyDataPerWindow, o.floodWindowMs);
     this.connRecvWindow = o.connectionWindowSize;
+    this.keepalive = new Keepalive(this, counters);
 
     const ns = socket as Duplex & { setNoDelay?: (on: boolean) => void };
     if (typeof ns.setNoDelay === 'function') ns.setNoDelay(true);
@@ -181,7 +187,7 @@ export class Http2ServerConnection implements ServerSession {
 
   /** Make room for another connection (src/server/connections.ts): GOAWAY(NO_ERROR) with a reason, close. */
   evict(): void {
-    this.fail(ErrorCode.NO_ERROR, 'evicted: connection limit, idle the longest');
+    this.drain('evicted: connection limit, idle the longest');
   }
 
   /** Graceful: two GOAWAY steps (shutdown.ts), then close once the streams are done. */
@@ -196,12 +202,12 @@ export class Http2ServerConnection implements ServerSession {
    * @internal The final GOAWAY(NO_ERROR) with the last stream id we processed: new streams are
    * refused from now on, the connection closes when the open ones are done.
    */
-  drain(): void {
+  drain(debug?: string): void {
     if (this.state !== State.ACTIVE) return;
     this.graceful.cancel();
     this.state = State.DRAINING;
-    this.recordGoaway(ErrorCode.NO_ERROR, 'shutdown');
-    this.out.push(encodeGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR));
+    this.recordGoaway(ErrorCode.NO_ERROR, debug ?? 'shutdown');
+    this.out.push(encodeGoaway(this.lastPeerStreamId, ErrorCode.NO_ERROR, debug === undefined ? undefined : Buffer.from(debug)));
     if (this.streams.length === 0) this.finishAfterFlush = true;
     this.scheduleFlush();
   }
@@ -229,6 +235,7 @@ export class Http2ServerConnection implements ServerSession {
       if ((this.stats.lingerBytes += chunk.length) > LINGER_BYTES) this.socket.destroy();
       return;
     }
+    this.lastRead = Date.now();
     this.#reader.push(chunk);
     if (!this.readPaused) this.processFrames();
   };
@@ -315,29 +322,13 @@ export class Http2ServerConnection implements ServerSession {
     }
   };
 
-  private readonly onIdleTimer = (): void => {
-    this.idleTimer = null;
-    if (this.state !== State.ACTIVE || this.streams.length > 0) return;
-    const left = this.#idleAt + this.opts.idleTimeoutMs - Date.now();
-    if (left > 0) {
-      this.idleTimer = setTimeout(this.onIdleTimer, left);
-      this.idleTimer.unref();
-      return;
-    }
-    this.shutdown();
-  };
-
   private readonly destroySocket = (): void => {
     this.socket.destroy();
   };
 
   private idleStart(): void {
     this.#idleAt = Date.now();
-    if (this.opts.idleTimeoutMs === 0) return;
-    if (this.idleTimer === null) {
-      this.idleTimer = setTimeout(this.onIdleTimer, this.opts.idleTimeoutMs);
-      this.idleTimer.unref();
-    }
+    this.keepalive.idle();
   }
 
   private lingerStart(): void {
@@ -354,9 +345,9 @@ export class Http2ServerConnection implements ServerSession {
 
   private clearTimers(): void {
     if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
-    this.handshakeTimer = this.idleTimer = this.lingerTimer = null;
+    this.handshakeTimer = this.lingerTimer = null;
+    this.keepalive.stop();
     this.graceful.cancel();
   }
 
@@ -464,6 +455,7 @@ export class Http2ServerConnection implements ServerSession {
 
   sendHeaders(s: Http2ServerStream, headers: HeaderList, endStream: boolean): void {
     this.out.pushHeaders(s.id, this.encoder, headers, endStream, this.peerSettings.frameSize);
+    this.keepalive.sent = true;
     this.scheduleFlush();
   }
 
@@ -606,6 +598,7 @@ export class Http2ServerConnection implements ServerSession {
     const q = this.sendQueue;
     this.sendQueue = this.spareQueue; // streams that want to send during callbacks land here
     frameData(this, q);
+    this.keepalive.sent = true;
     const added = this.sendQueue;
     for (let i = 0; i < added.length; i++) q.push(added[i]!);
     added.length = 0;

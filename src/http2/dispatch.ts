@@ -59,18 +59,27 @@ export function handleFrame(c: Http2ServerConnection, f: Frame): void {
       // "A client cannot push. Thus, servers MUST treat the receipt of a PUSH_PROMISE frame as a
       // connection error of type PROTOCOL_ERROR." (8.4)
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE from a client');
-    case FrameType.PING:
+    case FrameType.PING: {
       if (f.ack) {
         c.graceful.pingAcked(f.data);
         return;
       }
       c.stats.pingsReceived++;
-      if (c.floodPings.hit(Date.now())) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'PING flood');
+      const now = Date.now();
+      // The client's ping policy (keepalive.ts), and the flood ceiling beside it: either way the
+      // debug text grpc clients read to slow their keepalive down.
+      if (c.keepalive.strike(now) || c.floodPings.hit(now)) {
+        c.keepalive.counters.tooManyPings++;
+        // exactly these octets, which grpc-js and grpc-core compare (no "ENHANCE_YOUR_CALM: " prefix)
+        c.fail(ErrorCode.ENHANCE_YOUR_CALM, 'too_many_pings');
+        return;
+      }
       // "Receivers of a PING frame that does not include an ACK flag MUST send a PING frame with
       // the ACK flag set in response, with an identical frame payload." (6.7)
       c.out.push(encodePing(f.data, true));
       c.scheduleFlush();
       return;
+    }
     case FrameType.GOAWAY:
       // The peer will open no more streams: finish the ones we have, then close.
       c.stats.goawayReceived = f.errorCode;

@@ -13,6 +13,7 @@ import {
 } from './frame/constants.js';
 
 export type ResolvedHttp2Options = Required<Http2Options>;
+type NumericOption = Exclude<keyof ResolvedHttp2Options, 'permitKeepaliveWithoutCalls'>;
 
 /** The largest dynamic table our encoder uses, whatever the peer allows (memory bound). */
 export const MAX_ENCODER_TABLE_SIZE = 4096;
@@ -32,7 +33,7 @@ const BIG = Number.MAX_SAFE_INTEGER;
  * [option, default, min, max] for every option, in the order they are checked in. One table for the
  * defaults and the checks: each option's name is in the bundle once.
  */
-const OPTIONS: readonly (readonly [keyof ResolvedHttp2Options, number, number, number])[] = [
+const OPTIONS: readonly (readonly [NumericOption, number, number, number])[] = [
   ['maxConcurrentStreams', 100, 0, U32],
   ['initialWindowSize', 1 << 20, 0, MAX_WINDOW_SIZE],
   ['connectionWindowSize', 4 << 20, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE],
@@ -45,20 +46,29 @@ const OPTIONS: readonly (readonly [keyof ResolvedHttp2Options, number, number, n
   ['maxSettingsPerWindow', 100, 0, BIG],
   ['maxEmptyDataPerWindow', 100, 0, BIG],
   ['floodWindowMs', 10000, 1, BIG],
-  ['idleTimeoutMs', 0, 0, MS],
+  ['maxConnectionIdleMs', 0, 0, MS],
+  ['keepaliveTimeMs', 0, 0, MS],
+  ['keepaliveTimeoutMs', 20000, 1, MS],
+  ['minPingIntervalMs', 0, 0, MS],
+  ['maxPingStrikes', 2, 0, BIG],
+  ['maxConnectionAgeMs', 0, 0, MS],
+  ['maxConnectionAgeGraceMs', 0, 0, MS],
   ['handshakeTimeoutMs', 10000, 0, MS],
   ['maxOutboundBufferBytes', 1 << 20, 16384, BIG],
 ];
 
 /** Every option's default (frozen), from OPTIONS. */
 export const DEFAULT_HTTP2_OPTIONS: Readonly<ResolvedHttp2Options> = Object.freeze(
-  Object.fromEntries(OPTIONS.map(([name, def]) => [name, def])) as ResolvedHttp2Options,
+  Object.fromEntries([...OPTIONS.map(([name, def]) => [name, def]), ['permitKeepaliveWithoutCalls', true]]) as ResolvedHttp2Options,
 );
 
 /** Fill in defaults and check ranges; throws RangeError on a bad option (a programming error). */
 export function resolveOptions(o: Http2Options = {}): ResolvedHttp2Options {
   const out = {} as ResolvedHttp2Options;
   for (const [name, def, min, max] of OPTIONS) out[name] = int(o[name], def, min, max, name);
+  const p = o.permitKeepaliveWithoutCalls ?? true;
+  if (typeof p !== 'boolean') throw new TypeError('Http2Options.permitKeepaliveWithoutCalls must be a boolean');
+  out.permitKeepaliveWithoutCalls = p;
   return out;
 }
 

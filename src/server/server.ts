@@ -20,8 +20,8 @@ import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Http2Options, PeerInfo, ServerStream } from '../http2/api.js';
-import { ErrorCode } from '../http2/errors.js';
 import { Http2ServerConnection } from '../http2/connection.js';
+import { newCounters, type LifetimeCounters } from '../http2/keepalive.js';
 import { DEFAULT_HTTP2_OPTIONS, resolveOptions } from '../http2/settings.js';
 import type { ServiceDefinition, ServiceImplementation } from '../grpc/method.js';
 import type { ServerInterceptor, InterceptorContext } from '../grpc/interceptors.js';
@@ -67,7 +67,7 @@ export interface ServerOptions {
   maxConnections?: number;
 }
 
-export interface ServerStats extends JobQueueStats {
+export interface ServerStats extends JobQueueStats, LifetimeCounters {
   /** Connections open now (counted toward maxConnections). */
   connections: number;
   /** Connections refused at maxConnections, every open one busy. */
@@ -122,8 +122,8 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
 
 /** The HTTP/2 options a target profile sets (its `server` limits of the same names). */
 const PROFILE_HTTP2_KEYS = [
-  'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize', 'maxHeaderListSize', 'idleTimeoutMs',
-  'handshakeTimeoutMs',
+  'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize', 'maxHeaderListSize', 'maxConnectionIdleMs',
+  'handshakeTimeoutMs', 'keepaliveTimeMs', 'keepaliveTimeoutMs', 'minPingIntervalMs', 'maxConnectionAgeMs', 'maxConnectionAgeGraceMs',
 ] as const;
 
 interface Listener {
@@ -145,6 +145,7 @@ export class Server {
   readonly #handshakeTimeoutMs: number | undefined;
   readonly #listeners: Listener[] = [];
   readonly #conns: ConnectionSet;
+  readonly #counters = newCounters();
   readonly #maxConnections: number;
   /** TLS sockets in their handshake (counted by a SocketMember), by raw socket. */
   readonly #handshakes = new Map<Socket, SocketMember>();
@@ -278,7 +279,7 @@ export class Server {
   /** Queue counters and the number of open connections. */
   get stats(): ServerStats {
     const c = this.#conns;
-    return { ...this.#queue.stats, connections: c.size, connectionsRefused: c.refused, connectionsEvicted: c.evicted };
+    return { ...this.#queue.stats, ...this.#counters, connections: c.size, connectionsRefused: c.refused, connectionsEvicted: c.evicted };
   }
 
   /**
@@ -399,7 +400,7 @@ export class Server {
     const opts: CallOptions = Object.create(this.callOptions);
     opts.peer = peerName;
     const room = placed || this.#conns.makeRoom();
-    const session = new Http2ServerConnection(socket, peer, this.#http2, (stream: ServerStream) => serveCall(stream, opts));
+    const session = new Http2ServerConnection(socket, peer, this.#http2, (stream: ServerStream) => serveCall(stream, opts), this.#counters);
     session.onclose = () => {
       this.#conns.delete(session);
       this.checkTerminated();
@@ -408,7 +409,7 @@ export class Server {
       this.#conns.add(session);
     } else {
       this.#conns.closing(session);
-      session.fail(ErrorCode.NO_ERROR, `connection limit reached: ${this.#maxConnections} open, all with calls in progress`);
+      session.drain(`connection limit reached: ${this.#maxConnections} open, all with calls in progress`);
     }
   }
 }

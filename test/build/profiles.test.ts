@@ -25,10 +25,18 @@ const SERVER_KEYS = [
   'maxHeaderListSize',
   'maxReceiveMessageLength',
   'maxSendMessageLength',
-  'idleTimeoutMs',
+  'maxConnectionIdleMs',
   'handshakeTimeoutMs',
   'maxConnections',
+  'keepaliveTimeMs',
+  'keepaliveTimeoutMs',
+  'minPingIntervalMs',
+  'maxConnectionAgeMs',
+  'maxConnectionAgeGraceMs',
 ] as const;
+
+/** Limits where 0 means "off" (no connection age, no limit on its grace). */
+const ZERO_IS_OFF = new Set<string>(['maxConnectionAgeMs', 'maxConnectionAgeGraceMs']);
 
 const jsonFiles = readdirSync(fromRoot('targets')).filter((f) => f.endsWith('.json')).sort();
 const fromJson = (file: string): TargetProfile => JSON.parse(readFileSync(fromRoot('targets', file), 'utf8'));
@@ -63,7 +71,8 @@ test('every profile is complete and well-typed', () => {
     assert.deepEqual(Object.keys(p.node).sort(), ['esbuildTarget', 'flags', 'versions']);
     assert.deepEqual(Object.keys(p.server).sort(), [...SERVER_KEYS].sort());
     for (const k of SERVER_KEYS) {
-      assert.ok(Number.isSafeInteger(p.server[k]) && p.server[k] > 0, `${name}: server.${k} = ${p.server[k]}`);
+      const min = ZERO_IS_OFF.has(k) ? 0 : 1;
+      assert.ok(Number.isSafeInteger(p.server[k]) && p.server[k] >= min, `${name}: server.${k} = ${p.server[k]}`);
     }
     assert.ok(Number.isInteger(p.memoryBudgetMB) && p.memoryBudgetMB > 0);
     assert.ok(Number.isInteger(p.bundleBudgetKB) && p.bundleBudgetKB > 0);
@@ -119,7 +128,7 @@ test('HTTP/2 and gRPC limits are legal and consistent', () => {
     assert.ok(s.maxConcurrentStreams >= s.maxRunning, `${name}: every running slot can have a stream`);
     assert.ok(s.maxWaiting >= s.maxRunning, `${name}: a wait queue at least as long as the running slots`);
     assert.ok(s.maxHeaderListSize >= 4096, `${name}: room for ordinary gRPC metadata`);
-    assert.ok(s.handshakeTimeoutMs < s.idleTimeoutMs, `${name}: handshake timeout < idle timeout`);
+    assert.ok(s.handshakeTimeoutMs < s.maxConnectionIdleMs, `${name}: handshake timeout < idle timeout`);
   }
 });
 

@@ -248,7 +248,7 @@ describe('limits and counters', () => {
     }));
 
   test('idle timeout: GOAWAY(NO_ERROR) and close', () =>
-    withServer({ idleTimeoutMs: 30 }, async (s) => {
+    withServer({ maxConnectionIdleMs: 30 }, async (s) => {
       const c = await H2Client.connect(s.port);
       try {
         await c.expectAlive(1);

@@ -13,7 +13,7 @@ import { echoFixture } from '../support/echo-fixture.js';
 
 const LIMITS = {
   handshakeTimeoutMs: 300,
-  idleTimeoutMs: 400,
+  maxConnectionIdleMs: 400,
   maxOutboundBufferBytes: 65536,
   maxConcurrentStreams: 16,
 };
@@ -117,7 +117,7 @@ describe('a peer that never reads', () => {
 
 describe('handshake timeout', () => {
   // A server of its own without an idle timeout, so only the handshake timer can close these.
-  const hs = echoFixture({ http2: { handshakeTimeoutMs: LIMITS.handshakeTimeoutMs, idleTimeoutMs: 0 } });
+  const hs = echoFixture({ http2: { handshakeTimeoutMs: LIMITS.handshakeTimeoutMs, maxConnectionIdleMs: 0 } });
 
   const closedWithoutHandshake = (bytes: Buffer | null) => async () => {
     const c = await H2Client.connect(hs.port, { preface: false });
@@ -164,7 +164,7 @@ describe('idle timeout', () => {
   // GOAWAY frame with the last stream identifier set to 2^31-1 and a NO_ERROR code." (6.8): an
   // idle close is graceful, GOAWAY(NO_ERROR, 2^31-1) with a PING, then after the PING ACK
   // GOAWAY(NO_ERROR) naming the last stream we processed.
-  test('a connection with no open stream is closed with GOAWAY(NO_ERROR) after idleTimeoutMs', async () => {
+  test('a connection with no open stream is closed with GOAWAY(NO_ERROR) after maxConnectionIdleMs', async () => {
     const c = await H2Client.connect(echo.port);
     try {
       await c.expectAlive(1);
@@ -185,7 +185,7 @@ describe('idle timeout', () => {
     const c = await H2Client.connect(echo.port);
     try {
       c.send(c.headersFrame(1, POST_HEADERS, { endStream: false }));
-      await delay(3 * LIMITS.idleTimeoutMs);
+      await delay(3 * LIMITS.maxConnectionIdleMs);
       await c.expectNoFrameBeforePingAck(FrameType.GOAWAY);
       c.send(rawFrame(FrameType.DATA, Flag.END_STREAM, 1, Buffer.from('still here')));
       const r = await c.expectResponse(1);

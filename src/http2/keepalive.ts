@@ -1,0 +1,158 @@
+// How long a connection lives, beside the connection as grpc-go keeps it (transport/keepalive):
+//
+// - Keepalive: a connection silent (nothing read) for keepaliveTimeMs is sent a PING. Anything read
+//   after it (its ACK or any other frame) proves the peer alive; nothing within keepaliveTimeoutMs
+//   and the peer is gone (a half-open TCP connection: Wi-Fi drop, power cut): the socket is
+//   destroyed at once (no GOAWAY to wait for), its streams close, which aborts their calls'
+//   ctx.signal and frees their job-queue slots.
+// - Ping policy (the client's PINGs): one that comes sooner than minPingIntervalMs after the
+//   previous one (sooner than 2 hours when no stream is open and permitKeepaliveWithoutCalls is
+//   off) is a strike; sending HEADERS or DATA clears the strikes; past maxPingStrikes the
+//   connection ends with GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings"), the signal grpc-js and
+//   grpc-core clients read to double their keepalive time. The PING flood counter (limits.ts) is the
+//   coarse ceiling beside it and ends the connection the same way (dispatch.ts).
+// - maxConnectionIdleMs: no stream open for that long, graceful GOAWAY (shutdown.ts).
+// - maxConnectionAgeMs, +-10% jitter: graceful GOAWAY; maxConnectionAgeGraceMs later, whatever is
+//   still open is cancelled and the connection closed.
+// One timer per connection, armed for the earliest of these deadlines and re-armed when it fires.
+import { State, type Http2ServerConnection } from './connection.js';
+import { encodePing } from './frame/write.js';
+
+/** What a server counts over all its connections (ServerStats). */
+export interface LifetimeCounters {
+  /** Connections closed because a keepalive PING went unanswered. */
+  keepaliveTimeouts: number;
+  /** Connections ended with GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings"). */
+  tooManyPings: number;
+  /** Graceful GOAWAYs sent for maxConnectionIdleMs. */
+  idleGoaways: number;
+  /** Graceful GOAWAYs sent for maxConnectionAgeMs. */
+  ageGoaways: number;
+  /** Connections closed, calls cancelled, when maxConnectionAgeGraceMs ran out. */
+  ageGraceCloses: number;
+}
+
+export function newCounters(): LifetimeCounters {
+  return { keepaliveTimeouts: 0, tooManyPings: 0, idleGoaways: 0, ageGoaways: 0, ageGraceCloses: 0 };
+}
+
+/** The payload of our keepalive PINGs. */
+const KEEPALIVE_PING = Buffer.from('keepaliv', 'latin1');
+/** Without calls and without permitKeepaliveWithoutCalls, one PING per this long is allowed (grpc's value). */
+const NO_CALL_PING_INTERVAL_MS = 2 * 60 * 60 * 1000;
+/** The longest delay setTimeout takes. */
+const MAX_DELAY = 0x7fffffff;
+
+export class Keepalive {
+  /** HEADERS or DATA went out since the last PING received: the strikes start over. */
+  sent = false;
+  readonly counters: LifetimeCounters;
+  #timer: NodeJS.Timeout | null = null;
+  #due = Infinity;
+  /** When our unanswered keepalive PING went out (0: none outstanding). */
+  #pingAt = 0;
+  #lastPingAt = 0;
+  #strikes = 0;
+  #ageAt = 0;
+  #graceAt = 0;
+  readonly #c: Http2ServerConnection;
+
+  constructor(c: Http2ServerConnection, counters: LifetimeCounters) {
+    this.#c = c;
+    this.counters = counters;
+    const age = c.opts.maxConnectionAgeMs;
+    if (age > 0) this.#ageAt = Date.now() + age * (0.9 + 0.2 * Math.random());
+    this.#check();
+  }
+
+  /** The last stream closed: the idle clock starts (c.idleSince). */
+  idle(): void {
+    const ms = this.#c.opts.maxConnectionIdleMs;
+    if (ms > 0) this.#arm(Date.now() + ms);
+  }
+
+  /** A PING from the peer at `now`: true when it is one too many (too_many_pings). */
+  strike(now: number): boolean {
+    const c = this.#c;
+    const last = this.#lastPingAt;
+    this.#lastPingAt = now;
+    if (this.sent) {
+      this.sent = false;
+      this.#strikes = 0;
+      return false;
+    }
+    const min = c.streams.length === 0 && !c.opts.permitKeepaliveWithoutCalls ? NO_CALL_PING_INTERVAL_MS : c.opts.minPingIntervalMs;
+    return now - last < min && ++this.#strikes > c.opts.maxPingStrikes;
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#due = Infinity;
+  }
+
+  /** Fire at `at` (or sooner, when already due sooner). */
+  #arm(at: number): void {
+    if (at >= this.#due) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#due = at;
+    this.#timer = setTimeout(this.#check, Math.min(Math.max(at - Date.now(), 1), MAX_DELAY));
+    this.#timer.unref();
+  }
+
+  readonly #check = (): void => {
+    this.#timer = null;
+    this.#due = Infinity;
+    const c = this.#c;
+    // Closing (GOAWAY with an error sent) or closed: nothing left to watch.
+    if (c.state >= State.CLOSING) return;
+    const o = c.opts;
+    const now = Date.now();
+    let next = Infinity;
+    if (this.#graceAt > 0) {
+      if (now >= this.#graceAt) {
+        this.counters.ageGraceCloses++;
+        c.destroy();
+        return;
+      }
+      next = this.#graceAt;
+    }
+    if (this.#ageAt > 0) {
+      if (now >= this.#ageAt) {
+        this.#ageAt = 0;
+        this.counters.ageGoaways++;
+        c.shutdown();
+        const grace = o.maxConnectionAgeGraceMs;
+        if (grace > 0) next = this.#graceAt = now + grace;
+      } else next = Math.min(next, this.#ageAt);
+    }
+    if (o.maxConnectionIdleMs > 0 && c.streams.length === 0 && c.state === State.ACTIVE && !c.graceful.pending) {
+      const at = c.idleSince + o.maxConnectionIdleMs;
+      if (now >= at) {
+        this.counters.idleGoaways++;
+        c.shutdown();
+      } else next = Math.min(next, at);
+    }
+    const time = o.keepaliveTimeMs;
+    if (time > 0) {
+      // Anything read since our PING went out answers it (as grpc-go: any read is activity).
+      if (this.#pingAt > 0 && c.lastRead >= this.#pingAt) this.#pingAt = 0;
+      if (this.#pingAt > 0) {
+        const dead = this.#pingAt + o.keepaliveTimeoutMs;
+        if (now >= dead) {
+          this.counters.keepaliveTimeouts++;
+          c.recordGoaway(0, 'keepalive timeout');
+          c.socket.destroy();
+          return;
+        }
+        next = Math.min(next, dead);
+      } else if (now - c.lastRead >= time) {
+        this.#pingAt = now;
+        c.out.push(encodePing(KEEPALIVE_PING, false));
+        c.scheduleFlush();
+        next = Math.min(next, now + o.keepaliveTimeoutMs);
+      } else next = Math.min(next, c.lastRead + time);
+    }
+    if (next < Infinity) this.#arm(next);
+  };
+}
