@@ -97,30 +97,42 @@ test('buf curl drives every TestService method of the interop server with JSON',
     assert.ok(methods.stdout.split('\n').includes(`grpc.testing.TestService/${m}`), m);
   }
 
-  assert.deepEqual(await ok(['-d', '{}', `${svc}/EmptyCall`]), [{}]);
-  assert.deepEqual(await ok(['-d', '{"responseSize": 3, "fillServerId": true}', `${svc}/UnaryCall`]), [
-    { payload: { body: 'AAAA' }, serverId: 'grpc-edge-interop' },
-  ]);
-  const [cached] = (await ok(['-d', '{}', `${svc}/CacheableUnaryCall`])) as { payload: { body: string } }[];
-  assert.match(Buffer.from(cached!.payload.body, 'base64').toString(), /^\d+$/);
-  assert.deepEqual(await ok(['-d', '{"responseParameters": [{"size": 1}, {"size": 2}]}', `${svc}/StreamingOutputCall`]), [
-    { payload: { body: 'AA==' } },
-    { payload: { body: 'AAA=' } },
-  ]);
-  // Client streaming: several JSON documents on stdin, one message each.
-  assert.deepEqual(await ok(['-d', '@-', `${svc}/StreamingInputCall`], '{"payload": {"body": "AAAA"}}\n{"payload": {"body": "AA=="}}\n'), [
-    { aggregatedPayloadSize: 4 },
-  ]);
+  // Independent calls, run side by side (each buf curl process fetches the schema anew).
   const twoRequests = '{"responseParameters": [{"size": 1}]}\n{"responseParameters": [{"size": 2}]}\n';
-  for (const bidi of ['FullDuplexCall', 'HalfDuplexCall']) {
-    assert.deepEqual(await ok(['-d', '@-', `${svc}/${bidi}`], twoRequests), [{ payload: { body: 'AA==' } }, { payload: { body: 'AAA=' } }], bidi);
-  }
-  // Echo Status: the status comes back; buf curl exits with the code shifted left by 3.
-  const failed = await bufCurl(['-d', '{"responseStatus": {"code": 2, "message": "boom"}}', `${svc}/UnaryCall`]);
-  assert.equal(failed.code, 2 << 3, failed.stderr);
-  assert.match(failed.stderr, /boom/);
-  const unimplemented = await bufCurl(['-d', '{}', `${svc}/UnimplementedCall`]);
-  assert.equal(unimplemented.code, 12 << 3, unimplemented.stderr);
+  await Promise.all([
+    (async () => assert.deepEqual(await ok(['-d', '{}', `${svc}/EmptyCall`]), [{}]))(),
+    (async () =>
+      assert.deepEqual(await ok(['-d', '{"responseSize": 3, "fillServerId": true}', `${svc}/UnaryCall`]), [
+        { payload: { body: 'AAAA' }, serverId: 'grpc-edge-interop' },
+      ]))(),
+    (async () => {
+      const [cached] = (await ok(['-d', '{}', `${svc}/CacheableUnaryCall`])) as { payload: { body: string } }[];
+      assert.match(Buffer.from(cached!.payload.body, 'base64').toString(), /^\d+$/);
+    })(),
+    (async () =>
+      assert.deepEqual(await ok(['-d', '{"responseParameters": [{"size": 1}, {"size": 2}]}', `${svc}/StreamingOutputCall`]), [
+        { payload: { body: 'AA==' } },
+        { payload: { body: 'AAA=' } },
+      ]))(),
+    // Client streaming: several JSON documents on stdin, one message each.
+    (async () =>
+      assert.deepEqual(await ok(['-d', '@-', `${svc}/StreamingInputCall`], '{"payload": {"body": "AAAA"}}\n{"payload": {"body": "AA=="}}\n'), [
+        { aggregatedPayloadSize: 4 },
+      ]))(),
+    ...['FullDuplexCall', 'HalfDuplexCall'].map(async (bidi) =>
+      assert.deepEqual(await ok(['-d', '@-', `${svc}/${bidi}`], twoRequests), [{ payload: { body: 'AA==' } }, { payload: { body: 'AAA=' } }], bidi),
+    ),
+    // Echo Status: the status comes back; buf curl exits with the code shifted left by 3.
+    (async () => {
+      const failed = await bufCurl(['-d', '{"responseStatus": {"code": 2, "message": "boom"}}', `${svc}/UnaryCall`]);
+      assert.equal(failed.code, 2 << 3, failed.stderr);
+      assert.match(failed.stderr, /boom/);
+    })(),
+    (async () => {
+      const unimplemented = await bufCurl(['-d', '{}', `${svc}/UnimplementedCall`]);
+      assert.equal(unimplemented.code, 12 << 3, unimplemented.stderr);
+    })(),
+  ]);
 });
 
 test('buf curl reads nested types, enums, a map, a oneof, an imported file and a well-known type from our descriptors', async () => {
