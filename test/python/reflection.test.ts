@@ -16,7 +16,7 @@ test('python grpcio + protobuf reflection client: lists, fetches files, calls Sa
   try {
     const out = JSON.parse(await runPythonClient('reflection_client.py', [String(port)], 'python reflection client'));
     assert.deepEqual(out, {
-      services: ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection', 'helloworld.Greeter'],
+      service_names: ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection', 'helloworld.Greeter'],
       files: {
         'grpc.health.v1.Health': ['grpc/health/v1/health.proto'],
         'grpc.reflection.v1.ServerReflection': ['grpc/reflection/v1/reflection.proto'],

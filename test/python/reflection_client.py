@@ -93,9 +93,9 @@ def main():
     with grpc.insecure_channel('127.0.0.1:%s' % port) as channel:
         r = Reflection(channel)
         listed = parse(r.ask(LIST_SERVICES, '')[LIST_SERVICES_RESPONSE][0]).get(1, [])
-        out['services'] = sorted(parse(s)[1][0].decode() for s in listed)
+        out['service_names'] = sorted(parse(s)[1][0].decode() for s in listed)
         out['files'] = {}
-        for service in out['services']:
+        for service in out['service_names']:
             out['files'][service] = load(r.ask(FILE_CONTAINING_SYMBOL, service))
         for name in files:
             add(name)
