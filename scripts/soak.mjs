@@ -251,14 +251,20 @@ function connectionCounts(before, after) {
   return { refused: sum(/refus/i), evicted: sum(/evict/i), keys: Object.keys(a).filter((k) => /refus|evict/i.test(k)) };
 }
 
+/** A /proc figure of a process that may have died meanwhile: null then. */
+function procFigure(fn, ...args) {
+  try {
+    const x = fn(...args);
+    return Number.isFinite(x) ? x : null; // NaN: a process gone but not yet reaped
+  } catch {
+    return null;
+  }
+}
+
 function rssSampler(pid) {
   let max = 0;
   const t = setInterval(() => {
-    try {
-      max = Math.max(max, statusMiB(pid, 'VmRSS'));
-    } catch {
-      /* gone */
-    }
+    max = Math.max(max, procFigure(statusMiB, pid, 'VmRSS') ?? 0);
   }, 100);
   return { stop: () => (clearInterval(t), max) };
 }
@@ -279,15 +285,16 @@ async function attackRow(ctx, server, clients, row) {
   const before = await report(srv);
   const hwmReset = resetPeakRss(srv.pid);
   const sampler = rssSampler(srv.pid);
-  const cpu0 = cpuSeconds(srv.pid);
+  const cpu0 = procFigure(cpuSeconds, srv.pid);
   const { honest, attack } = await clients.run(seconds, attackCfg);
   const upAfterAttack = srv.alive();
-  const cpu = upAfterAttack ? cpuSeconds(srv.pid) - cpu0 : null;
+  const cpu1 = upAfterAttack ? procFigure(cpuSeconds, srv.pid) : null;
+  const cpu = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
   await sleep(ctx.opts.settle * 1000);
   const alive = srv.alive();
   const after = alive ? await report(srv) : null;
-  const afterRssMiB = alive ? statusMiB(srv.pid, 'VmRSS') : null;
-  const hwm = alive ? statusMiB(srv.pid, 'VmHWM') : null;
+  const afterRssMiB = alive ? procFigure(statusMiB, srv.pid, 'VmRSS') : null;
+  const hwm = alive ? procFigure(statusMiB, srv.pid, 'VmHWM') : null;
   const sampled = sampler.stop();
   let answered = false;
   if (alive) answered = await verifyWithGrpcJs(port).then(() => true, () => false);
@@ -299,7 +306,7 @@ async function attackRow(ctx, server, clients, row) {
     honest,
     attack,
     serverCpuSeconds: cpu,
-    peakRssMiB: hwmReset && hwm !== null ? Math.max(hwm, sampled) : sampled,
+    peakRssMiB: hwmReset && hwm !== null ? Math.max(hwm, sampled) : sampled || null,
     peakFrom: hwmReset ? 'VmHWM' : 'VmRSS sampled every 100 ms',
     afterRssMiB,
     before: before && { rss: before.rss, heapUsed: before.heapUsed, external: before.external, stats: before.stats },
@@ -368,7 +375,7 @@ function table(ctx, rows) {
       `${f1(r.peakRssMiB)} ${v.peak}`,
       `${after}${v.after ? ' ' + v.after : ''}`,
       conns,
-      `${r.up ? 'yes' : 'NO'} ${v.up}`,
+      `${r.up ? 'yes' : r.exit ? `NO, exited (${r.exit.signal ?? r.exit.code})` : 'NO answer'} ${v.up}`,
     ]);
   }
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
@@ -438,7 +445,7 @@ async function main() {
     await sleep(Math.min(1000, opts.settle * 1000));
     const idleReport = await report(server.srv);
     ctx.idle = {
-      rssMiB: statusMiB(server.srv.pid, 'VmRSS'),
+      rssMiB: procFigure(statusMiB, server.srv.pid, 'VmRSS'),
       heapUsedMiB: idleReport ? idleReport.heapUsed / MiB : null,
       externalMiB: idleReport ? idleReport.external / MiB : null,
     };
