@@ -4,9 +4,9 @@
 //   node scripts/bench/mem.mjs flood KIND [--seconds 30] [--conns 4] [--target pi-zero-2w] [--flags]
 //        KIND: settings | ping | empty-data | continuation | hpack-bomb | ignore-goaway
 //
-// Builds nothing: run `npm run build -- --target T` first. The server is dist/T/greeter.js started
-// with --expose-gc and scripts/bench/mem-probe.cjs preloaded (and, with --flags, the profile's node
-// flags). Figures come from the probe (process.memoryUsage() after a full GC) and /proc (VmHWM, CPU).
+// The server is scripts/bench/mem-server.ts (the Greeter), bundled for T by build.mjs into
+// build/mem-bench/T/, started with --expose-gc and scripts/bench/mem-probe.cjs preloaded (and the
+// profile's node flags: with --flags for idle, unless --no-flags for flood). Figures come from the probe (process.memoryUsage() after a full GC) and /proc (VmHWM, CPU).
 //
 // idle: N connections that send the preface, SETTINGS and the ACK of the server's SETTINGS, then
 // nothing; reports the RSS and heap (heapUsed + external) growth per connection, then closes them,
@@ -15,7 +15,8 @@
 // it; reports peak RSS (VmHWM) against the profile's memoryBudgetMB, server CPU seconds, attacker
 // connections ended, and RSS / heapUsed / external when idle before, and 10 s after the flood.
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnServer, stopServer, cpuSeconds, resetPeakRss } from './proc.mjs';
@@ -107,13 +108,23 @@ function attack(kind) {
 
 // ---- the server ----
 
-async function startServer(target, withFlags) {
+/** scripts/bench/mem-server.ts bundled for `target` (build.mjs; the profile baked in as in the Greeter bundle). */
+function buildServer(target) {
+  const outdir = join(ROOT, 'build', 'mem-bench');
+  const r = spawnSync(process.execPath, ['scripts/build.mjs', '--target', target, '--entry', 'scripts/bench/mem-server.ts', '--outdir', outdir, '--quiet'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  const file = join(outdir, target, 'mem-server.js');
+  if (!existsSync(file)) throw new Error(`building ${file} failed:\n${r.stdout}${r.stderr}`);
+  return file;
+}
+
+async function startServer(target, withFlags, env = {}) {
   const profile = JSON.parse(readFileSync(join(ROOT, 'targets', `${target}.json`), 'utf8'));
   const flags = withFlags ? profile.node.flags : [];
-  const bundle = join(ROOT, 'dist', target, 'greeter.js');
-  const srv = spawnServer([process.execPath, ...flags, '--expose-gc', '-r', join(ROOT, 'scripts/bench/mem-probe.cjs'), bundle, '0'], {
-    env: { HOST: '127.0.0.1' },
-  });
+  const bundle = buildServer(target);
+  const srv = spawnServer([process.execPath, ...flags, '--expose-gc', '-r', join(ROOT, 'scripts/bench/mem-probe.cjs'), bundle, '0'], { env });
   const port = await srv.ready();
   let seen = 0;
   /** process.memoryUsage() after a full GC, and VmHWM, from the probe. */
@@ -171,7 +182,8 @@ async function closeAll(socks) {
 async function idle() {
   const n = arg('n', 2000);
   const target = arg('target', 'host-x64');
-  const { srv, port } = await startServer(target, has('flags'));
+  // the cap (host-x64: 1,024) would evict idle connections past it: raised above N
+  const { srv, port } = await startServer(target, has('flags'), { MAX_CONNECTIONS: String(n + 100) });
   try {
     await sleep(500);
     const base = await srv.mem();

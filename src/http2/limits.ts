@@ -104,22 +104,36 @@ export class FloodCounter {
  */
 export class RecentIds {
   // A ring without a Set: add() is on every stream close (hot), has() only on frames for streams
-  // that are gone (rare), where a scan of a few hundred ints is cheap.
-  private readonly ring: Int32Array;
+  // that are gone (rare), where a scan of a few hundred ints is cheap. The ring is made at the
+  // first add and doubles up to `capacity` as ids come, so that a connection that never had a
+  // stream (an idle one) holds none, and one that had a few holds a small one.
+  private ring: Int32Array | null = null;
   #next = 0;
+  readonly #capacity: number;
 
   constructor(capacity = 256) {
-    this.ring = new Int32Array(capacity);
+    this.#capacity = capacity;
   }
 
   add(id: number): void {
-    this.ring[this.#next] = id;
-    this.#next = this.#next + 1 === this.ring.length ? 0 : this.#next + 1;
+    let r = this.ring;
+    if (r === null) r = this.ring = new Int32Array(this.#capacity < 16 ? this.#capacity : 16);
+    r[this.#next] = id;
+    if (++this.#next === r.length) {
+      if (r.length < this.#capacity) {
+        // full before its first wrap: the ids are in order, so the larger ring goes on after them
+        const larger = new Int32Array(Math.min(r.length * 2, this.#capacity));
+        larger.set(r);
+        this.ring = larger;
+      } else {
+        this.#next = 0;
+      }
+    }
   }
 
   has(id: number): boolean {
-    if (id === 0) return false;
     const r = this.ring;
+    if (id === 0 || r === null) return false;
     for (let i = 0; i < r.length; i++) if (r[i] === id) return true;
     return false;
   }

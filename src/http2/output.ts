@@ -1,16 +1,24 @@
 // The connection's outbound queue: frames written during one tick go to the socket in one batch
 // (one write, or one corked writev). Large buffers (DATA payloads) are queued by reference and
 // never copied; small ones (frame headers, control frames, short payloads) are copied at once into
-// a staging buffer that belongs to the connection, and each run of them leaves it as one new
-// buffer when a large buffer or the write comes (the staging buffer itself never reaches the
-// socket, so it is reused at once). Frame headers (and small HPACK blocks, from the encoder's own
-// buffer) are written straight into the staging buffer:
-// no Buffer object per frame (pushFrameHeader, pushHeaders).
+// a staging buffer that all connections share (one at a time), and each run of them leaves it as
+// one new buffer when a large buffer or the write comes (the staging buffer itself never reaches
+// the socket, so it is reused at once). Frame headers (and small HPACK blocks, from the encoder's
+// buffer) are written straight into the staging buffer: no Buffer object per frame
+// (pushFrameHeader, pushHeaders).
 import type { Duplex } from 'node:stream';
 import type { HeaderList } from './api.js';
 import type { HpackEncoder } from './hpack/encoder.js';
 import { Flag, FrameType } from './frame/constants.js';
 import { encodeHeaders, writeFrameHeader } from './frame/write.js';
+
+/**
+ * The staging buffer, one for all connections: a run of small frames is staged by one Output at a
+ * time (its `owner`); another Output that wants it first cuts the owner's run into that owner's
+ * own queue, so order is kept. An idle connection holds no staging buffer.
+ */
+let stageBuf: Buffer | null = null;
+let owner: Output | null = null;
 
 /** Buffers smaller than this are copied into the staging buffer; larger ones are queued as is. */
 const SMALL = 1024;
@@ -22,7 +30,7 @@ export class Output {
   private readonly chunks: Buffer[] = [];
   /** Octets queued here and not yet handed to the socket (staged ones included). */
   bytes = 0;
-  private stage: Buffer | null = null;
+  /** Octets of this Output's run in the shared staging buffer (0 unless it is the owner). */
   private staged = 0;
 
   constructor(private readonly socket: Duplex) {}
@@ -90,6 +98,7 @@ export class Output {
     this.chunks.length = 0;
     this.bytes = 0;
     this.staged = 0;
+    if (owner === this) owner = null;
   }
 
   /** Hand every queued buffer to the socket. Returns socket.write's verdict (false: wait for 'drain'). */
@@ -112,10 +121,15 @@ export class Output {
     return ok;
   }
 
-  /** The staging buffer with room for `n` (< STAGE_SIZE) more octets. */
+  /** The staging buffer, ours, with room for `n` (< STAGE_SIZE) more octets. */
   private room(n: number): Buffer {
-    if (this.staged + n > STAGE_SIZE) this.cut();
-    return (this.stage ??= Buffer.allocUnsafeSlow(STAGE_SIZE));
+    if (owner !== this) {
+      if (owner !== null) owner.cut();
+      owner = this;
+    } else if (this.staged + n > STAGE_SIZE) {
+      this.cut();
+    }
+    return (stageBuf ??= Buffer.allocUnsafeSlow(STAGE_SIZE));
   }
 
   /** Move the staged octets out as one buffer of their own (from Node's pool when small). */
@@ -123,7 +137,7 @@ export class Output {
     const n = this.staged;
     if (n === 0) return;
     const b = Buffer.allocUnsafe(n);
-    this.stage!.copy(b, 0, 0, n);
+    stageBuf!.copy(b, 0, 0, n);
     this.chunks.push(b);
     this.staged = 0;
   }

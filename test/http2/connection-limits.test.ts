@@ -52,3 +52,18 @@ test('RecentIds: remembers the last capacity ids only', () => {
   for (const id of [3, 5, 7, 9]) assert.equal(r.has(id), true);
   assert.equal(r.has(0), false);
 });
+
+test('RecentIds: grows as ids come and still remembers exactly the last capacity ids', () => {
+  const r = new RecentIds(1024);
+  assert.equal(r.has(1), false);
+  for (let n = 1; n <= 3000; n++) {
+    r.add(2 * n - 1);
+    // spot checks while it grows (16, 32, ... 1024) and once it wraps
+    if (n === 17 || n === 600 || n === 1024 || n === 1025 || n === 3000) {
+      const oldest = Math.max(1, n - 1023);
+      assert.equal(r.has(2 * oldest - 1), true, `after ${n} ids: the oldest kept`);
+      assert.equal(r.has(2 * n - 1), true, `after ${n} ids: the newest`);
+      if (oldest > 1) assert.equal(r.has(2 * (oldest - 1) - 1), false, `after ${n} ids: one past capacity is gone`);
+    }
+  }
+});

@@ -29,6 +29,13 @@ const SCRATCH_SIZE = 1024;
 /** A scratch buffer grown past this for one huge Huffman literal is dropped after the block. */
 const SCRATCH_KEEP = 64 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+/**
+ * Where Huffman strings are decoded: one buffer for all decoders (a string is made from it before
+ * the next is decoded), made at the first Huffman string, replaced when it grows.
+ */
+let scratch = EMPTY;
+
 function compressionError(message: string): ConnectionError {
   return new ConnectionError(ErrorCode.COMPRESSION_ERROR, message);
 }
@@ -43,12 +50,11 @@ export class HpackDecoder {
   /** The setting went below the table's size: the next block must start with a size update. */
   private updateRequired = false;
   private readonly cur: Cursor = { pos: 0 };
-  private scratch = allocUnsafe(SCRATCH_SIZE);
-  // The last string read by #readString: strLen octets of strBuf (the block, or the scratch buffer
-  // after Huffman decoding) from strStart.
+  // The last string read by #readString: strLen octets of strBuf (the block, or the shared scratch
+  // buffer after Huffman decoding) from strStart.
   private strLen = 0;
   private strStart = 0;
-  private strBuf: Buffer = this.scratch;
+  private strBuf: Buffer = EMPTY;
   /** takeString's last value for each static name index. */
   readonly #last: string[] = [];
   // Per block: the list so far (its first #n entries; the array is kept from block to block),
@@ -160,8 +166,8 @@ export class HpackDecoder {
         this.literal(block, end, 4, false);
       }
     }
-    if (this.scratch.length > SCRATCH_KEEP) this.scratch = allocUnsafe(SCRATCH_SIZE);
-    this.strBuf = this.scratch; // keeps neither the block nor a dropped scratch buffer
+    if (scratch.length > SCRATCH_KEEP) scratch = allocUnsafe(SCRATCH_SIZE);
+    this.strBuf = EMPTY; // keeps neither the block nor a dropped scratch buffer
     if (this.#over) throw new HeaderListTooLargeError(this.listSize, this.maxHeaderListSize);
     // An array of the exact length: one grown by push() from empty has room for 16 entries, then
     // 40 (8 fields fit; a gRPC client's 9 or more make it allocate twice).
@@ -252,12 +258,10 @@ export class HpackDecoder {
       return;
     }
     const room = huffmanMaxDecodedLength(len);
-    if (room > this.scratch.length) {
-      this.scratch = allocUnsafe(Math.max(room, this.scratch.length * 2));
-    }
-    this.strBuf = this.scratch;
+    if (room > scratch.length) scratch = allocUnsafe(Math.max(room, scratch.length * 2, SCRATCH_SIZE));
+    this.strBuf = scratch;
     this.strStart = 0;
-    this.strLen = huffmanDecode(block, start, start + len, this.scratch, 0);
+    this.strLen = huffmanDecode(block, start, start + len, scratch, 0);
   }
 
   /**

@@ -8,6 +8,8 @@
  */
 export const ENTRY_OVERHEAD = 32;
 
+const NONE: string[] = [];
+
 export class DynamicTable {
   /** Sum of the entries' sizes. */
   size = 0;
@@ -29,10 +31,9 @@ export class DynamicTable {
 
   constructor(maxSize: number, withLookup = false) {
     this.maxSize = maxSize;
-    const cap = 16;
-    this.#names = new Array<string>(cap).fill('');
-    this.#values = new Array<string>(cap).fill('');
-    this.#mask = cap - 1;
+    // no ring until the first entry (NONE is never written: add() grows it first)
+    this.#names = this.#values = NONE;
+    this.#mask = 0;
     this.pairs = withLookup ? new Map() : null;
     this.byName = withLookup ? new Map() : null;
   }
@@ -126,7 +127,7 @@ export class DynamicTable {
   }
 
   #grow(): void {
-    const cap = this.#names.length * 2;
+    const cap = this.#names.length === 0 ? 16 : this.#names.length * 2;
     const names = new Array<string>(cap).fill('');
     const values = new Array<string>(cap).fill('');
     // Copy oldest..newest to 0..count-1.

@@ -20,12 +20,16 @@ const SCRATCH_KEEP = 64 * 1024;
 /** Integers take at most 6 octets; a field has up to three (index/name length, value length). */
 const FIELD_OVERHEAD = 18;
 
+/**
+ * Where blocks are written (encodeRaw): one buffer for all encoders, as a block is copied out
+ * before the next is encoded; made at the first block, replaced when it grows.
+ */
+let shared: Buffer | null = null;
+
 export class HpackEncoder {
   /** The dynamic table (exposed for tests and diagnostics; do not modify). */
   readonly table: DynamicTable;
   readonly #sizeCap: number;
-  /** Where blocks are written (encodeRaw); replaced when it grows. */
-  scratch = allocUnsafe(SCRATCH_SIZE);
   /** Size updates owed at the start of the next block: the smallest size set since, and the last. */
   private updatePending = false;
   private updateMin = 0;
@@ -76,7 +80,7 @@ export class HpackEncoder {
    * `scratch`, valid until the next call (the connection copies it into its output at once).
    */
   encodeRaw(headers: string[], neverIndex?: (name: string) => boolean): number {
-    if (this.scratch.length > SCRATCH_KEEP) this.scratch = allocUnsafe(SCRATCH_SIZE);
+    if (shared === null || shared.length > SCRATCH_KEEP) shared = allocUnsafe(SCRATCH_SIZE);
     let pos = 0;
     if (this.updatePending) {
       this.ensure(0, 12);
@@ -138,11 +142,17 @@ export class HpackEncoder {
     return pos + this.scratch.write(s, pos, 'latin1');
   }
 
+  /** The buffer the last block was written into (octets 0 to encodeRaw's result). */
+  get scratch(): Buffer {
+    return shared!;
+  }
+
   /** Make room for `n` more octets after `pos`, keeping the first `pos`. */
   private ensure(pos: number, n: number): void {
-    if (pos + n <= this.scratch.length) return;
-    const next = allocUnsafe(Math.max(pos + n, this.scratch.length * 2));
-    this.scratch.copy(next, 0, 0, pos);
-    this.scratch = next;
+    const cur = shared!;
+    if (pos + n <= cur.length) return;
+    const next = allocUnsafe(Math.max(pos + n, cur.length * 2));
+    cur.copy(next, 0, 0, pos);
+    shared = next;
   }
 }
