@@ -474,7 +474,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
       try {
         return codec.decodeFrom !== undefined ? codec.decodeFrom(bytes, at) : codec.decode(at === 0 ? bytes : bytes.subarray(at));
       } catch (err) {
-        throw new GrpcError(Status.INTERNAL, `could not parse request message: ${(err as Error).message}`);
+        // A codec's own GrpcError keeps its code (the web protocols' JSON: INVALID_ARGUMENT).
+        throw err instanceof GrpcError ? err : new GrpcError(Status.INTERNAL, `could not parse request message: ${(err as Error).message}`);
       }
     } catch (err) {
       const e = GrpcError.from(err);

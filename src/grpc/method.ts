@@ -15,6 +15,8 @@ export interface MessageCodec<T> {
   encodeFramed?(message: T): Buffer;
   /** Optional, saves a Buffer view per request message: decode buf from octet `start` to its end. */
   decodeFrom?(buf: Buffer, start: number): T;
+  /** The protobufjs Type (codecs made by loadServices): the web protocols' JSON mapping needs it. */
+  readonly type?: unknown;
 }
 
 export interface MethodDefinition<Req = unknown, Res = unknown> {

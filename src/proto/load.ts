@@ -129,6 +129,7 @@ export function messageCodec<T = any>(type: PbType): MessageCodec<T> {
     // Buffers: the bytes are read through a Buffer view (no copy), Buffer or not.
     decode: (bytes: Uint8Array): T => decodeFrom(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0),
     decodeFrom,
+    type,
   };
 }
 

@@ -35,6 +35,7 @@ import type { JobQueueStats } from '../queue/index.js';
 import { resolveProfile } from './profile.js';
 import { Router } from './router.js';
 import { ConnectionSet, SocketMember } from './connections.js';
+import type { Member } from './connections.js';
 import { ServerCredentials } from './credentials.js';
 import { parseBindAddress } from './address.js';
 
@@ -65,6 +66,31 @@ export interface ServerOptions {
    * is refused (GOAWAY with the reason; over TLS, closed before the handshake).
    */
   maxConnections?: number;
+  /**
+   * gRPC-Web, Connect and HTTP/1.1 on the same port: `webProtocols({ cors })` from grpc-edge
+   * (src/web). Without it an HTTP/1.1 request gets a short "505 HTTP Version Not Supported".
+   */
+  web?: WebHook;
+}
+
+/** A connection of another protocol than HTTP/2 in the server's set (an HTTP/1.1 connection). */
+export interface TrackedConnection extends Member {
+  /** Set by the server: called once when the connection has closed. */
+  onclose: (() => void) | null;
+}
+
+/**
+ * What src/web plugs into a server (the server imports none of it, so bundles without web
+ * protocols carry none of it): the connections that are not HTTP/2, and every HTTP/2 stream.
+ */
+export interface WebHook {
+  /**
+   * A connection whose first octets are not the HTTP/2 preface (they are pushed back onto the
+   * paused socket). `track` puts the connection in the server's set (cap, stop, stats).
+   */
+  http1(socket: Socket, opts: CallOptions, limits: Http2Options, track: (conn: TrackedConnection) => void): void;
+  /** One HTTP/2 stream: gRPC goes to serveCall, the web protocols to their adapters. */
+  stream(stream: ServerStream, opts: CallOptions): void;
 }
 
 export interface ServerStats extends JobQueueStats, LifetimeCounters {
@@ -78,7 +104,7 @@ export interface ServerStats extends JobQueueStats, LifetimeCounters {
 
 const OPTION_KEYS = new Set([
   'profile', 'maxRunning', 'maxWaiting', 'maxReceiveMessageLength', 'maxSendMessageLength', 'interceptors',
-  'http2', 'compression', 'requireTeTrailers', 'onHandlerError', 'maxConnections',
+  'http2', 'compression', 'requireTeTrailers', 'onHandlerError', 'maxConnections', 'web',
 ]);
 
 /** Reject misspelt and mistyped options at construction (keys set to undefined are ignored). */
@@ -97,6 +123,9 @@ function checkOptions(o: ServerOptions): void {
   }
   if (o.onHandlerError !== undefined && typeof o.onHandlerError !== 'function') {
     throw new TypeError('Server: onHandlerError must be a function (error, ctx) => void');
+  }
+  if (o.web !== undefined && typeof o.web?.http1 !== 'function') {
+    throw new TypeError('Server: web must come from webProtocols()');
   }
   if (o.http2 !== undefined && (o.http2 === null || typeof o.http2 !== 'object')) {
     throw new TypeError('Server: http2 must be an object of Http2Options');
@@ -133,6 +162,14 @@ interface Listener {
 
 const noop = (): void => {};
 const DEFAULT_GRACE_MS = 10_000;
+const destroy = (socket: Socket): void => {
+  socket.destroy();
+};
+// The answer to an HTTP/1.x request when the web protocols are off (RFC 9110 15.6.6: a 505
+// "SHOULD" say "what other protocols are supported by that server"), or at the connection cap: an
+// HTTP/1.1 answer, never HTTP/2 bytes.
+const http1Answer = (status: string, text: string): string =>
+  `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${text.length + 1}\r\nconnection: close\r\n\r\n${text}\n`;
 
 export class Server {
   /** Resolves once the server has stopped: listeners closed and every connection gone. */
@@ -149,6 +186,7 @@ export class Server {
   readonly #maxConnections: number;
   /** TLS sockets in their handshake (counted by a SocketMember), by raw socket. */
   readonly #handshakes = new Map<Socket, SocketMember>();
+  readonly #web: WebHook | undefined;
   private stopping = false;
   private started = false;
   private graceTimer: NodeJS.Timeout | null = null;
@@ -186,6 +224,7 @@ export class Server {
       throw new RangeError(`Server: maxConnections must be an integer >= 1 or Infinity, got ${String(max)}`);
     }
     this.#conns = new ConnectionSet((this.#maxConnections = max));
+    this.#web = options.web;
     this.terminated = new Promise<void>((r) => (this.resolveTerminated = r));
   }
 
@@ -227,6 +266,7 @@ export class Server {
       server = createNetServer({ noDelay: true }, (socket) => this.#accept(socket, false, target.path));
     } else {
       if (this.#handshakeTimeoutMs !== undefined && this.#handshakeTimeoutMs > 0) tlsOpts.handshakeTimeout = this.#handshakeTimeoutMs;
+      if (this.#web !== undefined) tlsOpts.ALPNProtocols = ['h2', 'http/1.1'];
       let tlsServer: TlsServer;
       try {
         tlsServer = nodeTls().createServer(tlsOpts, (socket) => this.#accept(socket, true, target.path));
@@ -380,7 +420,7 @@ export class Server {
       const tlsSocket = socket as TLSSocket;
       // RFC 9113 section 3.2: "A client that makes a request to an "https" URI uses TLS with the
       // application-layer protocol negotiation (ALPN) extension" and the "h2" identifier.
-      if (tlsSocket.alpnProtocol !== 'h2') {
+      if (tlsSocket.alpnProtocol !== 'h2' && (this.#web === undefined || tlsSocket.alpnProtocol !== 'http/1.1')) {
         socket.destroy();
         return;
       }
@@ -400,16 +440,82 @@ export class Server {
     const opts: CallOptions = Object.create(this.callOptions);
     opts.peer = peerName;
     const room = placed || this.#conns.makeRoom();
-    const session = new Http2ServerConnection(socket, peer, this.#http2, (stream: ServerStream) => serveCall(stream, opts), this.#counters);
-    session.onclose = () => {
-      this.#conns.delete(session);
+    const web = this.#web;
+    const h2 = (): void => {
+      const session = new Http2ServerConnection(socket, peer, this.#http2, web === undefined ? (stream: ServerStream) => serveCall(stream, opts) : (stream: ServerStream) => web.stream(stream, opts), this.#counters);
+      session.onclose = () => {
+        this.#conns.delete(session);
+        this.checkTerminated();
+      };
+      if (room) {
+        this.#conns.add(session);
+      } else {
+        this.#conns.closing(session);
+        session.drain(`connection limit reached: ${this.#maxConnections} open, all with calls in progress`);
+      }
+    };
+    const http1 = (): void => {
+      if (web !== undefined && room) {
+        web.http1(socket, opts, this.#http2, this.#track);
+        return;
+      }
+      // One fixed answer, then close (the socket stays in the set until it has).
+      const m = new SocketMember(socket);
+      this.#conns.closing(m);
+      socket.once('close', () => {
+        this.#conns.delete(m);
+        this.checkTerminated();
+      });
+      socket.end(room ? http1Answer('505 HTTP Version Not Supported', 'this port speaks gRPC over HTTP/2') : http1Answer('503 Service Unavailable', 'connection limit reached'));
+      socket.resume();
+      setTimeout(destroy, 2000, socket).unref();
+    };
+    if (secure) ((socket as TLSSocket).alpnProtocol === 'h2' ? h2 : http1)();
+    else this.#sniff(socket, room, h2, http1);
+  }
+
+  readonly #track = (conn: TrackedConnection): void => {
+    this.#conns.add(conn);
+    conn.onclose = () => {
+      this.#conns.delete(conn);
       this.checkTerminated();
     };
-    if (room) {
-      this.#conns.add(session);
-    } else {
-      this.#conns.closing(session);
-      session.drain(`connection limit reached: ${this.#maxConnections} open, all with calls in progress`);
-    }
+  };
+
+  /**
+   * Wait for the first octets of a plain-TCP connection: the HTTP/2 client preface starts with
+   * "PRI" (RFC 9113 3.4), an HTTP/1.x request with its method. They go back onto the paused socket
+   * for whoever serves it. Meanwhile the socket counts toward the cap as idle (a SocketMember); one
+   * that sends nothing is closed after the handshake timeout.
+   */
+  #sniff(socket: Socket, room: boolean, h2: () => void, http1: () => void): void {
+    let head: Buffer | null = null;
+    const m = new SocketMember(socket);
+    if (room) this.#conns.add(m);
+    else this.#conns.closing(m);
+    const ms = this.#handshakeTimeoutMs;
+    const timer = ms !== undefined && ms > 0 ? setTimeout(destroy, ms, socket) : null;
+    const onData = (chunk: Buffer): void => {
+      head = head === null ? chunk : Buffer.concat([head, chunk]);
+      const n = head.length < 3 ? head.length : 3;
+      const pri = head.toString('latin1', 0, n) === 'PRI'.slice(0, n);
+      if (pri && n < 3) return;
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      if (timer !== null) clearTimeout(timer);
+      socket.pause();
+      socket.unshift(head);
+      this.#conns.delete(m);
+      if (this.stopping) socket.destroy();
+      else (pri ? h2 : http1)();
+      socket.resume();
+    };
+    const onClose = (): void => {
+      if (timer !== null) clearTimeout(timer);
+      this.#conns.delete(m);
+      this.checkTerminated();
+    };
+    socket.on('data', onData);
+    socket.once('close', onClose);
   }
 }

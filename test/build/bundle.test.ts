@@ -4,7 +4,7 @@
 // and GRPC_EDGE_TARGET still overrides it at run time.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -170,4 +170,42 @@ test('GRPC_EDGE_TARGET overrides the baked board at run time', async () => {
   } finally {
     await stop(child);
   }
+});
+
+test('the Greeter bundle carries none of the web protocols (opt-in: only web.ts imports them)', () => {
+  const code = readFileSync(built.file, 'utf8');
+  for (const marker of ['node:http', 'application/grpc-web', 'connect-protocol-version', 'access-control-expose-headers', 'trailer-']) {
+    assert.ok(!code.includes(marker), `"${marker}" in the gRPC-only Greeter bundle`);
+  }
+  // What it does carry for HTTP/1.1: the one fixed answer (src/server/server.ts HTTP1_ANSWER).
+  assert.ok(code.includes('505 HTTP Version Not Supported'));
+});
+
+test('the web-enabled Greeter bundle (examples/greeter/web.ts) answers curl, Connect JSON over HTTP/1.1, and gRPC', async () => {
+  const { bundle } = (await import(pathToFileURL(fromRoot('scripts/build.mjs')).href)) as { bundle: BundleFn };
+  const web = await bundle({ profile: getProfile('pi-zero-2w'), entry: 'examples/greeter/web.ts', name: 'greeter-web', outdir: join(tmp, 'dist') });
+  const file = join(runDir, basename(web.file));
+  copyFileSync(web.file, file);
+  const { child, port } = await start({}, file);
+  try {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('curl', ['-sS', '-H', 'content-type: application/json', '-d', '{"name":"pi"}', `http://127.0.0.1:${port}/helloworld.Greeter/SayHello`], (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    );
+    assert.deepEqual(JSON.parse(out), { message: 'hello pi' });
+    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(fromRoot('protos/helloworld.proto'), { keepCase: true })) as any;
+    const client = new pkg.helloworld.Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      const reply = await new Promise<{ message: string }>((resolve, reject) =>
+        client.SayHello({ name: 'h2' }, (err: Error | null, res: { message: string }) => (err ? reject(err) : resolve(res))),
+      );
+      assert.equal(reply.message, 'hello h2');
+    } finally {
+      client.close();
+    }
+  } finally {
+    assert.equal(await stop(child), 0);
+  }
+  console.log(`# web-enabled Greeter bundle: ${web.raw} bytes (gRPC-only Greeter: ${built.raw} bytes)`);
 });
