@@ -258,6 +258,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
       if (t.ms <= MAX_TIMER_MS) this.timer = setTimeout(onDeadline, Math.ceil(t.ms), this);
     }
     this.phase = 'waiting';
+    // A method that bypasses the queue starts now, holding no slot (queue.done() then frees none).
+    if (route.def.bypassQueue === true) return this.start();
     if (this.opts.queue.admit(this) === 'rejected') {
       this.phase = 'done';
       this.#finish(new GrpcError(Status.RESOURCE_EXHAUSTED, 'server busy: job queue full'));

@@ -27,6 +27,13 @@ export interface MethodDefinition<Req = unknown, Res = unknown> {
   kind: MethodKind;
   request: MessageCodec<Req>;
   response: MessageCodec<Res>;
+  /**
+   * Run calls at once, without a running slot of the job queue (not counted in maxRunning or
+   * maxWaiting). For cheap control-plane streams that clients keep open while they make the calls
+   * they are about, e.g. server reflection: holding a slot, one would leave a board with
+   * maxRunning 1 unable to run those calls.
+   */
+  bypassQueue?: boolean;
 }
 
 export interface ServiceDefinition {

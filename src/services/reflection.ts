@@ -180,8 +180,11 @@ export function addReflection(server: ReflectionRegistry, ...fileSets: readonly 
       yield res;
     }
   }
-  const v1 = loadServices(descriptor)[REFLECTION_V1_SERVICE_NAME]!;
-  const method = v1.methods['ServerReflectionInfo']!;
+  // Reflection streams bypass the job queue: clients (buf curl, grpcurl) keep theirs open while
+  // they make the calls it describes, which would otherwise wait forever behind it on a board with
+  // maxRunning 1, or behind two debugging sessions with maxRunning 2. Answers are map look-ups.
+  const method = { ...loadServices(descriptor)[REFLECTION_V1_SERVICE_NAME]!.methods['ServerReflectionInfo']!, bypassQueue: true };
+  const v1: ServiceDefinition = { name: REFLECTION_V1_SERVICE_NAME, methods: { ServerReflectionInfo: method } };
   // v1alpha has the same messages under another package: the same codecs, another path.
   const v1alpha: ServiceDefinition = {
     name: REFLECTION_V1ALPHA_SERVICE_NAME,

@@ -62,11 +62,11 @@ class ReflectionStream {
   readonly call: grpc.ClientDuplexStream<unknown, any>;
   readonly reader: StreamReader<any>;
 
-  constructor(version: 'v1' | 'v1alpha') {
+  constructor(version: 'v1' | 'v1alpha', at = port) {
     const pkg = clientPackage(`grpc/reflection/${version}/reflection.proto`);
-    const client = new pkg.grpc.reflection[version].ServerReflection(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const client = new pkg.grpc.reflection[version].ServerReflection(`127.0.0.1:${at}`, grpc.credentials.createInsecure());
     clients.push(client);
-    this.call = client.ServerReflectionInfo();
+    this.call = client.ServerReflectionInfo({ deadline: Date.now() + 15_000 }); // a broken server fails, not hangs
     this.reader = new StreamReader(this.call);
   }
 
@@ -224,6 +224,36 @@ test('descriptors fetched by reflection alone make a working grpc-js client (pro
     taken_at: { seconds: '1700000000', nanos: 5 },
     raw_counts: ['-1', '2'],
   });
+});
+
+test('reflection streams hold no job-queue slot: with maxRunning 1, calls run while two stay open', async () => {
+  const small = new Server({ maxRunning: 1, maxWaiting: 1 });
+  small.addService(loadServices(descriptor)[serviceNames.Sensors]!, handlers);
+  addReflection(small, fileDescriptors);
+  const at = await small.bind('127.0.0.1:0', ServerCredentials.createInsecure());
+  small.start();
+  try {
+    // What buf curl and grpcurl do: the reflection stream stays open while they make the call.
+    const a = new ReflectionStream('v1', at);
+    const b = new ReflectionStream('v1alpha', at);
+    assert.deepEqual(await a.files({ file_containing_symbol: 'edge.testing.Sensors' }), [SENSORS, UNITS, TIMESTAMP]);
+    assert.equal((await b.ask({ list_services: '' })).message_response, 'list_services_response');
+    assert.equal(small.stats.running, 0, 'open reflection streams take no running slot');
+    const pkg = clientPackage('edge/testing/sensors.proto');
+    const client = new pkg.edge.testing.Sensors(`127.0.0.1:${at}`, grpc.credentials.createInsecure());
+    clients.push(client);
+    for (let i = 0; i < 3; i++) {
+      const { response, status } = await unary(client, 'Read', { sensor_id: `s${i}` }, new grpc.Metadata(), { deadline: Date.now() + 10_000 });
+      assert.equal(status.code, grpc.status.OK, status.details);
+      assert.equal(response.sensor_id, `s${i}`);
+    }
+    assert.deepEqual(await a.files({ file_containing_symbol: 'edge.testing.units.Unit' }), [UNITS]);
+    await a.end();
+    await b.end();
+  } finally {
+    small.forceShutdown();
+    await small.terminated;
+  }
 });
 
 test('addReflection refuses what is not a server or not file descriptors', () => {
