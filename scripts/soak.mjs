@@ -248,8 +248,14 @@ function connectionCounts(before, after) {
     const keys = Object.keys(a).filter((k) => re.test(k));
     return keys.length === 0 ? null : keys.reduce((s, k) => s + a[k] - (b[k] ?? 0), 0);
   };
-  return { refused: sum(/refus/i), evicted: sum(/evict/i), keys: Object.keys(a).filter((k) => /refus|evict/i.test(k)) };
+  const refused = /conn.*refus|refus.*conn/i;
+  const evicted = /conn.*evict|evict.*conn/i;
+  // Every counter that moved (gauges such as running or connections left out), for the summary.
+  const moved = {};
+  for (const [k, v] of Object.entries(a)) if (!GAUGES.has(k) && v !== (b[k] ?? 0)) moved[k] = v - (b[k] ?? 0);
+  return { refused: sum(refused), evicted: sum(evicted), keys: Object.keys(a).filter((k) => refused.test(k) || evicted.test(k)), moved };
 }
+const GAUGES = new Set(['running', 'waiting', 'maxRunning', 'maxWaiting', 'connections']);
 
 /** A /proc figure of a process that may have died meanwhile: null then. */
 function procFigure(fn, ...args) {
@@ -392,7 +398,12 @@ function attackSummary(r) {
   });
   const errs = Object.entries(r.honest?.errors ?? {}).slice(0, 3).map(([e, n]) => `${n}x ${e}`);
   const conns = r.after?.stats?.connections;
-  return `  ${r.label}: ${parts.join('; ')}; attacker CPU ${f1(a.cpuSeconds)} s${typeof conns === 'number' ? `; server connections after: ${conns}` : ''}${errs.length ? `\n    honest errors: ${errs.join('; ')}` : ''}`;
+  const moved = Object.entries(r.connections.moved ?? {}).map(([k, n]) => `${k} +${n}`);
+  return (
+    `  ${r.label}: ${parts.join('; ')}; attacker CPU ${f1(a.cpuSeconds)} s` +
+    (moved.length ? `\n    server.stats over the row: ${moved.join(', ')}${typeof conns === 'number' ? `; connections open after: ${conns}` : ''}` : '') +
+    (errs.length ? `\n    honest errors: ${errs.join('; ')}` : '')
+  );
 }
 
 async function main() {

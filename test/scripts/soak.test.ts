@@ -21,6 +21,7 @@ interface SoakRow {
   honest: { unary?: { ok: number }; error?: string };
   attack: { counters?: Record<string, { connects: number }>; error?: string };
   verdicts: Record<string, string>;
+  connections: { keys: string[] };
 }
 
 test('npm run soak with tiny durations: a table with every row, the server up after each', async () => {
@@ -56,5 +57,7 @@ test('npm run soak with tiny durations: a table with every row, the server up af
     const connects = Object.values(r.attack.counters ?? {}).reduce((s, k) => s + k.connects, 0);
     assert.ok(connects > 0, `${r.id}: the attackers made no connection`);
     for (const [k, v] of Object.entries(r.verdicts)) assert.match(v, /^(PASS|MISS)$/, `${r.id}: verdict ${k}`);
+    // server.stats' connection counters reach the table (their names are what the soak looks for).
+    assert.deepEqual(r.connections.keys.sort(), ['connectionsEvicted', 'connectionsRefused'], `${r.id}: server.stats keys`);
   }
 });
