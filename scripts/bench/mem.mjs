@@ -146,6 +146,18 @@ async function startServer(target, withFlags, env = {}) {
   return { srv, port, profile };
 }
 
+/** RSS of `pid` by kind of mapping (MiB): files (code), [heap] (malloc's brk heap), anon (V8's heap, malloc's mmaps and arenas). */
+function rssByKind(pid) {
+  const by = { file: 0, heap: 0, anon: 0 };
+  let kind = 'anon';
+  for (const l of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(l);
+    if (m) kind = m[1] === '' ? 'anon' : m[1] === '[heap]' ? 'heap' : m[1].startsWith('/') ? 'file' : 'other';
+    else if (l.startsWith('Rss:') && kind in by) by[kind] += Number(/(\d+)/.exec(l)[1]) / 1024;
+  }
+  return `files ${by.file.toFixed(1)}, [heap] ${by.heap.toFixed(1)}, anon ${by.anon.toFixed(1)} MB`;
+}
+
 const MB = (n) => (n / 1048576).toFixed(1);
 const KB = (n) => (n / 1024).toFixed(1);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -257,6 +269,7 @@ async function flood() {
   try {
     await sleep(500);
     const base = await srv.mem();
+    const baseKinds = rssByKind(srv.pid);
     resetPeakRss(srv.pid);
     const cpu0 = cpuSeconds(srv.pid);
     const stats = { sent: 0, connections: 0, ended: 0 };
@@ -278,6 +291,7 @@ async function flood() {
     await sleep(10000);
     // RSS as it is 10 s after (no forced GC), then after a GC for heapUsed / external
     const rssAfter = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${srv.pid}/status`, 'utf8'))[1]) * 1024;
+    const afterKinds = rssByKind(srv.pid);
     const after = await srv.mem();
     const budget = profile.memoryBudgetMB * 1048576;
     const alive = srv.alive();
@@ -290,6 +304,7 @@ async function flood() {
       `  idle before: RSS ${MB(base.rss)} MB heapUsed ${MB(base.heapUsed)} MB external ${MB(base.external)} MB;` +
         ` 10 s after: RSS ${MB(rssAfter)} MB (${rssAfter <= base.rss * 1.2 ? 'PASS' : 'MISS'} <= +20%), after GC RSS ${MB(after.rss)} MB heapUsed ${MB(after.heapUsed)} MB external ${MB(after.external)} MB`,
     );
+    console.log(`  RSS by kind, before: ${baseKinds}, heapTotal ${MB(base.heapTotal)} MB; 10 s after: ${afterKinds}, heapTotal ${MB(after.heapTotal)} MB`);
   } finally {
     await stopServer(srv);
   }

@@ -47,9 +47,12 @@ export const enum State {
 // sent meanwhile is read and dropped, unparsed, so that closing does not make the kernel answer
 // with a RST that could destroy the GOAWAY before the peer reads it. Both bounds are small, so
 // a peer that ignores the GOAWAY and keeps writing costs at most LINGER_BYTES of reading and is
-// cut within LINGER_MS (the peer's own FIN ends it sooner).
+// cut within LINGER_MS (the peer's own FIN ends it sooner). LINGER_BYTES covers the few frames an
+// honest peer has in flight; a flooding peer's next read (up to 64 KB) is past it, and is its last:
+// each read is a fresh malloc'd buffer that only a GC frees, which piles up under floods and
+// leaves malloc's heap fragmented afterwards.
 /** The most octets read and dropped after the last GOAWAY before the socket is destroyed. */
-const LINGER_BYTES = 256 * 1024;
+const LINGER_BYTES = 16 * 1024;
 /** The longest a closing socket waits for the peer's FIN. */
 const LINGER_MS = 50;
 

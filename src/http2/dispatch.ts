@@ -2,7 +2,7 @@
 // Checks throw ConnectionError or StreamError; the connection turns them into GOAWAY/RST_STREAM.
 import type { Http2ServerConnection } from './connection.js';
 import { ConnectionError, ErrorCode, StreamError } from './errors.js';
-import { FrameType } from './frame/constants.js';
+import { Flag, FrameType } from './frame/constants.js';
 import { EMPTY } from './frame/parse.js';
 import type {
   DataFrame,
@@ -12,7 +12,6 @@ import type {
   SettingsFrame,
   WindowUpdateFrame,
 } from './frame/types.js';
-import { encodePing, encodeSettings } from './frame/write.js';
 import { HeaderListTooLargeError } from './hpack/index.js';
 import { validateRequest, validateTrailers } from './headers.js';
 import { connDataReceived, connWindowUpdate, peerInitialWindowChanged, streamWindowUpdate } from './flow.js';
@@ -76,7 +75,9 @@ export function handleFrame(c: Http2ServerConnection, f: Frame): void {
       }
       // "Receivers of a PING frame that does not include an ACK flag MUST send a PING frame with
       // the ACK flag set in response, with an identical frame payload." (6.7)
-      c.out.push(encodePing(f.data, true));
+      // Written straight into the output's staging buffer: no Buffer per PING.
+      c.out.pushFrameHeader(8, FrameType.PING, Flag.ACK, 0);
+      c.out.pushSlice(f.data, 0, 8);
       c.scheduleFlush();
       return;
     }
@@ -328,7 +329,7 @@ function onSettings(c: Http2ServerConnection, f: SettingsFrame): void {
   setEncoderTableSize(c, ps.tableSize);
   // "Once all values have been processed, the recipient MUST immediately emit a SETTINGS frame
   // with the ACK flag set." (6.5.3)
-  c.out.push(encodeSettings([], true));
+  c.out.pushFrameHeader(0, FrameType.SETTINGS, Flag.ACK, 0);
   c.scheduleFlush();
 }
 

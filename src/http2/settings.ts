@@ -62,9 +62,17 @@ export const DEFAULT_HTTP2_OPTIONS: Readonly<ResolvedHttp2Options> = Object.free
   Object.fromEntries([...OPTIONS.map(([name, def]) => [name, def]), ['permitKeepaliveWithoutCalls', true]]) as ResolvedHttp2Options,
 );
 
-/** Fill in defaults and check ranges; throws RangeError on a bad option (a programming error). */
+/** Objects resolveOptions made: a connection given one (a Server's) shares it instead of copying. */
+const resolved = new WeakSet<object>();
+
+/**
+ * Fill in defaults and check ranges; throws RangeError on a bad option (a programming error). An
+ * object this function returned comes back as it is (every connection of a Server shares one).
+ */
 export function resolveOptions(o: Http2Options = {}): ResolvedHttp2Options {
+  if (resolved.has(o)) return o as ResolvedHttp2Options;
   const out = {} as ResolvedHttp2Options;
+  resolved.add(out);
   for (const [name, def, min, max] of OPTIONS) out[name] = int(o[name], def, min, max, name);
   const p = o.permitKeepaliveWithoutCalls ?? true;
   if (typeof p !== 'boolean') throw new TypeError('Http2Options.permitKeepaliveWithoutCalls must be a boolean');
