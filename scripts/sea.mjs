@@ -99,7 +99,9 @@ function envFlags(node, flags) {
  * The launcher put before the bundle for Node without SEA execArgv (see the top of this file). It runs
  * the bundle (wrapped in a function) only in the process whose flags are complete; otherwise it is a
  * parent that spawns the child, forwards the usual service signals and ends as the child ends. No
- * re-exec loop: the child has every NODE_OPTIONS flag in its environment.
+ * re-exec loop: the child has every NODE_OPTIONS flag in its environment. The child gets a process
+ * group of its own (detached) so that a terminal's Ctrl-C reaches it once, through the parent, not
+ * twice (the examples stop gracefully on the first SIGINT/SIGTERM and a second one kills them).
  */
 function launcher(flags) {
   return `var __edgeSeaFlags=${JSON.stringify(flags)};function __edgeSeaLaunch(){` +
@@ -109,7 +111,7 @@ function launcher(flags) {
     'v8=miss.filter(function(f){return env.indexOf(f)<0});' +
     'if(env.length===0){if(v8.length)require("v8").setFlagsFromString(v8.join(" "));return false}' +
     'var e=Object.assign({},process.env,{NODE_OPTIONS:(o+" "+env.join(" ")).trim()}),' +
-    'c=require("child_process").spawn(process.execPath,process.argv.slice(2),{stdio:"inherit",env:e});' +
+    'c=require("child_process").spawn(process.execPath,process.argv.slice(2),{stdio:"inherit",env:e,detached:true});' +
     '["SIGTERM","SIGINT","SIGHUP","SIGQUIT","SIGUSR2"].forEach(function(s){process.on(s,function(){c.kill(s)})});' +
     'c.on("error",function(err){console.error("grpc-edge: cannot start "+process.execPath+": "+err.message);process.exit(1)});' +
     'c.on("exit",function(code,sig){if(sig){process.removeAllListeners(sig);process.kill(process.pid,sig)}else process.exit(code)});' +

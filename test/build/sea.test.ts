@@ -148,6 +148,9 @@ test('without NODE_OPTIONS the launcher serves from a child with the flags, and 
   assert.equal(kids.length, 1, 'one child process');
   const env = readFileSync(`/proc/${kids[0]}/environ`, 'utf8').split('\0');
   assert.ok(env.includes(`NODE_OPTIONS=${flags.join(' ')}`), `child environment: ${env.join(' ')}`);
+  // Its own process group: a terminal's Ctrl-C reaches it once, through the launcher.
+  const pgrp = (pid: number): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]!;
+  assert.notEqual(pgrp(kids[0]!), pgrp(srv.child.pid!), 'child in a process group of its own');
   assert.equal(await sayHello(srv.port, 'child'), 'hello child');
   assert.equal(await stop(srv.child), 0);
   assert.throws(() => readFileSync(`/proc/${kids[0]}/status`), 'the child is gone too');
