@@ -8,6 +8,9 @@
 //   npm run bench -- --node-flags "--max-semi-space-size=16"   flags for every Node server
 //   npm run bench -- --no-python --no-stream --no-build --no-floor
 //   npm run bench -- --cpu-prof        instead of the bench: profile grpc-edge under the -c8 -m16 load
+//   npm run bench -- --sea             also: single executable vs bundle cold starts and sizes, host and
+//                                      qemu arm64/armv7l (scripts/bench/sea-cold.mjs; a few minutes more)
+//   npm run bench -- --sea-only [--sea-runs 10] [--sea-platforms host,arm64,armv7l]   that section alone
 //
 // Servers (each its own process, pinned to CPU 0; the load generators and this script on CPU 1):
 //   grpc-edge   the Greeter bundle (npm run build -- --target host-x64 --entry examples/greeter/server.ts)
@@ -40,13 +43,14 @@ import { verifyWithGrpcJs, waitFirstAnswer } from './bench/probe.mjs';
 import { HAVE_TASKSET, cpuSeconds, freePort, pin, pinSelf, resetPeakRss, spawnServer, statusMiB, stopServer } from './bench/proc.mjs';
 import { FIGURES, floorLines, get, median, medianFigures, rangeFigures, table, verdict } from './bench/stats.mjs';
 import { cpuProfile } from './bench/cpu-profile.mjs';
+import { seaColdStarts } from './bench/sea-cold.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 
 function parseArgs(argv) {
-  const o = { rounds: 3, seconds: 5, warmup: 1, coldStarts: 3, python: true, stream: true, build: true, floor: true, profileFlags: false, nodeFlags: [], cpuProf: false, out: undefined };
+  const o = { rounds: 3, seconds: 5, warmup: 1, coldStarts: 3, python: true, stream: true, build: true, floor: true, profileFlags: false, nodeFlags: [], cpuProf: false, out: undefined, sea: false, seaOnly: false, seaRuns: 10, seaPlatforms: ['host', 'arm64', 'armv7l'] };
   let quick = false;
   const set = { rounds: false, seconds: false, warmup: false };
   for (let i = 0; i < argv.length; i++) {
@@ -74,6 +78,10 @@ function parseArgs(argv) {
     else if (a === '--profile-flags') o.profileFlags = true;
     else if (a === '--node-flags') o.nodeFlags = val().split(/\s+/).filter(Boolean);
     else if (a === '--cpu-prof') o.cpuProf = true;
+    else if (a === '--sea') o.sea = true;
+    else if (a === '--sea-only') (o.sea = true), (o.seaOnly = true);
+    else if (a === '--sea-runs') o.seaRuns = Math.round(num());
+    else if (a === '--sea-platforms') o.seaPlatforms = val().split(',').filter(Boolean);
     else if (a === '--out') o.out = val();
     else if (a === '-h' || a === '--help') {
       const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
@@ -268,6 +276,10 @@ function machine() {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.seaOnly) {
+    await seaColdStarts({ runs: opts.seaRuns, platforms: opts.seaPlatforms });
+    return;
+  }
   const host = machine(); // before pinning: nproc counts the CPUs this process may use
   const nproc = os.availableParallelism?.() ?? os.cpus().length;
   if (HAVE_TASKSET && nproc >= 2) pinSelf(LOAD_CPU);
@@ -362,12 +374,13 @@ async function main() {
     }
     if (edge.greeterKind !== 'bundle') console.log(`note: grpc-edge ran ${edge.greeterKind}`);
     console.log(`bundles: grpc-edge examples/greeter (host-x64) vs grpc-js ${sizes.grpcjs.file}, both esbuild-minified`);
+    const sea = opts.sea ? (await seaColdStarts({ runs: opts.seaRuns, platforms: opts.seaPlatforms })).results : undefined;
     const resultsDir = join(ROOT, 'bench-results');
     mkdirSync(resultsDir, { recursive: true });
     const file = opts.out ?? join(resultsDir, meta.date.replace(/[:.]/g, '-') + '.json');
     mkdirSync(dirname(file), { recursive: true });
     const serverList = servers.map((s) => ({ id: s.id, label: s.label, ...(s.reference ? { reference: true } : {}) }));
-    writeFileSync(file, JSON.stringify({ meta, servers: serverList, sizes, rounds, medians, ranges, ratios }, null, 2) + '\n');
+    writeFileSync(file, JSON.stringify({ meta, servers: serverList, sizes, rounds, medians, ranges, ratios, ...(sea ? { sea } : {}) }, null, 2) + '\n');
     console.log(`every round: ${relative(ROOT, file)}`);
     if (failures > 0) {
       console.error(`${failures} session(s) failed`);
