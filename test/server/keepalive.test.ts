@@ -63,7 +63,7 @@ test('keepalive options are checked at new Server', () => {
 
 test('grpc-js keepalive every 1 s (10 s scaled), without calls too: never too_many_pings, one connection throughout', async () => {
   const h = await startHarness(echo, { http2: POLICY }, {
-    clientOptions: { 'grpc.keepalive_time_ms': 1000, 'grpc.keepalive_timeout_ms': 1000, 'grpc.keepalive_permit_without_calls': 1 },
+    clientOptions: { 'grpc.keepalive_time_ms': 1000, 'grpc.keepalive_timeout_ms': 20000, 'grpc.keepalive_permit_without_calls': 1 },
   });
   try {
     assert.equal((await unary(h.client, 'Unary', { text: 'a' })).text, 'a');
@@ -88,7 +88,7 @@ function leavesReady(client: any, ms: number): Promise<boolean> {
 
 test('grpc-js keepalive every 100 ms (1 s scaled): GOAWAY(ENHANCE_YOUR_CALM, too_many_pings), grpc-js slows down and goes on working', async () => {
   const h = await startHarness(echo, { http2: POLICY }, {
-    clientOptions: { 'grpc.keepalive_time_ms': 100, 'grpc.keepalive_timeout_ms': 1000, 'grpc.keepalive_permit_without_calls': 1 },
+    clientOptions: { 'grpc.keepalive_time_ms': 100, 'grpc.keepalive_timeout_ms': 20000, 'grpc.keepalive_permit_without_calls': 1 },
   });
   try {
     // A call (re)connects; then only keepalive PINGs, until the server's GOAWAY or 2.5 s of quiet.
@@ -153,9 +153,10 @@ test('connection age: grpc-js calling unary and a server stream in a loop sees n
   const h = await startHarness(echo, { http2: { maxConnectionAgeMs: 300, maxConnectionAgeGraceMs: 5000 } });
   let ok = 0;
   const failures: string[] = [];
-  const until = Date.now() + 3000;
+  // until 5 rotations (a few seconds), or 20 s on a starved machine
+  const stop = Date.now() + 20_000;
   const loop = async (n: number) => {
-    for (let i = 0; Date.now() < until; i++) {
+    for (let i = 0; h.server.stats.ageGoaways < 5 && Date.now() < stop; i++) {
       try {
         assert.equal((await unary(h.client, 'Unary', { text: `u${n}.${i}` })).text, `u${n}.${i}`);
         const r = await collect(h.client.ServerStream({ text: 's', count: 20 }));
@@ -170,7 +171,7 @@ test('connection age: grpc-js calling unary and a server stream in a loop sees n
   try {
     await Promise.all([loop(0), loop(1), loop(2)]);
     assert.deepEqual(failures, []);
-    assert.ok(ok > 20, `${ok} rounds`);
+    assert.ok(ok >= 5, `${ok} rounds`);
     assert.ok(h.server.stats.ageGoaways >= 5, `${h.server.stats.ageGoaways} rotations`);
     assert.equal(h.server.stats.ageGraceCloses, 0);
   } finally {
