@@ -145,7 +145,7 @@ test('errors: unknown method (501), deadline (504), full queue (429), bad header
 
     // One running slot, no waiting: a second call while one sleeps is RESOURCE_EXHAUSTED.
     const first = post(`${s.url}/webtest.Probe/Sleep`, JSON_CT, '{"ms":300}');
-    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 1000 && s.server.stats.running === 0; i++) await new Promise((r) => setTimeout(r, 10));
     const busy = await post(`${s.url}/helloworld.Greeter/SayHello`, JSON_CT, '{}');
     assert.equal(busy.status, 429);
     assert.equal(json(busy).code, 'resource_exhausted');
@@ -171,7 +171,7 @@ test('a client that goes away aborts the handler signal (CANCELLED) and frees th
   try {
     const ac = new AbortController();
     const gone = post(`${s.url}/webtest.Probe/Sleep`, JSON_CT, '{"ms":10000}', ac.signal).catch((e: Error) => e);
-    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 1000 && s.server.stats.running === 0; i++) await new Promise((r) => setTimeout(r, 10));
     ac.abort();
     assert.ok((await gone) instanceof Error);
     for (let i = 0; i < 100 && s.state.aborted.length === 0; i++) await new Promise((r) => setTimeout(r, 10));

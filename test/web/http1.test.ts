@@ -225,8 +225,8 @@ test('HTTP/1.1 connections count toward maxConnections: idle ones are evicted fi
     assert.equal(s.server.stats.connectionsEvicted, 1);
 
     // Both places busy (calls sleeping): a new HTTP/1.1 connection gets 503 in HTTP/1.1.
-    const sleeps = [0, 1].map(() => request(s.port, { method: 'POST', path: '/webtest.Probe/Sleep', headers: JSON_HEADERS, body: '{"ms":400}' }));
-    await new Promise((r) => setTimeout(r, 150));
+    const sleeps = [0, 1].map(() => request(s.port, { method: 'POST', path: '/webtest.Probe/Sleep', headers: JSON_HEADERS, body: '{"ms":1500}' }));
+    for (let i = 0; i < 1000 && s.server.stats.running < 2; i++) await new Promise((r) => setTimeout(r, 10));
     const refused = await raw(s.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.match(refused.text, /^HTTP\/1\.1 503 Service Unavailable\r\n[^]*connection limit reached\n$/);
     for (const r of await Promise.all(sleeps)) assert.equal(r.status, 200);
