@@ -91,6 +91,38 @@ describe('HPACK round trip (property)', () => {
   }
 });
 
+// A decoder with a small header-list limit skips the rest of a block once past it (no lookups, no
+// strings for fields that go nowhere): its table must still follow the encoder's exactly.
+describe('HPACK past the header-list limit (property)', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    it(`seed ${seed}: 60 blocks against a decoder with a small limit keep the tables in sync`, () => {
+      const rand = prng(1000 + seed);
+      const e = new HpackEncoder(4096, CAP);
+      const limit = 40 + randInt(rand, 400);
+      const d = new HpackDecoder(4096, limit);
+      const seen: string[][] = [];
+      const never = (name: string): boolean => name.startsWith('x-') && name.length % 3 === 0;
+      let over = 0;
+      for (let block = 0; block < 60; block++) {
+        const list = randomList(rand, seen);
+        const bytes = e.encode(list, rand() < 0.5 ? never : undefined);
+        const what = `seed ${seed} block ${block} (limit ${limit})`;
+        let size = 0;
+        for (let i = 0; i < list.length; i += 2) size += list[i]!.length + list[i + 1]!.length + 32;
+        if (size <= limit) {
+          assert.deepEqual(d.decode(bytes), list, what);
+        } else {
+          assert.throws(() => d.decode(bytes), HeaderListTooLargeError, what);
+          over++;
+        }
+        assert.deepEqual(entries(d.table), entries(e.table), what);
+        tableInvariant(d.table);
+      }
+      assert.ok(over > 0, 'some blocks went past the limit');
+    });
+  }
+});
+
 /** Decode and accept only the two documented outcomes besides success. */
 function decodeAllowed(d: HpackDecoder, block: Buffer, what: string): 'ok' | 'compression' | 'too-large' {
   try {
