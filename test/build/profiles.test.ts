@@ -129,6 +129,9 @@ test('HTTP/2 and gRPC limits are legal and consistent', () => {
     assert.ok(s.maxWaiting >= s.maxRunning, `${name}: a wait queue at least as long as the running slots`);
     assert.ok(s.maxHeaderListSize >= 4096, `${name}: room for ordinary gRPC metadata`);
     assert.ok(s.handshakeTimeoutMs < s.maxConnectionIdleMs, `${name}: handshake timeout < idle timeout`);
+    // Calls alone cannot fill the connection cap (every admitted call holds a queue slot), so an
+    // honest client finds an idle connection to evict unless responses are left unread.
+    assert.ok(s.maxConnections > s.maxRunning + s.maxWaiting, `${name}: maxConnections > queue slots`);
   }
 });
 
