@@ -9,7 +9,8 @@
 // writes extensions into the extended message as plain fields. Here each element is converted by
 // hand, with ext/descriptor's google.protobuf types used only to encode the result:
 //   - one FileDescriptorProto per .proto file, named by its import path ("grpc/testing/test.proto"),
-//     with its imports (`dependency`, `weak_dependency`), package, syntax and file options;
+//     with its imports (`dependency`, `public_dependency`, `weak_dependency`), package, syntax and
+//     file options;
 //   - messages with fields, nested messages and enums, map entries (`<Field>Entry`, map_entry set),
 //     oneofs (proto3 `optional` ones last, as protoc orders them), extension and reserved ranges
 //     (end exclusive), nested extensions;
@@ -21,8 +22,8 @@
 //     ("(my.option)") are left out.
 // The well-known types protobufjs bundles (google/protobuf/timestamp.proto...) are described from
 // protobufjs's copy when no include directory has them, as protobufjs itself loads them.
-// Not carried: `import public` (protobufjs reads it as a plain import), editions features, source
-// code info (comments).
+// protobufjs reads `import public` as a plain import: public ones are found in the source text.
+// Not carried: editions features, source code info (comments).
 import protobuf from 'protobufjs';
 import descriptorTypes from 'protobufjs/ext/descriptor/index.js';
 import { readFileSync, existsSync } from 'node:fs';
@@ -66,8 +67,8 @@ function* packageMembers(ns) {
 /**
  * Load `files` (and what they import) into one protobufjs Root, in the order protobufjs's own
  * loadSync does (so the JSON descriptor is the same). Returns the root and, per file in load order,
- * { name, package, syntax, dependencies, weakDependencies }. Objects defined at a file's top level
- * carry `filename` = that file's name.
+ * { name, package, syntax, dependencies, weakDependencies, publicDependencies }. Objects defined at
+ * a file's top level carry `filename` = that file's name.
  */
 export function loadProtoFiles(files, includeDirs, parseOptions) {
   const root = new protobuf.Root();
@@ -83,7 +84,7 @@ export function loadProtoFiles(files, includeDirs, parseOptions) {
   };
   const load = (name, path) => {
     if (loaded.has(name)) return;
-    const info = { name, package: '', syntax: 'proto3', dependencies: [], weakDependencies: [] };
+    const info = { name, package: '', syntax: 'proto3', dependencies: [], weakDependencies: [], publicDependencies: [] };
     loaded.set(name, info);
     const bundled = protobuf.common.get(name);
     if (bundled !== null && bundled !== undefined) {
@@ -95,6 +96,7 @@ export function loadProtoFiles(files, includeDirs, parseOptions) {
     }
     const source = readFileSync(path, 'utf8');
     info.syntax = syntaxOf(source);
+    for (const m of stripComments(source).matchAll(/\bimport\s+public\s+["']([^"']+)["']/g)) info.publicDependencies.push(m[1]);
     protobuf.parse.filename = name;
     const parsed = protobuf.parse(source, root, parseOptions);
     info.package = parsed.package ?? '';
@@ -351,6 +353,7 @@ export function fileDescriptorEntries(root, files) {
     const fd = {
       name: file.name,
       dependency: [...file.dependencies, ...file.weakDependencies],
+      publicDependency: file.publicDependencies.map((d) => file.dependencies.indexOf(d)).filter((i) => i >= 0),
       weakDependency: file.weakDependencies.map((_, i) => file.dependencies.length + i),
       messageType: [],
       enumType: [],

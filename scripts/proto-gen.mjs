@@ -38,7 +38,7 @@ const REPO_OUTPUTS = [
   { files: ['protos/grpc/reflection/v1/reflection.proto'], out: 'src/services/generated', name: 'reflection-v1' },
   { files: ['protos/grpc/reflection/v1alpha/reflection.proto'], out: 'src/services/generated', name: 'reflection-v1alpha' },
   // Test protos for reflection: imports, nested types, enums, a well-known type, proto2 extensions.
-  { files: ['protos/edge/testing/sensors.proto', 'protos/edge/testing/annotations_more.proto'], out: 'test/services/generated', name: 'sensors' },
+  { files: ['protos/edge/testing/sensors.proto', 'protos/edge/testing/annotations_more.proto', 'protos/edge/testing/reexport.proto'], out: 'test/services/generated', name: 'sensors' },
 ];
 
 // ---------------------------------------------------------------------------------------------
