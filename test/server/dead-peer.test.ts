@@ -40,6 +40,9 @@ test('a peer whose link is cut mid-call: ctx.signal aborts, the connection and i
   const serverAddr = `${net}.1`;
   let server: Server | null = null;
   let child: ChildProcess | null = null;
+  // left over from a run that was killed before its teardown
+  spawnSync('ip', ['netns', 'del', ns]);
+  spawnSync('ip', ['link', 'del', outer]);
   try {
     ip('netns', 'add', ns);
     ip('link', 'add', outer, 'type', 'veth', 'peer', 'name', inner);
