@@ -11,6 +11,10 @@
 //   npm run bench -- --sea             also: single executable vs bundle cold starts and sizes, host and
 //                                      qemu arm64/armv7l (scripts/bench/sea-cold.mjs; a few minutes more)
 //   npm run bench -- --sea-only [--sea-runs 10] [--sea-platforms host,arm64,armv7l]   that section alone
+//   npm run bench -- --metrics         also the npm-start Greeter (examples/greeter/start.ts: metrics
+//                                      and status page on), column edge+metrics, unary only
+//   npm run bench -- --baseline /work/main   also the Greeter bundle built from another checkout
+//                                      (column edge@base, unary only): before/after in one run
 //
 // Servers (each its own process, pinned to CPU 0; the load generators and this script on CPU 1):
 //   grpc-edge   the Greeter bundle (npm run build -- --target host-x64 --entry examples/greeter/server.ts)
@@ -50,7 +54,7 @@ const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 
 function parseArgs(argv) {
-  const o = { rounds: 3, seconds: 5, warmup: 1, coldStarts: 3, python: true, stream: true, build: true, floor: true, profileFlags: false, nodeFlags: [], cpuProf: false, out: undefined, sea: false, seaOnly: false, seaRuns: 10, seaPlatforms: ['host', 'arm64', 'armv7l'] };
+  const o = { rounds: 3, seconds: 5, warmup: 1, coldStarts: 3, python: true, stream: true, build: true, floor: true, profileFlags: false, nodeFlags: [], cpuProf: false, out: undefined, sea: false, seaOnly: false, seaRuns: 10, seaPlatforms: ['host', 'arm64', 'armv7l'], metrics: false, baseline: undefined };
   let quick = false;
   const set = { rounds: false, seconds: false, warmup: false };
   for (let i = 0; i < argv.length; i++) {
@@ -83,6 +87,8 @@ function parseArgs(argv) {
     else if (a === '--sea-runs') o.seaRuns = Math.round(num());
     else if (a === '--sea-platforms') o.seaPlatforms = val().split(',').filter(Boolean);
     else if (a === '--out') o.out = val();
+    else if (a === '--metrics') o.metrics = true;
+    else if (a === '--baseline') o.baseline = val();
     else if (a === '-h' || a === '--help') {
       const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
       console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
@@ -151,6 +157,20 @@ async function buildEdge(tmp, opts) {
     res.greeter = join(ROOT, 'build/examples/greeter/server.js');
     res.greeterKind = 'unbundled (build/, after compile.mjs)';
     res.notes.push('using the unbundled Greeter: the bundle could not be built');
+  }
+  if (opts.metrics) {
+    const out = join(tmp, 'dist-metrics');
+    const m = run(process.execPath, ['scripts/build.mjs', '--target', 'host-x64', '--entry', 'examples/greeter/start.ts', '--outdir', out, '--quiet']);
+    const f = join(out, 'host-x64', 'start.js');
+    if (existsSync(f)) res.metrics = f;
+    else res.notes.push(`build.mjs (greeter with metrics): ${m.out.trim()}`);
+  }
+  if (opts.baseline !== undefined) {
+    const out = join(tmp, 'dist-base');
+    const b = run(process.execPath, ['scripts/build.mjs', '--target', 'host-x64', '--entry', 'examples/greeter/server.ts', '--outdir', out, '--quiet'], { cwd: opts.baseline });
+    const f = join(out, 'host-x64', 'greeter.js');
+    if (existsSync(f)) res.baseline = f;
+    else res.notes.push(`build.mjs in ${opts.baseline}: ${b.out.trim()}`);
   }
   return res;
 }
@@ -303,6 +323,12 @@ async function main() {
         stream: node(opts.nodeFlags, join(ROOT, 'scripts/bench/grpcjs-stream.mjs')),
       },
     ];
+    if (edge.baseline !== undefined) {
+      servers.push({ id: 'edgeBase', label: 'edge@base', unary: node(opts.nodeFlags, edge.baseline), env: { HOST: '127.0.0.1' } });
+    }
+    if (edge.metrics !== undefined) {
+      servers.push({ id: 'edgeMetrics', label: 'edge+metrics', unary: node(opts.nodeFlags, edge.metrics), env: { HOST: '127.0.0.1' } });
+    }
     if (opts.profileFlags) {
       const flags = [...opts.nodeFlags, ...hostProfile.node.flags];
       servers.push({ id: 'edgeFlags', label: 'edge+flags', unary: node(flags, edge.greeter), stream: node(flags, edge.stream), env: { HOST: '127.0.0.1' } });

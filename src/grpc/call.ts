@@ -40,6 +40,23 @@ export interface Admission {
   cancel(job: { start(): void }): boolean;
 }
 
+/**
+ * Told about every call when installed (src/observe installs one; undefined when metrics are off:
+ * a call then pays one check when it starts and one when it ends).
+ */
+export interface CallObserver {
+  /** A call to a known method begins; what it returns comes back to callEnd() as `t0`. */
+  callStart(route: Route): number;
+  /**
+   * The call ended with status `code` (CANCELLED when the client went away). `route` is null for
+   * an unknown method (callStart() was not called then); `received` is -1 when the handler stopped
+   * reading before the end.
+   */
+  callEnd(route: Route | null, code: number, received: number, sent: number, t0: number | undefined): void;
+  /** A plain HTTP GET (not gRPC) on `stream`, answered by the observer (without one: 405). */
+  httpGet(stream: ServerStream, path: string): void;
+}
+
 /** Everything a call needs from the server, shared by all calls of a server. */
 export interface CallOptions {
   lookup(path: string): Route | undefined;
@@ -60,6 +77,8 @@ export interface CallOptions {
   peer?: string;
   /** Told about errors a handler threw that were not GrpcErrors (they become UNKNOWN). */
   onHandlerError?: (error: unknown, ctx: InterceptorContext) => void;
+  /** Counts calls and answers plain GETs when set (metrics on). */
+  observer?: CallObserver;
 }
 
 const HIGH_WATER = 1;
@@ -119,6 +138,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   // The deadline when the client sent grpc-timeout. Not a number field: V8 would box a double
   // (Infinity) in a heap number of its own for every call.
   #deadline: number | undefined = undefined;
+  // CallObserver.started()'s value, only with an observer (undefined otherwise: no number field).
+  #t0: number | undefined = undefined;
   private headersSent = false;
   private finished = false;
   private messagesSent = 0;
@@ -230,7 +251,11 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     }
     // Spec: "Call-Definition -> Method Scheme Path TE [Authority] [Timeout] Content-Type ...
     //  Method -> ":method POST""; a gRPC server answers other methods with 405.
-    if (method !== 'POST') return this.rejectHttp(405);
+    if (method !== 'POST') {
+      const o = this.opts.observer;
+      if (method === 'GET' && o !== undefined && path !== undefined) return o.httpGet(this.#stream, path);
+      return this.rejectHttp(405);
+    }
     // Spec: "If Content-Type does not begin with "application/grpc", gRPC servers SHOULD respond
     //  with HTTP status of 415 (Unsupported Media Type)."
     if (contentType === undefined || !isGrpcContentType(contentType)) return this.rejectHttp(415);
@@ -241,6 +266,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     const route = path === undefined ? undefined : this.opts.lookup(path);
     if (route === undefined) return this.trailersOnly(new GrpcError(Status.UNIMPLEMENTED, this.unknownPath(path)));
     this.route = route;
+    const o = this.opts.observer;
+    if (o !== undefined) this.#t0 = o.callStart(route);
     if (encoding !== undefined) {
       if (!isSupportedEncoding(encoding)) {
         return this.trailersOnly(
@@ -623,6 +650,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   #finish(err: GrpcError | null, extra?: HeaderList): void {
     if (this.finished) return;
     this.finished = true;
+    const o = this.opts.observer;
+    if (o !== undefined) o.callEnd(this.route, err === null ? Status.OK : err.code, this.#received, this.messagesSent, this.#t0);
     this.clearTimer();
     this.dropInbox();
     this.releaseDeferred();
@@ -759,6 +788,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
         this.phase = 'done';
       }
       this.finished = true;
+      const o = this.opts.observer;
+      if (o !== undefined) o.callEnd(this.route, Status.CANCELLED, this.#received, this.messagesSent, this.#t0);
       this.clearTimer();
       this.dropInbox();
       this.#abort(new GrpcError(Status.CANCELLED, 'call cancelled by the client'));

@@ -96,6 +96,11 @@ export class ConnectionSet {
     if (!this.#open.delete(m)) this.#leaving.delete(m);
   }
 
+  /** Every connection not closed yet, evicted ones included (src/observe reads their counters). */
+  members(): Member[] {
+    return [...this.#open, ...this.#leaving];
+  }
+
   shutdownAll(): void {
     for (const m of this.#open) m.shutdown();
     for (const m of this.#leaving) m.shutdown();

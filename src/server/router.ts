@@ -6,7 +6,8 @@ const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1)
 
 export class Router {
   private readonly routes = new Map<string, Route>();
-  private readonly services = new Set<string>();
+  /** Registered service names (read by src/observe). */
+  readonly services = new Set<string>();
 
   /**
    * Register every method of `def` with its handler from `impl` (by method name, "SayHello", or

@@ -27,12 +27,13 @@ import type { ServiceDefinition, ServiceImplementation } from '../grpc/method.js
 import type { ServerInterceptor, InterceptorContext } from '../grpc/interceptors.js';
 import { serveCall } from '../grpc/call.js';
 import { nodeTls } from './builtins.js';
-import type { CallOptions } from '../grpc/call.js';
+import type { CallObserver, CallOptions } from '../grpc/call.js';
 import type { Encoding } from '../grpc/compression.js';
 import { isSupportedEncoding } from '../grpc/compression.js';
 import { JobQueue } from '../queue/index.js';
 import type { JobQueueStats } from '../queue/index.js';
 import { resolveProfile } from './profile.js';
+import type { TargetProfile } from './profile.js';
 import { Router } from './router.js';
 import { ConnectionSet, SocketMember } from './connections.js';
 import type { Member } from './connections.js';
@@ -100,6 +101,25 @@ export interface ServerStats extends JobQueueStats, LifetimeCounters {
   connectionsRefused: number;
   /** Idle connections closed to make room for a new one. */
   connectionsEvicted: number;
+}
+
+/**
+ * What src/observe installs with Server.observe(): it counts calls (CallObserver), sums the
+ * counters of each connection as it closes, and answers plain HTTP GETs (CallObserver.httpGet).
+ */
+export interface ServerObserver extends CallObserver {
+  closed(session: Http2ServerConnection): void;
+}
+
+/** What Server.observe() hands its observer to read at scrape time. */
+export interface ServerView {
+  readonly profile: TargetProfile;
+  /** The connections not closed yet (HTTP/2 ones, sockets in their handshake, ...). */
+  readonly connections: ConnectionSet;
+  /** Registered service names. */
+  readonly serviceNames: ReadonlySet<string>;
+  /** The web protocols when on (their GET routes serve HTTP/1.1, and HTTP/2 before the call engine). */
+  readonly web: WebHook | undefined;
 }
 
 const OPTION_KEYS = new Set([
@@ -190,10 +210,11 @@ export class Server {
   private stopping = false;
   private started = false;
   private graceTimer: NodeJS.Timeout | null = null;
+  readonly #profile: TargetProfile;
 
   constructor(options: ServerOptions = {}) {
     checkOptions(options);
-    const limits = resolveProfile(options.profile).server;
+    const limits = (this.#profile = resolveProfile(options.profile)).server;
     this.#queue = new JobQueue({
       maxRunning: options.maxRunning ?? limits.maxRunning,
       maxWaiting: options.maxWaiting ?? limits.maxWaiting,
@@ -323,6 +344,15 @@ export class Server {
   }
 
   /**
+   * @internal For src/observe (enableObserve): install `o` (undefined: take it out again). Every call
+   * and connection, open ones included, reports to it from now on.
+   */
+  observe(o: ServerObserver | undefined): ServerView {
+    this.callOptions.observer = o;
+    return { profile: this.#profile, connections: this.#conns, serviceNames: this.router.services, web: this.#web };
+  }
+
+  /**
    * Graceful stop (like grpc-js tryShutdown, with a deadline): stop listening, send GOAWAY to every
    * connection so no new call starts, let running calls finish for up to `graceMs`, then cancel
    * the rest (their ctx.signal aborts). Resolves when everything is closed.
@@ -445,6 +475,8 @@ export class Server {
       const session = new Http2ServerConnection(socket, peer, this.#http2, web === undefined ? (stream: ServerStream) => serveCall(stream, opts) : (stream: ServerStream) => web.stream(stream, opts), this.#counters);
       session.onclose = () => {
         this.#conns.delete(session);
+        const o = this.callOptions.observer as ServerObserver | undefined;
+        if (o !== undefined) o.closed(session);
         this.checkTerminated();
       };
       if (room) {

@@ -17,8 +17,11 @@ export interface PlainAnswer {
   status?: number;
   contentType: string;
   body: string | Buffer;
+  /** More response headers (www-authenticate, cache-control...). */
+  headers?: HeaderList;
 }
-export type GetRoute = () => PlainAnswer | Promise<PlainAnswer>;
+/** A plain GET route; `request` is the request's stream (its headers and peer: for access control). */
+export type GetRoute = (request: ServerStream) => PlainAnswer | Promise<PlainAnswer>;
 
 export interface WebConfig {
   cors: Cors | null;
@@ -42,12 +45,15 @@ export function plain(stream: ServerStream, status: number, text: string, extra:
 }
 
 function serveRoute(stream: ServerStream, route: GetRoute, extra: HeaderList, head: boolean): void {
-  Promise.resolve()
+  stream.ondata = discard(stream);
+  Promise.resolve(stream)
     .then(route)
     .then(
       (a) => {
         const body = typeof a.body === 'string' ? Buffer.from(a.body, 'utf8') : a.body;
-        stream.respond([':status', String(a.status ?? 200), 'content-type', a.contentType, 'content-length', String(body.length), ...extra], head || body.length === 0);
+        const h = [':status', String(a.status ?? 200), 'content-type', a.contentType, 'content-length', String(body.length), ...extra];
+        if (a.headers !== undefined) h.push(...a.headers);
+        stream.respond(h, head || body.length === 0);
         if (!head && body.length > 0) {
           stream.write(body);
           stream.end();

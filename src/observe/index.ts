@@ -1,0 +1,276 @@
+// Opt-in observability: GET /metrics (Prometheus text format), GET / (a live status page) and
+// GET /status.json (what the page reads), on the server's own port.
+//
+//   import { enableObserve } from 'grpc-edge/build/src/observe/index.js';
+//   const observe = enableObserve(server, { allow: ['loopback', '192.168.1.0/24'], token: process.env.METRICS_TOKEN });
+//
+// A server without enableObserve() carries none of this module (bundles leave it out) and its calls
+// pay one undefined-check when they start and one when they end (CallOptions.observer).
+//
+// Served over HTTP/2 (a GET stream that is not a gRPC call: CallObserver.httpGet) and, when the
+// server has the web protocols on (new Server({ web: webProtocols() })), through their GET routes
+// over HTTP/1.1 (what Prometheus and browsers use for http:// URLs) and HTTP/2. Without them an
+// HTTP/1.1 client gets the server's 505. Counters the server keeps anyway (server.stats, each connection's
+// HTTP/2 counters) are read when a scrape comes, not counted twice.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
+import type { ServerStream } from '../http2/api.js';
+import { Http2ServerConnection } from '../http2/connection.js';
+import type { Server, ServerObserver, ServerView } from '../server/server.js';
+import { AccessPolicy, bearerToken } from './access.js';
+import type { AccessOptions } from './access.js';
+import { VERSION, renderJson, renderText } from './exposition.js';
+import type { Sample, Snapshot } from './exposition.js';
+import { CallRegistry, LIMITS, addConnection, newTotals } from './registry.js';
+import type { ConnectionTotals } from './registry.js';
+import { STATUS_PAGE } from './page.js';
+
+export { VERSION, renderJson, renderText } from './exposition.js';
+export type { Sample, Snapshot } from './exposition.js';
+export { AccessPolicy, bearerToken } from './access.js';
+export type { AccessOptions, AccessResult } from './access.js';
+export { BUCKETS, CODE_NAMES, LIMITS, UNKNOWN } from './registry.js';
+
+export interface ObserveOptions extends AccessOptions {
+  /** Serve GET /metrics (default true). */
+  metrics?: boolean;
+  /** Serve GET / and GET /status.json (default true). */
+  page?: boolean;
+  /** Health per service on the page and in grpc_edge_service_serving (e.g. a HealthImplementation). */
+  health?: { getStatus(service: string): string | undefined };
+  /** How often the page's history and the event-loop delay window are sampled (ms, default 2000). */
+  sampleIntervalMs?: number;
+  /** Samples kept for the page's graphs (default 150: 5 minutes at 2 s). */
+  historyLength?: number;
+}
+
+/** A plain HTTP request as any transport sees it. */
+export interface PlainRequest {
+  /** The request target: path and query ("/metrics", "/?token=abc"). */
+  path: string;
+  /** The client's address (undefined: a unix socket). */
+  remoteAddress: string | undefined;
+  /** The Authorization header, if any. */
+  authorization: string | undefined;
+}
+
+export interface PlainResponse {
+  status: number;
+  contentType: string;
+  body: Buffer;
+  /** WWW-Authenticate, for 401. */
+  authenticate?: string;
+}
+
+/** A plain GET route as src/web's addGetRoute takes it (WebProtocols, GetRoute / PlainAnswer). */
+interface GetRoutes {
+  addGetRoute(path: string, handler: (request: ServerStream) => { status: number; contentType: string; body: Buffer; headers: string[] }): void;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const OPTION_KEYS = new Set(['metrics', 'page', 'health', 'sampleIntervalMs', 'historyLength', 'token', 'allow']);
+
+/** Counts a server's calls and serves /metrics, / and /status.json for it. Made by enableObserve(). */
+export class Observe extends CallRegistry implements ServerObserver {
+  readonly #server: Server;
+  readonly #view: ServerView;
+  readonly #access: AccessPolicy;
+  readonly #metrics: boolean;
+  readonly #page: boolean;
+  readonly #health: ObserveOptions['health'];
+  readonly #eld: IntervalHistogram;
+  readonly #history: Sample[] = [];
+  readonly #historyLength: number;
+  readonly #timer: NodeJS.Timeout;
+  #eldLast = { p50: 0, p99: 0, max: 0 };
+  #stopped = false;
+
+  constructor(server: Server, options: ObserveOptions = {}) {
+    super();
+    if (options === null || typeof options !== 'object') throw new TypeError('observe: options must be an object');
+    for (const [k, v] of Object.entries(options)) {
+      if (v !== undefined && !OPTION_KEYS.has(k)) throw new TypeError(`observe: unknown option "${k}" (known: ${[...OPTION_KEYS].join(', ')})`);
+    }
+    const interval = options.sampleIntervalMs ?? 2000;
+    if (!Number.isInteger(interval) || interval < 10) throw new RangeError('observe: sampleIntervalMs must be an integer >= 10');
+    const n = options.historyLength ?? 150;
+    if (!Number.isInteger(n) || n < 2) throw new RangeError('observe: historyLength must be an integer >= 2');
+    if (options.health !== undefined && typeof options.health?.getStatus !== 'function') {
+      throw new TypeError('observe: health must have getStatus(service), like HealthImplementation');
+    }
+    this.#access = new AccessPolicy(options);
+    this.#metrics = options.metrics ?? true;
+    this.#page = options.page ?? true;
+    this.#health = options.health;
+    this.#historyLength = n;
+    this.#server = server;
+    this.#eld = monitorEventLoopDelay({ resolution: 10 });
+    this.#eld.enable();
+    this.#view = server.observe(this);
+    // With the web protocols on, their GET routes serve us over HTTP/1.1 and HTTP/2 alike.
+    const web = this.#view.web as Partial<GetRoutes> | undefined;
+    if (web !== undefined && typeof web.addGetRoute === 'function') {
+      const route = (request: ServerStream): { status: number; contentType: string; body: Buffer; headers: string[] } => {
+        const r = this.#answer(request);
+        return { status: r.status, contentType: r.contentType, body: r.body, headers: extraHeaders(r) };
+      };
+      for (const p of ['/metrics', '/', '/index.html', '/status.json']) web.addGetRoute(p, route);
+    }
+    this.#sample();
+    this.#timer = setInterval(() => this.#sample(), interval);
+    this.#timer.unref();
+    server.terminated.then(() => this.stop(), () => this.stop());
+  }
+
+  /** Stop counting and serving (GETs are answered 405 again). */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#eld.disable();
+    this.#server.observe(undefined);
+  }
+
+  #sample(): void {
+    const h = this.#eld;
+    // No delay seen yet (the histogram reports its min as 9223372036854776000 when empty).
+    this.#eldLast = h.count === 0 ? { p50: 0, p99: 0, max: 0 } : { p50: h.percentile(50) / 1e9, p99: h.percentile(99) / 1e9, max: h.max / 1e9 };
+    h.reset();
+    const hist = this.#history;
+    hist.push({ t: Date.now(), calls: this.totals().handled, rss: process.memoryUsage.rss() });
+    if (hist.length > this.#historyLength) hist.shift();
+  }
+
+  /** Everything /metrics and the page show, read now. */
+  snapshot(): Snapshot {
+    const st = this.#server.stats;
+    const http2: ConnectionTotals = newTotals();
+    const closed = this.closedTotals;
+    http2.streamsOpened = closed.streamsOpened;
+    http2.resetsReceived = closed.resetsReceived;
+    http2.resetsSent = closed.resetsSent;
+    http2.bytesIn = closed.bytesIn;
+    http2.bytesOut = closed.bytesOut;
+    for (const l of LIMITS) http2.limits[l] = closed.limits[l];
+    for (const m of this.#view.connections.members()) if (m instanceof Http2ServerConnection) addConnection(http2, m);
+    const mem = process.memoryUsage();
+    const up = process.uptime();
+    const now = Date.now();
+    const health = this.#health;
+    return {
+      time: now,
+      version: VERSION,
+      profile: this.#view.profile.name,
+      node: process.version,
+      startTimeSeconds: Math.round(now / 1000 - up),
+      uptimeSeconds: Math.round(up * 1000) / 1000,
+      memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, budget: this.#view.profile.memoryBudgetMB * 1048576 },
+      eventLoop: this.#eldLast,
+      queue: {
+        running: st.running,
+        waiting: st.waiting,
+        rejected: st.rejected,
+        completed: st.completed,
+        cancelled: st.cancelled,
+        maxRunning: st.maxRunning,
+        maxWaiting: st.maxWaiting,
+      },
+      connections: {
+        open: st.connections,
+        capRefused: st.connectionsRefused,
+        capEvicted: st.connectionsEvicted,
+        closed: this.closedConnections,
+      },
+      ended: { keepaliveTimeouts: st.keepaliveTimeouts, idleGoaways: st.idleGoaways, ageGoaways: st.ageGoaways, ageGraceCloses: st.ageGraceCloses },
+      http2,
+      methods: this.methods(),
+      serving: [...this.#view.serviceNames].sort().map((name) => ({ name, status: health?.getStatus(name) ?? 'SERVING' })),
+    };
+  }
+
+  metricsText(): string {
+    return renderText(this.snapshot());
+  }
+
+  statusJson(): string {
+    return renderJson(this.snapshot(), this.#history);
+  }
+
+  /** Answer one GET, whatever the transport. */
+  handle(req: PlainRequest): PlainResponse {
+    const q = req.path.indexOf('?');
+    const path = q < 0 ? req.path : req.path.slice(0, q);
+    const ours = this.#metrics ? path === '/metrics' : false;
+    const page = this.#page && (path === '/' || path === '/index.html' || path === '/status.json');
+    if (!ours && !page) return { status: 404, contentType: TEXT, body: Buffer.from('not found\n') };
+    const token = bearerToken(req.authorization) ?? (q < 0 ? undefined : queryToken(req.path.slice(q + 1)));
+    const allowed = this.#access.check(req.remoteAddress, token);
+    if (allowed === 401) {
+      return { status: 401, contentType: TEXT, body: Buffer.from('unauthorized\n'), authenticate: 'Bearer realm="grpc-edge"' };
+    }
+    if (allowed === 403) return { status: 403, contentType: TEXT, body: Buffer.from('forbidden\n') };
+    if (ours) return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: Buffer.from(this.metricsText()) };
+    if (path === '/status.json') return { status: 200, contentType: 'application/json', body: Buffer.from(this.statusJson()) };
+    return { status: 200, contentType: 'text/html; charset=utf-8', body: Buffer.from(STATUS_PAGE) };
+  }
+
+  /** The request of `stream` (HTTP/2, or HTTP/1.1 through src/web) answered by handle(). */
+  #answer(stream: ServerStream): PlainResponse {
+    const h = stream.headers;
+    let authorization: string | undefined;
+    let path = '/';
+    let origin: string | undefined;
+    for (let i = 0; i + 1 < h.length; i += 2) {
+      if (h[i] === 'authorization') authorization = h[i + 1];
+      else if (h[i] === ':path') path = h[i + 1]!;
+      else if (h[i] === 'origin') origin = h[i + 1];
+    }
+    if (this.#stopped) return { status: 404, contentType: TEXT, body: Buffer.from('not found\n') };
+    // A browser sends Origin on cross-origin requests (not on the page's own same-origin GETs): a
+    // page elsewhere must not read a loopback-allowed board's figures through the visitor's browser,
+    // whatever CORS the web protocols allow for the RPCs.
+    if (origin !== undefined) return { status: 403, contentType: TEXT, body: Buffer.from('forbidden\n') };
+    try {
+      return this.handle({ path, remoteAddress: stream.peer.remoteAddress, authorization });
+    } catch {
+      return { status: 500, contentType: TEXT, body: Buffer.from('internal error\n') };
+    }
+  }
+
+  /** ServerObserver: a GET on an HTTP/2 stream that is not a gRPC call (servers without src/web). */
+  httpGet(stream: ServerStream): void {
+    stream.ondata = (chunk) => stream.consume(chunk.length);
+    stream.onend = null;
+    stream.onclose = null;
+    const r = this.#answer(stream);
+    const out = [':status', String(r.status), 'content-type', r.contentType, 'content-length', String(r.body.length), ...extraHeaders(r)];
+    stream.respond(out, false);
+    stream.write(r.body);
+    stream.end();
+  }
+}
+
+function extraHeaders(r: PlainResponse): string[] {
+  return r.authenticate === undefined ? ['cache-control', 'no-store'] : ['cache-control', 'no-store', 'www-authenticate', r.authenticate];
+}
+
+function queryToken(query: string): string | undefined {
+  for (const part of query.split('&')) {
+    if (part.startsWith('token=')) {
+      try {
+        return decodeURIComponent(part.slice(6));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Turn on /metrics and the status page for `server` (see ObserveOptions and access.ts for who may
+ * read them: loopback clients only unless told otherwise). Throws on a bad option.
+ */
+export function enableObserve(server: Server, options: ObserveOptions = {}): Observe {
+  return new Observe(server, options);
+}

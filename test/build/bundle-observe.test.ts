@@ -1,0 +1,100 @@
+// Metrics and the status page are opt-in: the Greeter bundle (examples/greeter/server.ts, which does
+// not enable them) carries none of src/observe, while the bundle of what `npm start` runs
+// (examples/greeter/start.ts, which does) carries it and serves /metrics, /status.json and / from
+// the single bundled file, shortened property names and all.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as http2 from 'node:http2';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fromRoot } from '../support/paths.js';
+import { getProfile } from '../../src/server/profile.js';
+import { h2get, samples } from '../observe/helpers.js';
+
+interface BuildResult {
+  file: string;
+  raw: number;
+}
+type BundleFn = (o: { profile: unknown; entry: string; outdir?: string }) => Promise<BuildResult>;
+
+const tmp = mkdtempSync(join(tmpdir(), 'edge-bundle-observe-'));
+let greeter: BuildResult;
+let observed: BuildResult;
+const children = new Set<ChildProcess>();
+
+// Strings only src/observe has: its metric names, its JSON endpoint, its page, its option check.
+const MARKERS = ['grpc_server_handled_total', 'status.json', 'grpc-edge status', 'sampleIntervalMs', 'monitorEventLoopDelay'];
+
+before(async () => {
+  const { bundle } = (await import(pathToFileURL(fromRoot('scripts/build.mjs')).href)) as { bundle: BundleFn };
+  const profile = getProfile('pi-zero-2w');
+  greeter = await bundle({ profile, entry: 'examples/greeter/server.ts', outdir: join(tmp, 'a') });
+  observed = await bundle({ profile, entry: 'examples/greeter/start.ts', outdir: join(tmp, 'b') });
+});
+
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the Greeter bundle, which does not enable metrics, has none of src/observe; the one that does has it', () => {
+  const plain = readFileSync(greeter.file, 'utf8');
+  const withObserve = readFileSync(observed.file, 'utf8');
+  for (const m of MARKERS) {
+    assert.ok(!plain.includes(m), `the Greeter bundle contains "${m}"`);
+    assert.ok(withObserve.includes(m), `the npm start bundle lacks "${m}" (the check above could not fail)`);
+  }
+  assert.ok(observed.raw > greeter.raw + 8000, `${observed.raw} vs ${greeter.raw}`);
+});
+
+test('the bundled npm-start Greeter serves /metrics and /status.json after a grpc-js call', async () => {
+  const child = spawn(process.execPath, [observed.file], {
+    cwd: tmp,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
+  });
+  const def = protoLoader.loadSync(fromRoot('protos/helloworld.proto'), { keepCase: true });
+  const pkg = grpc.loadPackageDefinition(def) as any;
+  const client = new pkg.helloworld.Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  try {
+    for (let i = 0; i < 2; i++) {
+      await new Promise<void>((resolve, reject) => client.SayHello({ name: 'b' }, (err: Error | null) => (err ? reject(err) : resolve())));
+    }
+    const m = await h2get(session, '/metrics');
+    assert.equal(m.status, 200);
+    const s = samples(m.body);
+    assert.equal(s.get('grpc_server_handled_total{grpc_service="helloworld.Greeter",grpc_method="SayHello",grpc_type="unary",grpc_code="OK"}'), 2);
+    assert.equal(s.get('grpc_edge_memory_budget_bytes'), 128 * 1048576, "the baked pi-zero-2w profile's budget");
+    const j = JSON.parse((await h2get(session, '/status.json')).body);
+    assert.equal(j.calls.handled, 2);
+    assert.equal(j.profile, 'pi-zero-2w');
+    assert.equal(j.queue.maxRunning, getProfile('pi-zero-2w').server.maxRunning);
+    assert.deepEqual(j.serving.map((x: { name: string }) => x.name), ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection', 'helloworld.Greeter']);
+    assert.ok(Array.isArray(j.history) && typeof j.connections.open === 'number' && typeof j.http2.limits.ping_flood === 'number');
+    const page = await h2get(session, '/');
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<title>grpc-edge status<\/title>/);
+  } finally {
+    session.close();
+    client.close();
+    child.kill('SIGTERM');
+  }
+});
