@@ -236,3 +236,24 @@ test('HTTP/1.1 connections count toward maxConnections: idle ones are evicted fi
     await s.close();
   }
 });
+
+test('over TLS: ALPN h2 is gRPC/HTTP/2 as before, ALPN http/1.1 reaches the web protocols', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { fromRoot } = await import('../support/paths.js');
+  const { ServerCredentials } = await import('../../src/index.js');
+  const fx = (n: string) => readFileSync(fromRoot('test/grpc/fixtures', n));
+  const tlsServer = await startWebServer();
+  const port = await tlsServer.server.bind('127.0.0.1:0', ServerCredentials.createSsl(fx('ca.pem'), [{ private_key: fx('server.key'), cert_chain: fx('server.pem') }], false));
+  try {
+    const url = `https://localhost:${port}/helloworld.Greeter/SayHello`;
+    const args = ['--cacert', fromRoot('test/grpc/fixtures/ca.pem'), '--resolve', `localhost:${port}:127.0.0.1`, '-H', 'content-type: application/json', '-d', '{"name":"tls"}'];
+    for (const v of ['--http1.1', '--http2']) {
+      const out = await curl([...args, '-w', '\n%{http_version}', v, url]);
+      const [body, version] = out.split('\n');
+      assert.deepEqual(JSON.parse(body!), { message: 'hello tls' }, v);
+      assert.equal(version, v === '--http2' ? '2' : '1.1');
+    }
+  } finally {
+    await tlsServer.close();
+  }
+});
