@@ -256,6 +256,25 @@ test('reflection streams hold no job-queue slot: with maxRunning 1, calls run wh
   }
 });
 
+test('list_services follows the server: services added later, removed, or without descriptors', async () => {
+  const greeterLike = { name: 'other.Plain', methods: { Ping: { ...loadServices(descriptor)[serviceNames.Sensors]!.methods['Read']!, name: 'Ping', path: '/other.Plain/Ping' } } };
+  server.addService(greeterLike, { Ping: handlers.Read });
+  try {
+    const s = new ReflectionStream('v1alpha');
+    const listed = await s.ask({ list_services: '' });
+    assert.ok(listed.list_services_response.service.some((x: { name: string }) => x.name === 'other.Plain'));
+    // Listed, but no file describes it (none was passed to addReflection).
+    const res = await s.ask({ file_containing_symbol: 'other.Plain' });
+    assert.equal(res.error_response.error_code, Status.NOT_FOUND);
+    server.removeService('other.Plain');
+    const after = await s.ask({ list_services: '' });
+    assert.ok(!after.list_services_response.service.some((x: { name: string }) => x.name === 'other.Plain'));
+    await s.end();
+  } finally {
+    server.removeService('other.Plain');
+  }
+});
+
 test('addReflection refuses what is not a server or not file descriptors', () => {
   assert.throws(() => addReflection({} as never), TypeError);
   const s = new Server();
