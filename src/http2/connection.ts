@@ -56,6 +56,34 @@ const LINGER_BYTES = 16 * 1024;
 /** The longest a closing socket waits for the peer's FIN. */
 const LINGER_MS = 50;
 
+const CONN = Symbol('connection');
+type Owned = Duplex & { [CONN]?: Http2ServerConnection };
+const noop = (): void => {};
+function onSocketData(this: Owned, chunk: Buffer): void {
+  this[CONN]!.onData(chunk);
+}
+function onSocketDrain(this: Owned): void {
+  this[CONN]!.onDrain();
+}
+function onSocketEnd(this: Owned): void {
+  this[CONN]!.onEnd();
+}
+function onSocketClose(this: Owned): void {
+  this[CONN]!.onClose();
+}
+function destroyThis(this: Duplex): void {
+  this.destroy();
+}
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
+}
+function handshakeTimeout(c: Http2ServerConnection): void {
+  c.onHandshakeTimeout();
+}
+function flushSoon(c: Http2ServerConnection): void {
+  c.onImmediate();
+}
+
 export class Http2ServerConnection implements ServerSession {
   onclose: (() => void) | null = null;
   readonly stats: Http2ConnectionStats = newStats();
@@ -147,11 +175,14 @@ export class Http2ServerConnection implements ServerSession {
 
     const ns = socket as Duplex & { setNoDelay?: (on: boolean) => void };
     if (typeof ns.setNoDelay === 'function') ns.setNoDelay(true);
-    socket.on('data', this.onSocketData);
-    socket.on('drain', this.#onDrain);
-    socket.on('error', this.onSocketError);
-    socket.on('close', this.onSocketClose);
-    socket.on('end', this.onSocketEnd);
+    // The listeners are shared functions that find the connection on the socket: no closure per
+    // connection for each (an idle connection's memory is mostly such objects).
+    (socket as Owned)[CONN] = this;
+    socket.on('data', onSocketData);
+    socket.on('drain', onSocketDrain);
+    socket.on('error', noop);
+    socket.on('close', onSocketClose);
+    socket.on('end', onSocketEnd);
 
     // "The server connection preface consists of a potentially empty SETTINGS frame that MUST be
     // the first frame the server sends in the HTTP/2 connection." (3.4)
@@ -162,7 +193,7 @@ export class Http2ServerConnection implements ServerSession {
     }
     this.scheduleFlush();
     if (o.handshakeTimeoutMs > 0) {
-      this.handshakeTimer = setTimeout(this.onHandshakeTimeout, o.handshakeTimeoutMs);
+      this.handshakeTimer = setTimeout(handshakeTimeout, o.handshakeTimeoutMs, this);
       this.handshakeTimer.unref();
     }
     this.idleStart();
@@ -226,13 +257,14 @@ export class Http2ServerConnection implements ServerSession {
     this.state = State.CLOSING;
     this.writeNow();
     this.socket.end();
-    this.socket.once('finish', this.destroySocket);
+    this.socket.once('finish', destroyThis);
     this.lingerStart();
   }
 
   // ---- socket events ----
 
-  private readonly onSocketData = (chunk: Buffer): void => {
+  /** @internal The socket's 'data'. */
+  onData(chunk: Buffer): void {
     if (this.state >= State.CLOSING) {
       // lingering: dropped unparsed, up to LINGER_BYTES
       if ((this.stats.lingerBytes += chunk.length) > LINGER_BYTES) this.socket.destroy();
@@ -241,7 +273,7 @@ export class Http2ServerConnection implements ServerSession {
     this.lastRead = Date.now();
     this.#reader.push(chunk);
     if (!this.readPaused) this.processFrames();
-  };
+  }
 
   /** Handle buffered frames until none is left or our output passes its limit. */
   private processFrames(): void {
@@ -283,26 +315,24 @@ export class Http2ServerConnection implements ServerSession {
     if (!this.readPaused && this.state < State.CLOSING) this.socket.resume();
   };
 
-  readonly #onDrain = (): void => {
+  /** @internal The socket's 'drain'. */
+  onDrain(): void {
     this.blocked = false;
     this.scheduleFlush();
-  };
+  }
 
-  /** The peer closed its side: no more frames can come, so no stream can finish. */
-  private readonly onSocketEnd = (): void => {
+  /** @internal The socket's 'end': the peer closed its side, no more frames can come, so no stream can finish. */
+  onEnd(): void {
     if (this.state >= State.CLOSING) return;
     this.state = State.CLOSING;
     this.closeAll(ErrorCode.CANCEL);
     this.writeNow();
     this.socket.end();
     this.lingerStart();
-  };
+  }
 
-  private readonly onSocketError = (): void => {
-    // 'close' follows; the streams learn about it there.
-  };
-
-  private readonly onSocketClose = (): void => {
+  /** @internal The socket's 'close' ('error' is ignored: 'close' follows, and the streams learn of it here). */
+  onClose(): void {
     if (this.state === State.CLOSED) return;
     this.state = State.CLOSED;
     this.clearTimers();
@@ -311,9 +341,10 @@ export class Http2ServerConnection implements ServerSession {
     const cb = this.onclose;
     this.onclose = null;
     if (cb !== null) cb();
-  };
+  }
 
-  private readonly onHandshakeTimeout = (): void => {
+  /** @internal */
+  onHandshakeTimeout(): void {
     this.handshakeTimer = null;
     if (this.state >= State.CLOSING) return;
     if (!this.gotPeerSettings) {
@@ -323,11 +354,7 @@ export class Http2ServerConnection implements ServerSession {
       // amount of time, it MAY issue a connection error of type SETTINGS_TIMEOUT." (6.5.3)
       this.fail(ErrorCode.SETTINGS_TIMEOUT, 'SETTINGS not acknowledged');
     }
-  };
-
-  private readonly destroySocket = (): void => {
-    this.socket.destroy();
-  };
+  }
 
   private idleStart(): void {
     this.#idleAt = Date.now();
@@ -341,7 +368,7 @@ export class Http2ServerConnection implements ServerSession {
       this.socket.resume();
     }
     if (this.lingerTimer === null) {
-      this.lingerTimer = setTimeout(this.destroySocket, LINGER_MS);
+      this.lingerTimer = setTimeout(destroySocket, LINGER_MS, this.socket);
       this.lingerTimer.unref();
     }
   }
@@ -546,10 +573,11 @@ export class Http2ServerConnection implements ServerSession {
     }
   }
 
-  private readonly onImmediate = (): void => {
+  /** @internal setImmediate's flush (flushSoon). */
+  onImmediate(): void {
     this.immediateScheduled = false;
     this.#flush();
-  };
+  }
 
   readonly #flush = (): void => {
     this.flushScheduled = false;
@@ -576,7 +604,7 @@ export class Http2ServerConnection implements ServerSession {
     }
     if (!this.blocked && this.sendQueue.length > 0 && this.connSendWindow > 0 && !this.immediateScheduled) {
       this.immediateScheduled = true;
-      setImmediate(this.onImmediate);
+      setImmediate(flushSoon, this);
     }
     if (this.readPaused && !this.blocked && !this.resumeScheduled) {
       this.resumeScheduled = true;
