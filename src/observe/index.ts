@@ -68,6 +68,8 @@ interface GetRoutes {
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+/** The Observe installed on each server (one at a time). */
+const installed = new WeakMap<Server, Observe>();
 const OPTION_KEYS = new Set(['metrics', 'page', 'health', 'sampleIntervalMs', 'historyLength', 'token', 'allow']);
 
 /** Counts a server's calls and serves /metrics, / and /status.json for it. Made by enableObserve(). */
@@ -98,6 +100,7 @@ export class Observe extends CallRegistry implements ServerObserver {
     if (options.health !== undefined && typeof options.health?.getStatus !== 'function') {
       throw new TypeError('observe: health must have getStatus(service), like HealthImplementation');
     }
+    if (installed.has(server)) throw new Error('observe: already enabled on this server (stop() it first)');
     this.#access = new AccessPolicy(options);
     this.#metrics = options.metrics ?? true;
     this.#page = options.page ?? true;
@@ -107,6 +110,7 @@ export class Observe extends CallRegistry implements ServerObserver {
     this.#eld = monitorEventLoopDelay({ resolution: 10 });
     this.#eld.enable();
     this.#view = server.observe(this);
+    installed.set(server, this);
     // With the web protocols on, their GET routes serve us over HTTP/1.1 and HTTP/2 alike.
     const web = this.#view.web as Partial<GetRoutes> | undefined;
     if (web !== undefined && typeof web.addGetRoute === 'function') {
@@ -129,6 +133,7 @@ export class Observe extends CallRegistry implements ServerObserver {
     clearInterval(this.#timer);
     this.#eld.disable();
     this.#server.observe(undefined);
+    installed.delete(this.#server);
   }
 
   #sample(): void {

@@ -10,7 +10,7 @@ import * as http2 from 'node:http2';
 import { GrpcError, Status, webProtocols } from '../../src/index.js';
 import type { ServerWriter } from '../../src/index.js';
 import { enableObserve, renderText, VERSION, AccessPolicy, LIMITS } from '../../src/observe/index.js';
-import { MethodCounters, newTotals } from '../../src/observe/registry.js';
+import { MethodCounters, limitOfGoaway, newTotals } from '../../src/observe/registry.js';
 import type { Snapshot } from '../../src/observe/index.js';
 import { startHarness } from '../grpc/helpers.js';
 import type { Msg } from '../grpc/helpers.js';
@@ -221,6 +221,9 @@ test('enableObserve checks its options', async () => {
     assert.throws(() => enableObserve(h.server, { tokn: 'x' } as never), /unknown option "tokn"/);
     assert.throws(() => enableObserve(h.server, { sampleIntervalMs: 0 }), RangeError);
     assert.throws(() => enableObserve(h.server, { health: {} as never }), /getStatus/);
+    const o = enableObserve(h.server);
+    assert.throws(() => enableObserve(h.server), /already enabled/);
+    o.stop();
     assert.equal((await curl(`http://127.0.0.1:${h.port}/metrics`)).status, 405, 'a refused enableObserve installs nothing');
   } finally {
     await h.close();
@@ -341,4 +344,24 @@ test('with the web protocols on: the same routes over HTTP/1.1 (curl) and HTTP/2
   } finally {
     await h.close();
   }
+});
+
+test('every GOAWAY(ENHANCE_YOUR_CALM) and SETTINGS_TIMEOUT the HTTP/2 layer sends maps to a limit label', () => {
+  // Read from the source, so that a new flood rule without a label fails here.
+  const files = ['src/http2/connection.ts', 'src/http2/dispatch.ts', 'src/http2/frame/reader.ts', 'src/http2/keepalive.ts'];
+  const re = /(ConnectionError|fail)\(ErrorCode\.(ENHANCE_YOUR_CALM|SETTINGS_TIMEOUT), (['`])([^'`]*)\3/g;
+  const found: string[] = [];
+  for (const f of files) {
+    for (const m of readFileSync(fromRoot(f), 'utf8').matchAll(re)) {
+      const code = m[2] === 'ENHANCE_YOUR_CALM' ? 0xb : 0x4;
+      // As the connection records it: an Http2Error's message has the code's name in front.
+      const reason = (m[1] === 'ConnectionError' ? `${m[2]}: ` : '') + m[4]!.replace(/\$\{[^}]*\}/g, '7');
+      found.push(reason);
+      const l = limitOfGoaway(code, reason);
+      assert.ok(l !== null && (LIMITS as readonly string[]).includes(l), `no limit label for "${reason}"`);
+    }
+  }
+  assert.ok(found.length >= 10, `found ${found.join(' | ')}`);
+  assert.equal(limitOfGoaway(0, 'shutdown'), null);
+  assert.equal(limitOfGoaway(0xb, 'ENHANCE_YOUR_CALM: PING flood'), null, 'an unknown text is no limit');
 });
