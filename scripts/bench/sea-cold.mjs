@@ -12,8 +12,10 @@
 // the launcher adds a second). Cold start = spawn to the first answered SayHello (a raw HTTP/2 call
 // retried until it answers), `runs` starts of each, taking turns (bundle, sea, sea+cache, bundle, ...),
 // median and min-max. RSS = VmRSS right after that first answer (under qemu it includes the emulator,
-// so only the differences between the three mean something there). Not pinned to CPUs; other work
-// on the machine moves the figures (the load average is printed).
+// so only the differences between the three mean something there). CPU = user + system CPU time the
+// process used up to that first answer (/proc/<pid>/stat): the work a start costs, which other load
+// on the machine moves much less than the wall-clock cold start. Not pinned to CPUs; the load
+// average is printed.
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +24,7 @@ import { bundle, loadTargets } from '../build.mjs';
 import { SEA_NODE, buildSea, seaFeatures } from '../sea.mjs';
 import { ARCHES, checkQemu, emuArgs, ensureNode, ensureSysroot, sysrootDir } from '../qemu/node-cache.mjs';
 import { rawSayHello } from './probe.mjs';
-import { freePort, spawnServer, statusMiB, stopServer } from './proc.mjs';
+import { cpuSeconds, freePort, spawnServer, statusMiB, stopServer } from './proc.mjs';
 
 const PLATFORMS = {
   host: { board: 'host-x64' },
@@ -69,20 +71,21 @@ async function platformRuns(name, runs, tmp, log) {
     { id: 'sea+cache', argv: [...launcher, cached.file], env },
   ];
   const limitMs = name === 'host' ? 20_000 : 120_000;
-  const figures = Object.fromEntries(ways.map((w) => [w.id, { coldMs: [], rssMiB: [], rejected: 0 }]));
+  const figures = Object.fromEntries(ways.map((w) => [w.id, { coldMs: [], cpuMs: [], rssMiB: [], rejected: 0 }]));
   for (let i = 0; i < runs; i++) {
     for (const w of ways) {
       const port = await freePort();
       const srv = spawnServer(w.argv, { env: { ...w.env, PORT: String(port) } });
       try {
         figures[w.id].coldMs.push(await firstAnswer(srv, port, limitMs));
+        figures[w.id].cpuMs.push(cpuSeconds(srv.pid) * 1000);
         figures[w.id].rssMiB.push(statusMiB(srv.pid, 'VmRSS'));
       } finally {
         await stopServer(srv, 10_000);
       }
       if (/Code cache data rejected/.test(srv.stderr())) figures[w.id].rejected++;
     }
-    log(`   ${name} start ${i + 1}/${runs}: ` + ways.map((w) => `${w.id} ${figures[w.id].coldMs.at(-1).toFixed(0)} ms`).join(', '));
+    log(`   ${name} start ${i + 1}/${runs}: ` + ways.map((w) => `${w.id} ${figures[w.id].coldMs.at(-1).toFixed(0)} ms (cpu ${figures[w.id].cpuMs.at(-1).toFixed(0)})`).join(', '));
   }
   const gz = (f) => gzipSync(readFileSync(f), { level: 6 }).length;
   return {
@@ -97,7 +100,7 @@ async function platformRuns(name, runs, tmp, log) {
       'sea+cache': { bytes: cached.bytes, gzip: gz(cached.file) },
     },
     figures: Object.fromEntries(
-      Object.entries(figures).map(([k, f]) => [k, { ...f, coldMedianMs: median(f.coldMs), coldMinMs: Math.min(...f.coldMs), coldMaxMs: Math.max(...f.coldMs), rssMedianMiB: median(f.rssMiB) }]),
+      Object.entries(figures).map(([k, f]) => [k, { ...f, coldMedianMs: median(f.coldMs), coldMinMs: Math.min(...f.coldMs), coldMaxMs: Math.max(...f.coldMs), cpuMedianMs: median(f.cpuMs), rssMedianMiB: median(f.rssMiB) }]),
     ),
   };
 }
@@ -118,7 +121,7 @@ export async function seaColdStarts({ runs = 10, platforms = ['host', 'arm64', '
   const mb = (n) => (n / 1048576).toFixed(1);
   const lines = [
     '',
-    'platform        board       node      run         cold median (min-max) ms   RSS MiB   size MB (gzip)',
+    'platform        board       node      run         cold median (min-max) ms   CPU ms   RSS MiB   size MB (gzip)',
   ];
   for (const r of results) {
     for (const id of ['bundle', 'sea', 'sea+cache']) {
@@ -127,7 +130,7 @@ export async function seaColdStarts({ runs = 10, platforms = ['host', 'arm64', '
       const where = r.platform === 'host' ? 'host x64' : `qemu ${r.platform}`;
       const size = id === 'bundle' ? `${(s.bytes / 1024).toFixed(1)} KB (${(s.gzip / 1024).toFixed(1)} KB)` : `${mb(s.bytes)} (${mb(s.gzip)})`;
       lines.push(
-        `${where.padEnd(15)} ${r.board.padEnd(11)} ${r.node.padEnd(9)} ${id.padEnd(11)} ${`${f.coldMedianMs.toFixed(0)} (${f.coldMinMs.toFixed(0)}-${f.coldMaxMs.toFixed(0)})`.padStart(22)}   ${f.rssMedianMiB.toFixed(1).padStart(7)}   ${size}` +
+        `${where.padEnd(15)} ${r.board.padEnd(11)} ${r.node.padEnd(9)} ${id.padEnd(11)} ${`${f.coldMedianMs.toFixed(0)} (${f.coldMinMs.toFixed(0)}-${f.coldMaxMs.toFixed(0)})`.padStart(22)}   ${f.cpuMedianMs.toFixed(0).padStart(6)}   ${f.rssMedianMiB.toFixed(1).padStart(7)}   ${size}` +
           (f.rejected ? `  code cache rejected ${f.rejected}x` : ''),
       );
     }
@@ -135,7 +138,7 @@ export async function seaColdStarts({ runs = 10, platforms = ['host', 'arm64', '
   lines.push('bundle = node <profile flags> greeter.js (qemu: the same ARM node as inside the executable); sea = executable without code cache; sea+cache = with.');
   const envd = results.filter((r) => r.nodeOptions);
   if (envd.length) lines.push(`executables on Node without SEA execArgv (${envd.map((r) => `${r.platform} ${r.node}`).join(', ')}) ran with NODE_OPTIONS="<the profile's flags>" (one process, as the systemd unit runs them).`);
-  lines.push('qemu RSS includes the emulator itself; compare the three runs of one platform, not platforms.');
+  lines.push('CPU = CPU time the server used up to its first answer (median); qemu RSS and CPU include the emulator: compare the three runs of one platform, not platforms.');
   for (const l of lines) log(l);
   return { results, lines };
 }
