@@ -1,6 +1,9 @@
 // Build-time proto compiler: .proto files -> a JSON descriptor plus a TypeScript module holding the
 // same descriptor as a const object (so esbuild bundles it; no JSON file has to sit beside the
-// bundle) and types for the messages and for the service handlers.
+// bundle), types for the messages and for the service handlers, and `fileDescriptors`: each .proto
+// file's serialized FileDescriptorProto and the names it defines, for server reflection
+// (scripts/proto-descriptors.mjs; src/services/reflection.ts serves them). Bundles that do not use
+// `fileDescriptors` leave it out.
 //
 // Uses the FULL protobufjs build (its .proto parser). Runtime code never does: it loads the
 // descriptor with protobufjs/light via loadServices() in src/proto/.
