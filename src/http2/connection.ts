@@ -267,7 +267,10 @@ export class Http2ServerConnection implements ServerSession {
   onData(chunk: Buffer): void {
     if (this.state >= State.CLOSING) {
       // lingering: dropped unparsed, up to LINGER_BYTES
-      if ((this.stats.lingerBytes += chunk.length) > LINGER_BYTES) this.socket.destroy();
+      if ((this.stats.lingerBytes += chunk.length) > LINGER_BYTES && !this.socket.destroyed) {
+        this.keepalive.counters.lingerCuts++;
+        this.socket.destroy();
+      }
       return;
     }
     this.lastRead = Date.now();

@@ -198,6 +198,7 @@ function rejectTooLarge(c: Http2ServerConnection, id: number, endStream: boolean
  */
 function countTooLarge(c: Http2ServerConnection): void {
   c.stats.headersTooLarge++;
+  c.keepalive.counters.headersTooLarge++;
   if ((c.tooLarge ??= new FloodCounter(MAX_TOO_LARGE, c.opts.floodWindowMs)).hit(Date.now())) {
     throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many oversized header blocks');
   }

@@ -30,10 +30,14 @@ export interface LifetimeCounters {
   ageGoaways: number;
   /** Connections closed, calls cancelled, when maxConnectionAgeGraceMs ran out. */
   ageGraceCloses: number;
+  /** Field blocks past maxHeaderListSize (431 or a reset stream; the 4th in a flood window ends the connection). */
+  headersTooLarge: number;
+  /** Connections destroyed because the peer kept writing after our last GOAWAY (past LINGER_BYTES). */
+  lingerCuts: number;
 }
 
 export function newCounters(): LifetimeCounters {
-  return { keepaliveTimeouts: 0, tooManyPings: 0, idleGoaways: 0, ageGoaways: 0, ageGraceCloses: 0 };
+  return { keepaliveTimeouts: 0, tooManyPings: 0, idleGoaways: 0, ageGoaways: 0, ageGraceCloses: 0, headersTooLarge: 0, lingerCuts: 0 };
 }
 
 /** The payload of our keepalive PINGs. */
