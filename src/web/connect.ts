@@ -34,10 +34,69 @@ export function httpStatusOf(code: Status): number {
   return HTTP_STATUS[code] ?? 500;
 }
 
-function errorJson(code: Status, message: string): Record<string, unknown> {
+/** The Connect error JSON; a rich error's details (grpc-status-details-bin) go in "details". */
+function errorJson(code: Status, message: string, trailers: HeaderList): Record<string, unknown> {
   const e: Record<string, unknown> = { code: codeName(code) };
   if (message.length > 0) e.message = message;
+  const d = statusDetails(getHeader(trailers, 'grpc-status-details-bin'));
+  if (d !== undefined && d.length > 0) e.details = d;
   return e;
+}
+
+/** One varint at `at`: [value, next offset] (up to 2^53, enough for lengths and keys). */
+function varint(b: Buffer, at: number): [number, number] {
+  let v = 0;
+  for (let shift = 1; ; shift *= 128) {
+    if (at >= b.length) throw new RangeError('truncated varint');
+    const x = b[at++]!;
+    v += (x & 0x7f) * shift;
+    if (x < 0x80) return [v, at];
+  }
+}
+
+/** Each length-delimited field of a message: [field number, bytes]; other wire types skipped. */
+function fields(b: Buffer): [number, Buffer][] {
+  const out: [number, Buffer][] = [];
+  for (let at = 0; at < b.length; ) {
+    const [key, a] = varint(b, at);
+    at = a;
+    const wire = key % 8;
+    if (wire === 0) at = varint(b, at)[1];
+    else if (wire === 2) {
+      const [len, a2] = varint(b, at);
+      if (a2 + len > b.length) throw new RangeError('truncated field');
+      out.push([Math.floor(key / 8), b.subarray(a2, a2 + len)]);
+      at = a2 + len;
+    } else if (wire === 5) at += 4;
+    else if (wire === 1) at += 8;
+    else throw new RangeError('unsupported wire type');
+  }
+  return out;
+}
+
+/**
+ * google.rpc.Status (grpc-status-details-bin) -> Connect's details: its `details` field (3, Any:
+ * type_url 1, value 2) as [{ type: "google.rpc.ErrorInfo", value: base64 }]. Undefined when absent
+ * or not a Status.
+ */
+function statusDetails(bin: string | undefined): { type: string; value: string }[] | undefined {
+  if (bin === undefined) return undefined;
+  try {
+    const out: { type: string; value: string }[] = [];
+    for (const [n, any] of fields(Buffer.from(bin, 'base64'))) {
+      if (n !== 3) continue;
+      let type = '';
+      let value: Buffer = Buffer.alloc(0);
+      for (const [m, v] of fields(any)) {
+        if (m === 1) type = v.toString('utf8');
+        else if (m === 2) value = v;
+      }
+      out.push({ type: type.slice(type.lastIndexOf('/') + 1), value: value.toString('base64').replace(/=+$/, '') });
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The metadata of an engine header list as Connect JSON: { name: [values] } (-bin values stay base64). */
@@ -175,7 +234,7 @@ export class ConnectUnaryStream extends CallStream {
       if (!isReservedHeader(name)) h.push(`trailer-${name}`, trailers[i + 1]!);
     }
     h.push(...this.extra);
-    const body = ok ? msg.subarray(PREFIX_LENGTH) : Buffer.from(JSON.stringify(errorJson(code === Status.OK ? Status.INTERNAL : code, message)), 'utf8');
+    const body = ok ? msg.subarray(PREFIX_LENGTH) : Buffer.from(JSON.stringify(errorJson(code === Status.OK ? Status.INTERNAL : code, message, trailers)), 'utf8');
     h.push('content-length', String(body.length));
     this.#pending = () => {
       this.outer.respond(h, false);
@@ -232,7 +291,7 @@ export class ConnectStreamStream extends CallStream {
     this.ended = true;
     const { code, message } = statusOf(trailers);
     const endJson: Record<string, unknown> = { metadata: metadataJson(trailers) };
-    if (code !== Status.OK) endJson.error = errorJson(code, message);
+    if (code !== Status.OK) endJson.error = errorJson(code, message, trailers);
     const body = Buffer.from(JSON.stringify(endJson), 'utf8');
     const env = Buffer.allocUnsafe(PREFIX_LENGTH + body.length);
     env[0] = END_STREAM;

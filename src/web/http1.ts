@@ -115,7 +115,13 @@ export class Http1Stream implements ServerStream {
     const req = this.#req;
     const hasBody = (req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !req.complete) res.shouldKeepAlive = false;
-    res.writeHead(status, out);
+    try {
+      res.writeHead(status, out);
+    } catch {
+      // A header value node:http refuses (it checks characters): no answer but a closed connection.
+      res.destroy();
+      return;
+    }
     if (endStream) res.end();
   }
 
@@ -244,6 +250,11 @@ export class Http1Server {
       if (conn.current === stream) conn.idle();
       if (conn.closing) conn.socket.destroy();
     });
-    this.#dispatch(stream, conn.opts, true);
+    try {
+      this.#dispatch(stream, conn.opts, true);
+    } catch {
+      // As an HTTP/2 stream whose consumer throws is reset: the request goes, the process lives on.
+      res.destroy();
+    }
   }
 }

@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import { execFile } from 'node:child_process';
 import { gzipSync, gunzipSync } from 'node:zlib';
 
-import { probeRoot, startWebServer } from './helpers.js';
+import { RICH_DETAIL_VALUE, probeRoot, startWebServer } from './helpers.js';
 import { Status } from '../../src/index.js';
 
 function curl(args: string[]): Promise<string> {
@@ -178,6 +178,38 @@ test('a client that goes away aborts the handler signal (CANCELLED) and frees th
     assert.deepEqual(s.state.aborted, [Status.CANCELLED]);
     const ok = await post(`${s.url}/helloworld.Greeter/SayHello`, JSON_CT, '{"name":"next"}');
     assert.deepEqual(json(ok), { message: 'hello next' });
+  } finally {
+    await s.close();
+  }
+});
+
+test('a rich error (grpc-status-details-bin): Connect "details", gRPC-Web trailer, connect-node ConnectError.details', async () => {
+  const s = await startWebServer();
+  try {
+    const r = await post(`${s.url}/webtest.Probe/Echo`, JSON_CT, '{"name":"rich"}');
+    assert.equal(r.status, 400);
+    assert.deepEqual(json(r), {
+      code: 'failed_precondition',
+      message: 'rich',
+      details: [{ type: 'google.rpc.ErrorInfo', value: RICH_DETAIL_VALUE.toString('base64').replace(/=+$/, '') }],
+    });
+    const { createClient, ConnectError } = await import('@connectrpc/connect');
+    const node = await import('@connectrpc/connect-node');
+    const { descService, PROBE_PROTO } = await import('./helpers.js');
+    for (const transport of [node.createConnectTransport({ baseUrl: s.url, httpVersion: '1.1' }), node.createConnectTransport({ baseUrl: s.url, httpVersion: '2' }), node.createGrpcWebTransport({ baseUrl: s.url, httpVersion: '1.1' })]) {
+      const probe: any = createClient(descService(PROBE_PROTO, 'webtest.Probe'), transport);
+      try {
+        await probe.echo({ name: 'rich' });
+        assert.fail('no error');
+      } catch (e) {
+        const err = ConnectError.from(e);
+        assert.equal(err.rawMessage, 'rich');
+        assert.equal(err.details.length, 1);
+        const d = err.details[0] as { type?: string; desc?: { typeName: string }; value: Uint8Array };
+        assert.equal(d.type ?? d.desc?.typeName, 'google.rpc.ErrorInfo');
+        assert.deepEqual(Buffer.from(d.value), RICH_DETAIL_VALUE);
+      }
+    }
   } finally {
     await s.close();
   }

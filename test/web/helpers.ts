@@ -10,7 +10,7 @@ import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import type { DescService } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { fromRoot } from '../support/paths.js';
-import { Server, ServerCredentials, GrpcError, Status, loadServices, webProtocols } from '../../src/index.js';
+import { Server, ServerCredentials, GrpcError, Metadata, Status, loadServices, webProtocols } from '../../src/index.js';
 import type { CallContext, ServerOptions, ServerWriter, WebOptions } from '../../src/index.js';
 import { descriptor as greeterDescriptor } from '../../examples/greeter/generated/helloworld.js';
 import { greeterHandlers } from '../../examples/greeter/server.js';
@@ -18,6 +18,18 @@ import { greeterHandlers } from '../../examples/greeter/server.js';
 export const PROBE_PROTO = fromRoot('test/web/fixtures/probe.proto');
 export const GREETER_PROTO = fromRoot('protos/helloworld.proto');
 export const BUF = fromRoot('node_modules/.bin/buf');
+
+// A rich error (google.rpc.Status in grpc-status-details-bin) with one detail: a
+// google.rpc.ErrorInfo { reason: "EDGE" }, written by hand (field 1, length-delimited).
+const pb = (field: number, bytes: Buffer): Buffer => Buffer.concat([Buffer.from([(field << 3) | 2, bytes.length]), bytes]);
+export const RICH_DETAIL_VALUE = pb(1, Buffer.from('EDGE'));
+export const RICH_STATUS = Buffer.concat([
+  Buffer.from([0x08, Status.FAILED_PRECONDITION]),
+  pb(2, Buffer.from('rich')),
+  pb(3, Buffer.concat([pb(1, Buffer.from('type.googleapis.com/google.rpc.ErrorInfo')), pb(2, RICH_DETAIL_VALUE)])),
+]);
+const RICH_ERROR = new GrpcError(Status.FAILED_PRECONDITION, 'rich', new Metadata());
+RICH_ERROR.metadata.set('grpc-status-details-bin', RICH_STATUS);
 
 export interface ProbeState {
   /** Sleep calls whose signal aborted, with the reason's code. */
@@ -28,7 +40,10 @@ export interface ProbeState {
 
 export function probeHandlers(state: ProbeState) {
   return {
-    Echo: (req: Record<string, unknown>) => ({ echoed: req }),
+    Echo: (req: Record<string, unknown>) => {
+      if (req.name === 'rich') throw RICH_ERROR;
+      return { echoed: req };
+    },
     Count: async (req: { count: number }, out: ServerWriter<unknown>) => {
       for (let i = 0; i < req.count; i++) await out.write({ message: `reply ${i}`, index: i });
     },
