@@ -17,7 +17,8 @@
 // The profile's node flags (targets/<board>.json node.flags, the same as the bundle's #! line):
 //   - Node >= 22.20 (22.x) / >= 24.6: through the SEA config's "execArgv": applied before V8 starts.
 //   - older Node (the host's 20.x, armv7l's 20.11: the npm registry has no newer armv7l build): a
-//     launcher prepended to the bundle. When a flag is missing from process.execArgv and NODE_OPTIONS,
+//     launcher prepended to the bundle. When a flag (by name: a value given in NODE_OPTIONS wins, as
+//     an override) is missing from process.execArgv and NODE_OPTIONS,
 //     it starts the executable again as a child with the flags that NODE_OPTIONS accepts added to
 //     NODE_OPTIONS, forwards signals to it and exits as it exits; V8 flags that NODE_OPTIONS refuses
 //     (--optimize-for-size) are set with v8.setFlagsFromString() at the start of the main script. A
@@ -105,8 +106,8 @@ function envFlags(node, flags) {
  */
 function launcher(flags) {
   return `var __edgeSeaFlags=${JSON.stringify(flags)};function __edgeSeaLaunch(){` +
-    'var o=process.env.NODE_OPTIONS||"",have=o.split(/\\s+/).concat(process.execArgv),' +
-    'miss=__edgeSeaFlags.filter(function(f){return have.indexOf(f)<0}),' +
+    'var o=process.env.NODE_OPTIONS||"",k=function(f){return f.split("=")[0]},have=o.split(/\\s+/).concat(process.execArgv).map(k),' +
+    'miss=__edgeSeaFlags.filter(function(f){return have.indexOf(k(f))<0}),' +
     'env=miss.filter(function(f){return process.allowedNodeEnvironmentFlags.has(f.split("=")[0])}),' +
     'v8=miss.filter(function(f){return env.indexOf(f)<0});' +
     'if(env.length===0){if(v8.length)require("v8").setFlagsFromString(v8.join(" "));return false}' +

@@ -173,4 +173,9 @@ test('the host-x64 profile flags apply inside the executable, with or without NO
     assert.equal(seen.heapSizeLimit, want, `heap limit with ${JSON.stringify(env.NODE_OPTIONS ?? null)}`);
     assert.deepEqual(seen.argv, ['a', '--b'], 'arguments reach the program, none taken as node flags');
   }
+  // A flag given another value in NODE_OPTIONS is an override: it is kept, not doubled.
+  const override = ['--max-old-space-size=256', '--max-semi-space-size=4'];
+  const { seen } = runProbe(bareEnv({ NODE_OPTIONS: override.join(' ') }));
+  assert.equal(seen.nodeOptions, override.join(' '), 'no flag added to NODE_OPTIONS');
+  assert.equal(seen.heapSizeLimit, heapLimitWith(override));
 });
