@@ -50,6 +50,7 @@ const SERVER_LAYOUT = [
   'maxRunning', 'maxWaiting', 'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize',
   'maxHeaderListSize', 'maxReceiveMessageLength', 'maxSendMessageLength', 'maxConnectionIdleMs', 'handshakeTimeoutMs',
   'maxConnections', 'keepaliveTimeMs', 'keepaliveTimeoutMs', 'minPingIntervalMs', 'maxConnectionAgeMs', 'maxConnectionAgeGraceMs',
+  'sendStallTimeoutMs',
 ];
 
 function generatedBlock(targets) {

@@ -54,6 +54,12 @@ export interface Http2Options {
   handshakeTimeoutMs?: number;
   /** Bytes we queue for a socket that does not read before we stop reading from it. */
   maxOutboundBufferBytes?: number;
+  /**
+   * Response data that waits this long for flow-control window (0 = off): the stream is reset
+   * (RST_STREAM(ENHANCE_YOUR_CALM)), or, when it is the connection window, the connection gets
+   * GOAWAY(ENHANCE_YOUR_CALM) and closes. Any WINDOW_UPDATE that lets data go starts it over.
+   */
+  sendStallTimeoutMs?: number;
 }
 
 /** Who is on the other end of a connection. */

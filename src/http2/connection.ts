@@ -118,6 +118,8 @@ export class Http2ServerConnection implements ServerSession {
   lastRead = Date.now();
   lastPeerStreamId = 0;
   connSendWindow = DEFAULT_INITIAL_WINDOW_SIZE;
+  /** Since when DATA has waited for connection window (0: not waiting; keepalive.ts sendStall). */
+  stallAt = 0;
   connRecvWindow: number;
   connRecvUnacked = 0;
   /** The per-stream receive window the peer uses: ours once it ACKed our SETTINGS. */

@@ -137,12 +137,12 @@ export function connDataReceived(c: Http2ServerConnection, n: number): void {
 }
 
 export function connWindowUpdate(c: Http2ServerConnection, increment: number): void {
-  c.connSendWindow = growWindow(c.connSendWindow, increment, 0);
+  if ((c.connSendWindow = growWindow(c.connSendWindow, increment, 0)) > 0) c.stallAt = 0;
   c.scheduleFlush();
 }
 
 export function streamWindowUpdate(c: Http2ServerConnection, s: Http2ServerStream, increment: number): void {
-  s.sendWindow = growWindow(s.sendWindow, increment, s.id);
+  if ((s.sendWindow = growWindow(s.sendWindow, increment, s.id)) > 0) s.stallAt = 0;
   if (s.pending > 0 || s.local >= Local.END_QUEUED) c.wantsToSend(s);
 }
 
@@ -158,6 +158,7 @@ export function peerInitialWindowChanged(c: Http2ServerConnection, delta: number
     if (s.sendWindow > MAX_WINDOW_SIZE) {
       throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window');
     }
+    if (s.sendWindow > 0) s.stallAt = 0;
     if (delta > 0 && s.pending > 0) c.wantsToSend(s);
   }
 }
@@ -216,6 +217,8 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
       }
       if (s.closed || s.local === Local.ENDED || s.pending === 0 || s.sendWindow <= 0) {
         s.inSendQueue = false; // a WINDOW_UPDATE or write() puts it back
+        // blocked on the stream window: the stall clock starts (keepalive.ts)
+        if (s.pending > 0 && s.stallAt === 0) c.keepalive.stall(s);
         continue;
       }
       q[w++] = s;
@@ -224,4 +227,6 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
     while (q.length > w) q.pop();
     if (c.connSendWindow <= 0 || budget <= 0) break;
   }
+  // DATA left waiting for connection window: the stall clock starts (keepalive.ts)
+  if (c.connSendWindow <= 0 && q.length > 0 && c.stallAt === 0) c.keepalive.stall(null);
 }

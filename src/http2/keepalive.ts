@@ -14,9 +14,20 @@
 // - maxConnectionIdleMs: no stream open for that long, graceful GOAWAY (shutdown.ts).
 // - maxConnectionAgeMs, +-10% jitter: graceful GOAWAY; maxConnectionAgeGraceMs later, whatever is
 //   still open is cancelled and the connection closed.
+// - sendStallTimeoutMs (nginx's send_timeout, Varnish's h2_window_timeout): response DATA that
+//   waits that long for flow-control window. A stream's own window: RST_STREAM(ENHANCE_YOUR_CALM),
+//   which aborts the call's ctx.signal and frees its queue slot, and its connection can be evicted
+//   again. The connection window: GOAWAY(ENHANCE_YOUR_CALM) and close. Not CANCEL (the client did
+//   not cancel; gRPC maps it to CANCELLED) nor FLOW_CONTROL_ERROR (a window of 0 is no violation):
+//   ENHANCE_YOUR_CALM, "might be generating excessive load" (RFC 9113 7), which gRPC clients read
+//   as RESOURCE_EXHAUSTED. frameData (flow.ts) stamps when DATA gets blocked (stall()), a
+//   WINDOW_UPDATE that opens the window clears the stamp: nothing per frame. A peer that does not
+//   read the socket at all stops answering PINGs too: keepalive closes it.
 // One timer per connection, armed for the earliest of these deadlines and re-armed when it fires.
 import { State, type Http2ServerConnection } from './connection.js';
+import { ErrorCode } from './errors.js';
 import { encodePing } from './frame/write.js';
+import type { Http2ServerStream } from './stream.js';
 
 /** What a server counts over all its connections (ServerStats). */
 export interface LifetimeCounters {
@@ -34,11 +45,20 @@ export interface LifetimeCounters {
   headersTooLarge: number;
   /** Connections destroyed because the peer kept writing after our last GOAWAY (past LINGER_BYTES). */
   lingerCuts: number;
+  /** Streams reset because their DATA waited sendStallTimeoutMs for stream window. */
+  sendStallResets: number;
+  /** Connections closed because their DATA waited sendStallTimeoutMs for connection window. */
+  sendStallCloses: number;
 }
 
 export function newCounters(): LifetimeCounters {
-  return { keepaliveTimeouts: 0, tooManyPings: 0, idleGoaways: 0, ageGoaways: 0, ageGraceCloses: 0, headersTooLarge: 0, lingerCuts: 0 };
+  return {
+    keepaliveTimeouts: 0, tooManyPings: 0, idleGoaways: 0, ageGoaways: 0, ageGraceCloses: 0, headersTooLarge: 0, lingerCuts: 0,
+    sendStallResets: 0, sendStallCloses: 0,
+  };
 }
+
+const hasPending = (s: Http2ServerStream): boolean => s.pending > 0;
 
 /** The payload of our keepalive PINGs. */
 const KEEPALIVE_PING = Buffer.from('keepaliv', 'latin1');
@@ -89,6 +109,16 @@ export class Keepalive {
     return now - last < min && ++this.#strikes > c.opts.maxPingStrikes;
   }
 
+  /** DATA of `s` (null: of the connection) now waits for window: the stall clock starts. */
+  stall(s: Http2ServerStream | null): void {
+    const ms = this.#c.opts.sendStallTimeoutMs;
+    if (ms === 0) return;
+    const now = Date.now();
+    if (s === null) this.#c.stallAt = now;
+    else s.stallAt = now;
+    this.#arm(now + ms);
+  }
+
   stop(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
@@ -136,6 +166,30 @@ export class Keepalive {
         this.counters.idleGoaways++;
         c.shutdown();
       } else next = Math.min(next, at);
+    }
+    const st = o.sendStallTimeoutMs;
+    if (st > 0) {
+      const a = c.streams;
+      let at = c.stallAt;
+      // Still DATA waiting for the connection window? (Its streams may have been reset meanwhile.)
+      if (at > 0 && !a.some(hasPending)) at = c.stallAt = 0;
+      if (at > 0) {
+        if (now - at >= st) {
+          this.counters.sendStallCloses++;
+          c.fail(ErrorCode.ENHANCE_YOUR_CALM, 'send stall: no connection window');
+          return;
+        }
+        next = Math.min(next, at + st);
+      }
+      // backwards: a reset stream leaves `a`
+      for (let i = a.length - 1; i >= 0; i--) {
+        const s = a[i]!;
+        if (s.stallAt === 0) continue;
+        if (now - s.stallAt >= st) {
+          this.counters.sendStallResets++;
+          c.resetStream(s, ErrorCode.ENHANCE_YOUR_CALM);
+        } else next = Math.min(next, s.stallAt + st);
+      }
     }
     const time = o.keepaliveTimeMs;
     if (time > 0) {

@@ -55,6 +55,7 @@ const OPTIONS: readonly (readonly [NumericOption, number, number, number])[] = [
   ['maxConnectionAgeGraceMs', 0, 0, MS],
   ['handshakeTimeoutMs', 10000, 0, MS],
   ['maxOutboundBufferBytes', 1 << 20, 16384, BIG],
+  ['sendStallTimeoutMs', 0, 0, MS],
 ];
 
 /** Every option's default (frozen), from OPTIONS. */

@@ -50,6 +50,8 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   local = Local.IDLE;
   /** In the connection's list of streams with DATA to frame. */
   inSendQueue = false;
+  /** Since when DATA has waited for stream window (0: not waiting; keepalive.ts sendStall). */
+  stallAt = 0;
 
   /** Flow control: what we may still send, what the peer may still send. */
   sendWindow: number;

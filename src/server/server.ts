@@ -173,6 +173,7 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
 const PROFILE_HTTP2_KEYS = [
   'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize', 'maxHeaderListSize', 'maxConnectionIdleMs',
   'handshakeTimeoutMs', 'keepaliveTimeMs', 'keepaliveTimeoutMs', 'minPingIntervalMs', 'maxConnectionAgeMs', 'maxConnectionAgeGraceMs',
+  'sendStallTimeoutMs',
 ] as const;
 
 interface Listener {

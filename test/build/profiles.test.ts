@@ -33,6 +33,7 @@ const SERVER_KEYS = [
   'minPingIntervalMs',
   'maxConnectionAgeMs',
   'maxConnectionAgeGraceMs',
+  'sendStallTimeoutMs',
 ] as const;
 
 /** Limits where 0 means "off" (no connection age, no limit on its grace). */

@@ -118,6 +118,8 @@ export class H2Client {
   connWindowIncrements = 0;
   /** Answer server SETTINGS with an ACK. */
   autoAck = true;
+  /** Answer the server's PINGs with an ACK (a peer that looks alive to keepalive). */
+  autoPong = false;
 
   private readonly reader: FrameReader;
   private readonly waiters = new Set<Waiter>();
@@ -462,6 +464,7 @@ export class H2Client {
           }
           if (this.autoAck) this.send(rawFrame(FrameType.SETTINGS, Flag.ACK, 0));
         }
+        if (f.type === FrameType.PING && !f.ack && this.autoPong) this.send(rawFrame(FrameType.PING, Flag.ACK, 0, f.data));
         this.frames.push(r);
       }
     } catch (e) {
