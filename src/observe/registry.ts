@@ -74,7 +74,7 @@ export class MethodCounters {
 export const LIMITS = [
   'max_concurrent_streams', 'header_list_size', 'header_list_flood', 'outbound_buffer', 'reset_flood', 'provoked_resets',
   'stream_errors', 'ping_flood', 'settings_flood', 'empty_data_flood', 'continuation_frames', 'header_block_size',
-  'handshake_timeout',
+  'handshake_timeout', 'send_stall',
 ] as const;
 export type LimitName = (typeof LIMITS)[number];
 
@@ -113,6 +113,8 @@ const GOAWAY_REASONS: [string, LimitName][] = [
   ['too_many_pings', 'ping_flood'],
   ['too many oversized header blocks', 'header_list_flood'],
   ['SETTINGS flood', 'settings_flood'],
+  // sendStallTimeoutMs on the connection window (keepalive.ts)
+  ['send stall', 'send_stall'],
   ['empty DATA flood', 'empty_data_flood'],
   ['CONTINUATION frames', 'continuation_frames'],
   ['field block larger', 'header_block_size'],
