@@ -25,6 +25,8 @@ export interface MethodDefinition<Req = unknown, Res = unknown> {
   /** "/package.Service/Method" */
   path: string;
   kind: MethodKind;
+  /** Free of side effects (.proto idempotency_level NO_SIDE_EFFECTS): the Connect protocol may call it with GET. */
+  idempotent?: boolean;
   request: MessageCodec<Req>;
   response: MessageCodec<Res>;
   /**

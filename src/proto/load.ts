@@ -172,6 +172,8 @@ export function servicesFromRoot(root: protobuf.Root): Record<string, ServiceDef
         name: m.name,
         path: `/${name}/${m.name}`,
         kind: methodKind(m),
+        // .proto "option idempotency_level = NO_SIDE_EFFECTS": Connect GET may call it.
+        ...(m.options?.idempotency_level === 'NO_SIDE_EFFECTS' ? { idempotent: true } : {}),
         request: codecFor(m.resolvedRequestType!),
         response: codecFor(m.resolvedResponseType!),
       };

@@ -6,7 +6,7 @@ import type { HeaderList, ServerStream } from '../http2/api.js';
 import type { CallOptions } from '../grpc/call.js';
 import { serveCall } from '../grpc/call.js';
 import { isGrpcContentType } from '../grpc/call-io.js';
-import { GrpcError } from '../grpc/status.js';
+import { GrpcError, Status } from '../grpc/status.js';
 import type { Cors } from './cors.js';
 import { jsonOptions } from './adapter.js';
 import { GrpcWebStream } from './grpc-web.js';
@@ -105,6 +105,9 @@ export function dispatch(cfg: WebConfig, stream: ServerStream, opts: CallOptions
     if (r !== undefined) return serveRoute(stream, r, extra, method === 'HEAD');
   }
   const route = opts.lookup(bare);
+  if (method === 'GET' && q >= 0 && route !== undefined && route.def.idempotent === true && route.def.kind === 'unary') {
+    return connectGet(stream, h, path.slice(q + 1), extra, opts);
+  }
   if (method !== 'POST') {
     return route !== undefined ? plain(stream, 405, `${method} not allowed: RPCs are POST`, [...extra, 'allow', 'POST']) : plain(stream, 404, `no such path: ${bare}`, extra);
   }
@@ -146,3 +149,36 @@ export function dispatch(cfg: WebConfig, stream: ServerStream, opts: CallOptions
 }
 
 
+
+/**
+ * Connect unary over GET, for methods free of side effects: ?connect=v1&encoding=json|proto
+ * &message=...[&base64=1][&compression=gzip] (connectrpc.com/docs/protocol#unary-get-request), run as
+ * the same Connect unary call with the message as its body.
+ */
+function connectGet(stream: ServerStream, h: HeaderList, query: string, extra: HeaderList, opts: CallOptions): void {
+  const p = new URLSearchParams(query);
+  const encoding = p.get('encoding');
+  const message = p.get('message');
+  const bad = (why: string): void => {
+    const s = new ConnectUnaryStream(stream, NONE, extra, true, opts);
+    s.fail(new GrpcError(Status.INVALID_ARGUMENT, why));
+  };
+  if (p.has('connect') && p.get('connect') !== 'v1') return bad(`connect=${p.get('connect')}: expected v1`);
+  if (encoding !== 'json' && encoding !== 'proto') return bad('GET needs encoding=json or encoding=proto');
+  if (message === null) return bad('GET needs a message parameter');
+  const body = p.get('base64') === '1' ? Buffer.from(message, 'base64url') : Buffer.from(message, 'utf8');
+  const compression = p.get('compression');
+  const headers: HeaderList = [];
+  // The engine sees the POST the GET stands for (its path without the query).
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    if (h[i] === ':method') headers.push(':method', 'POST');
+    else if (h[i] === ':path') headers.push(':path', h[i + 1]!.slice(0, h[i + 1]!.indexOf('?')));
+    else if (h[i] !== 'content-type' && h[i] !== 'content-encoding') headers.push(h[i]!, h[i + 1]!);
+  }
+  headers.push('content-type', encoding === 'json' ? 'application/json' : 'application/proto');
+  if (compression !== null && compression !== 'identity') headers.push('content-encoding', compression);
+  const translated = connectRequestHeaders(headers, false);
+  if (translated instanceof GrpcError) return bad(translated.details);
+  const json = encoding === 'json';
+  new ConnectUnaryStream(stream, translated, extra, json, opts, body).serve(json ? jsonOptions(opts) : opts);
+}

@@ -214,3 +214,36 @@ test('a rich error (grpc-status-details-bin): Connect "details", gRPC-Web traile
     await s.close();
   }
 });
+
+test('Connect GET for a method marked idempotency_level = NO_SIDE_EFFECTS (curl, connect-web useHttpGet, JSON and binary); other methods 405', async () => {
+  const s = await startWebServer();
+  try {
+    const msg = encodeURIComponent(JSON.stringify({ name: 'get', bigNumber: '7' }));
+    const out = await curl([`${s.url}/webtest.Probe/Echo?connect=v1&encoding=json&message=${msg}`]);
+    assert.deepEqual(JSON.parse(out), { echoed: { name: 'get', bigNumber: '7' } });
+    const h2 = await curl(['--http2-prior-knowledge', `${s.url}/webtest.Probe/Echo?encoding=json&message=${msg}`]);
+    assert.deepEqual(JSON.parse(h2), { echoed: { name: 'get', bigNumber: '7' } });
+    const bad = await curl(['-w', ' %{http_code}', `${s.url}/webtest.Probe/Echo?connect=v1&message=${msg}`]);
+    assert.match(bad, /"code":"invalid_argument".* 400$/);
+    const notIdempotent = await curl(['-o', '/dev/null', '-w', '%{http_code}', `${s.url}/helloworld.Greeter/SayHello?connect=v1&encoding=json&message=%7B%7D`]);
+    assert.equal(notIdempotent, '405');
+
+    const { createClient } = await import('@connectrpc/connect');
+    const web = await import('@connectrpc/connect-web');
+    const { descService, PROBE_PROTO } = await import('./helpers.js');
+    const seen: string[] = [];
+    const recordingFetch: typeof fetch = (input, init) => {
+      seen.push(init?.method ?? 'GET');
+      return fetch(input, init);
+    };
+    for (const useBinaryFormat of [false, true]) {
+      const probe: any = createClient(descService(PROBE_PROTO, 'webtest.Probe'), web.createConnectTransport({ baseUrl: s.url, useHttpGet: true, useBinaryFormat, fetch: recordingFetch }));
+      const r = await probe.echo({ name: 'via get', rawData: new Uint8Array([1, 2, 3]) });
+      assert.equal(r.echoed.name, 'via get');
+      assert.deepEqual([...r.echoed.rawData], [1, 2, 3]);
+    }
+    assert.deepEqual(seen, ['GET', 'GET']);
+  } finally {
+    await s.close();
+  }
+});
