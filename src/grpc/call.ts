@@ -87,7 +87,8 @@ const STOPPED_READING = -1;
 const MAX_TIMER_MS = 0x7fffffff;
 
 // 'input': running, on the unary fast path, the handler not called yet (see runWhenInput).
-type Phase = 'new' | 'waiting' | 'input' | 'running' | 'done';
+// 'request': a unary or server-streaming call waits for its whole request before it is admitted.
+type Phase = 'new' | 'request' | 'waiting' | 'input' | 'running' | 'done';
 
 const CALL_CANCELLED = 'call cancelled';
 const noRequest = (kind: string): GrpcError => new GrpcError(Status.INTERNAL, `no request message for a ${kind} call`);
@@ -287,6 +288,17 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     this.phase = 'waiting';
     // A method that bypasses the queue starts now, holding no slot (queue.done() then frees none).
     if (route.def.bypassQueue === true) return this.start();
+    // A one-message request is read whole before the call takes a job slot: a client that never
+    // ends its request holds no slot, and is reset when it stalls (ServerStream.awaitEnd).
+    if (!this.clientEnded && this.opts.interceptors.length === 0 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
+      this.phase = 'request';
+      this.#stream.awaitEnd?.();
+      return;
+    }
+    this.#admit();
+  }
+
+  #admit(): void {
     if (this.opts.queue.admit(this) === 'rejected') {
       this.phase = 'done';
       this.#finish(new GrpcError(Status.RESOURCE_EXHAUSTED, 'server busy: job queue full'));
@@ -700,10 +712,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   /** End the call early (deadline, bad input): abort the handler's signal and send `err`. */
   private terminate(err: GrpcError, rstCode?: number): void {
     if (this.finished) return;
-    if (this.phase === 'waiting') {
-      this.opts.queue.cancel(this);
-      this.phase = 'done';
-    }
+    if (this.phase === 'waiting') this.opts.queue.cancel(this);
+    if (this.phase === 'waiting' || this.phase === 'request') this.phase = 'done';
     this.#abort(err);
     const trailersOnly = !this.headersSent;
     this.#finish(err);
@@ -776,6 +786,10 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
       this.recvError = e;
       this.terminate(e);
     }
+    if (this.phase === 'request') {
+      this.phase = 'waiting';
+      this.#admit();
+    }
     this.#notify();
     this.runWhenInput();
   }
@@ -783,10 +797,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   #handleClose(): void {
     if (!this.finished) {
       // The client reset the stream or the connection went away: cancelled.
-      if (this.phase === 'waiting') {
-        this.opts.queue.cancel(this);
-        this.phase = 'done';
-      }
+      if (this.phase === 'waiting') this.opts.queue.cancel(this);
+      if (this.phase === 'waiting' || this.phase === 'request') this.phase = 'done';
       this.finished = true;
       const o = this.opts.observer;
       if (o !== undefined) o.callEnd(this.route, Status.CANCELLED, this.#received, this.messagesSent, this.#t0);

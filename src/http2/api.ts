@@ -110,6 +110,11 @@ export interface ServerStream {
   reset(code: number): void;
   /** True once the stream is closed in both directions or reset. */
   readonly closed: boolean;
+  /**
+   * The request is incomplete and nothing runs until it is: a peer that sends no DATA for
+   * sendStallTimeoutMs before END_STREAM gets RST_STREAM(ENHANCE_YOUR_CALM) (keepalive.ts).
+   */
+  awaitEnd?(): void;
 }
 
 /** A server connection as the layer above drives it. */

@@ -23,6 +23,9 @@
 //   as RESOURCE_EXHAUSTED. frameData (flow.ts) stamps when DATA gets blocked (stall()), a
 //   WINDOW_UPDATE that opens the window clears the stamp: nothing per frame. A peer that does not
 //   read the socket at all stops answering PINGs too: keepalive closes it.
+//   The other way, the same clock: a unary or server-streaming request whose END_STREAM does not
+//   come (src/grpc/call.ts takes no job slot before it does, and calls awaitEnd()) is reset when no
+//   DATA came for that long, so a half-open request cannot keep its connection from eviction.
 // One timer per connection, armed for the earliest of these deadlines and re-armed when it fires.
 import { State, type Http2ServerConnection } from './connection.js';
 import { ErrorCode } from './errors.js';
@@ -49,12 +52,14 @@ export interface LifetimeCounters {
   sendStallResets: number;
   /** Connections closed because their DATA waited sendStallTimeoutMs for connection window. */
   sendStallCloses: number;
+  /** Unary and server-streaming requests reset: no DATA for sendStallTimeoutMs before their END_STREAM. */
+  requestStallResets: number;
 }
 
 export function newCounters(): LifetimeCounters {
   return {
     keepaliveTimeouts: 0, tooManyPings: 0, idleGoaways: 0, ageGoaways: 0, ageGraceCloses: 0, headersTooLarge: 0, lingerCuts: 0,
-    sendStallResets: 0, sendStallCloses: 0,
+    sendStallResets: 0, sendStallCloses: 0, requestStallResets: 0,
   };
 }
 
@@ -109,11 +114,13 @@ export class Keepalive {
     return now - last < min && ++this.#strikes > c.opts.maxPingStrikes;
   }
 
-  /** DATA of `s` (null: of the connection) now waits for window: the stall clock starts. */
-  stall(s: Http2ServerStream | null): void {
+  /**
+   * DATA of `s` (null: of the connection) now waits for window, or (s.awaitingEnd) its request for
+   * its END_STREAM: the stall clock starts at `now`.
+   */
+  stall(s: Http2ServerStream | null, now = Date.now()): void {
     const ms = this.#c.opts.sendStallTimeoutMs;
     if (ms === 0) return;
-    const now = Date.now();
     if (s === null) this.#c.stallAt = now;
     else s.stallAt = now;
     this.#arm(now + ms);
@@ -186,7 +193,8 @@ export class Keepalive {
         const s = a[i]!;
         if (s.stallAt === 0) continue;
         if (now - s.stallAt >= st) {
-          this.counters.sendStallResets++;
+          if (s.awaitingEnd) this.counters.requestStallResets++;
+          else this.counters.sendStallResets++;
           c.resetStream(s, ErrorCode.ENHANCE_YOUR_CALM);
         } else next = Math.min(next, s.stallAt + st);
       }

@@ -50,8 +50,13 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   local = Local.IDLE;
   /** In the connection's list of streams with DATA to frame. */
   inSendQueue = false;
-  /** Since when DATA has waited for stream window (0: not waiting; keepalive.ts sendStall). */
+  /**
+   * Since when DATA has waited for stream window, or (awaitingEnd) since the request last made
+   * progress (0: neither; keepalive.ts).
+   */
   stallAt = 0;
+  /** awaitEnd() was called and END_STREAM has not come. */
+  awaitingEnd = false;
 
   /** Flow control: what we may still send, what the peer may still send. */
   sendWindow: number;
@@ -111,6 +116,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   // ---- receiving (called by the connection) ----
 
   deliverData(data: Buffer, padding: number): void {
+    if (this.awaitingEnd) this.stallAt = this.#conn.lastRead;
     if (padding > 0) this.consumeRaw(padding);
     if (data.length === 0) return;
     const cb = this._ondata;
@@ -127,6 +133,7 @@ export class Http2ServerStream extends PendingData implements ServerStream {
 
   deliverEnd(trailers: HeaderList | null): void {
     this.remoteEnded = true;
+    if (this.awaitingEnd) this.awaitingEnd = false, this.stallAt = 0;
     const cb = this._onend;
     if (cb === null || this.inbox !== null) {
       (this.inbox ??= []).push(trailers);
@@ -206,6 +213,13 @@ export class Http2ServerStream extends PendingData implements ServerStream {
     this.local = Local.END_QUEUED;
     this.trailers = trailers !== undefined && trailers.length > 0 ? trailers : null;
     this.#conn.wantsToSend(this);
+  }
+
+  awaitEnd(): void {
+    if (this.remoteEnded || this.closed) return;
+    this.awaitingEnd = true;
+    // the read that brought the HEADERS: no clock read per call
+    this.#conn.keepalive.stall(this, this.#conn.lastRead);
   }
 
   reset(code: number): void {

@@ -215,3 +215,42 @@ test('at a small connection cap, never-reading clients that answer PINGs lock an
     }
   }
 });
+
+test('a unary request that never ends holds no job slot and is reset after the timeout; one that trickles in is served', async () => {
+  // one running slot: a half-open request holding it would stall every other call
+  const h = await startHarness({ Unary }, { maxRunning: 1, maxConnections: 2, http2: { sendStallTimeoutMs: STALL_MS } });
+  const c = await H2Client.connect(h.port);
+  c.autoPong = true;
+  const headers = [
+    ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/Unary', ':authority', 'localhost',
+    'content-type', 'application/grpc', 'te', 'trailers',
+  ];
+  const req = grpcMessage('slow', 0);
+  try {
+    // stream 1: HEADERS only, never END_STREAM
+    c.send(c.headersFrame(1, headers));
+    // stream 3: the request one octet at a time, STALL_MS / 4 apart (2 timeouts in all)
+    c.send(c.headersFrame(3, headers));
+    for (let i = 0; i < req.length; i++) {
+      c.send(rawFrame(FrameType.DATA, i === req.length - 1 ? Flag.END_STREAM : 0, 3, req.subarray(i, i + 1)));
+      if (i === 0) {
+        // meanwhile the slot is free: grpc-js is served at once
+        assert.equal((await unary(h.client, 'Unary', { text: 'honest' })).text, 'honest');
+        assert.equal(h.server.stats.running, 0);
+      }
+      await new Promise((r) => setTimeout(r, STALL_MS / 4));
+    }
+    const r = await c.expectResponse(3, 10 * STALL_MS);
+    assert.deepEqual([r.status, r.trailers?.[r.trailers.indexOf('grpc-status') + 1]], ['200', '0']);
+    await c.expectRst(1, ErrorCode.ENHANCE_YOUR_CALM, 10 * STALL_MS);
+    assert.deepEqual([h.server.stats.requestStallResets, h.server.stats.sendStallResets], [1, 0]);
+    assert.equal(h.server.stats.running, 0);
+    // nothing open on it now: two new connections at the cap of 2 evict it (and grpc-js's)
+    const x = [await H2Client.connect(h.port), await H2Client.connect(h.port)];
+    await c.expectGoaway(ErrorCode.NO_ERROR);
+    for (const y of x) y.close();
+  } finally {
+    c.close();
+    await h.close();
+  }
+});
