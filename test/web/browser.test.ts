@@ -3,7 +3,8 @@
 // Connect protocol (JSON and binary) and gRPC-Web: the Greeter, a server-streaming method, a
 // deadline, and a server that does not allow the page's origin (CORS). The results are read from
 // the page's DOM (chromium --dump-dom, once the page has loaded: its load event waits for the
-// calls, see /hold); a screenshot is kept in artifacts/web-browser.png.
+// calls, see /hold); a screenshot is kept in artifacts/web-browser.png
+// (web-browser-h2.png for the same over https, where chromium speaks HTTP/2).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { fromRoot } from '../support/paths.js';
 import { GREETER_PROTO, PROBE_PROTO, bufImage, cleanupImages, startWebServer } from './helpers.js';
+import { ServerCredentials } from '../../src/index.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const profileDir = mkdtempSync(join(tmpdir(), 'edge-web-chromium-'));
@@ -85,12 +87,33 @@ function chromium(args: string[]): Promise<string> {
   );
 }
 
-test('headless chromium calls the Greeter and a server stream cross-origin with connect-web (Connect and gRPC-Web)', { skip: CHROMIUM === undefined ? 'chromium not installed (apt-get install chromium)' : false }, async () => {
+const skip = CHROMIUM === undefined ? 'chromium not installed (apt-get install chromium)' : false;
+
+test('headless chromium calls the Greeter and a server stream cross-origin with connect-web (Connect and gRPC-Web), HTTP/1.1', { skip }, () => inBrowser(false));
+
+// Over TLS chromium negotiates HTTP/2 (ALPN h2): the web protocols on the HTTP/2 path, from a browser.
+test('the same over https: chromium speaks HTTP/2 to the server (ALPN h2), CORS and all', { skip }, () => inBrowser(true));
+
+async function inBrowser(tls: boolean): Promise<void> {
   // The page's own server: the HTML and the bundled script, on its own port (its own origin).
   const page = http.createServer();
   await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
   const pageOrigin = `http://127.0.0.1:${(page.address() as { port: number }).port}`;
-  const s = await startWebServer({ webOptions: { cors: { origins: [pageOrigin] } } });
+  // Which path each request took: HTTP/1.1 connections, HTTP/2 streams.
+  const seen = { http1: 0, http2: 0 };
+  const s = await startWebServer({
+    webOptions: { cors: { origins: [pageOrigin] } },
+    wrapWeb: (w) => ({
+      http1: (...a) => (seen.http1++, w.http1(...a)),
+      stream: (...a) => (seen.http2++, w.stream(...a)),
+    }),
+  });
+  let serverUrl = s.url;
+  if (tls) {
+    const fx = (n: string) => readFileSync(fromRoot('test/grpc/fixtures', n));
+    const port = await s.server.bind('127.0.0.1:0', ServerCredentials.createSsl(fx('ca.pem'), [{ private_key: fx('server.key'), cert_chain: fx('server.pem') }], false));
+    serverUrl = `https://localhost:${port}`;
+  }
   const refusing = await startWebServer({ webOptions: { cors: { origins: ['http://elsewhere.example'] } } });
   try {
     const bundled = await build({
@@ -101,7 +124,7 @@ test('headless chromium calls the Greeter and a server stream cross-origin with 
       write: false,
       logLevel: 'silent',
       define: {
-        SERVER_URL: JSON.stringify(s.url),
+        SERVER_URL: JSON.stringify(serverUrl),
         REFUSING_URL: JSON.stringify(refusing.url),
         GREETER_IMAGE: JSON.stringify(readFileSync(bufImage(GREETER_PROTO)).toString('base64')),
         PROBE_IMAGE: JSON.stringify(readFileSync(bufImage(PROBE_PROTO)).toString('base64')),
@@ -110,7 +133,7 @@ test('headless chromium calls the Greeter and a server stream cross-origin with 
     const js = bundled.outputFiles[0]!.contents;
     const html = `<!doctype html><html><head><meta charset="utf-8"><title>grpc-edge from a browser</title>
 <style>body{font:14px sans-serif;margin:1em}pre{white-space:pre-wrap;background:#eee;padding:.5em}</style></head>
-<body><h1>grpc-edge, called from a page on ${pageOrigin}</h1><p>server ${s.url}: <span id="state">running</span></p>
+<body><h1>grpc-edge, called from a page on ${pageOrigin}</h1><p>server ${serverUrl}: <span id="state">running</span></p>
 <pre id="out"></pre><script type="module" src="/app.js"></script><img src="/hold" alt="" width="1" height="1"></body></html>`;
     // The image /hold is answered only once the script has reported (or after 30 s): the page's
     // load event, which --dump-dom and --screenshot wait for, comes after the calls, however slow
@@ -132,7 +155,10 @@ test('headless chromium calls the Greeter and a server stream cross-origin with 
       } else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
     });
 
-    const dom = await chromium(['--dump-dom', `${pageOrigin}/`]);
+    // The test's own CA is not the browser's: for the https case, chromium takes the certificate
+    // as it is; localhost is mapped to the loopback address the server listens on.
+    const extraFlags = tls ? ['--ignore-certificate-errors', '--host-resolver-rules=MAP localhost 127.0.0.1'] : [];
+    const dom = await chromium([...extraFlags, '--dump-dom', `${pageOrigin}/`]);
     assert.match(dom, /<span id="state">done<\/span>/, dom);
     const out = /<pre id="out">([^<]*)<\/pre>/.exec(dom)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&');
     const results = JSON.parse(out) as Record<string, Record<string, unknown>>;
@@ -145,15 +171,22 @@ test('headless chromium calls the Greeter and a server stream cross-origin with 
       }, name);
     }
     assert.ok(s.state.intercepted.filter((m) => m === '/helloworld.Greeter/SayHello').length >= 3);
+    if (tls) {
+      assert.equal(seen.http1, 0, 'no HTTP/1.1 connection');
+      assert.ok(seen.http2 >= 9, `${seen.http2} HTTP/2 streams`);
+    } else {
+      assert.equal(seen.http2, 0, 'no HTTP/2 stream');
+      assert.ok(seen.http1 >= 1);
+    }
 
     const dir = fromRoot('artifacts');
     mkdirSync(dir, { recursive: true });
-    const png = join(dir, 'web-browser.png');
-    await chromium(['--window-size=900,500', `--screenshot=${png}`, `${pageOrigin}/`]);
+    const png = join(dir, tls ? 'web-browser-h2.png' : 'web-browser.png');
+    await chromium([...extraFlags, '--window-size=900,500', `--screenshot=${png}`, `${pageOrigin}/`]);
     assert.ok(statSync(png).size > 1000, 'a screenshot was written');
   } finally {
     await s.close();
     await refusing.close();
     await new Promise((r) => page.close(r));
   }
-});
+}

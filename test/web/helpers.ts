@@ -11,7 +11,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { fromRoot } from '../support/paths.js';
 import { Server, ServerCredentials, GrpcError, Metadata, Status, loadServices, webProtocols } from '../../src/index.js';
-import type { CallContext, ServerOptions, ServerWriter, WebOptions } from '../../src/index.js';
+import type { CallContext, ServerOptions, ServerWriter, WebHook, WebOptions } from '../../src/index.js';
 import { descriptor as greeterDescriptor } from '../../examples/greeter/generated/helloworld.js';
 import { greeterHandlers } from '../../examples/greeter/server.js';
 
@@ -73,11 +73,11 @@ export interface WebServer {
 }
 
 /** A server with the web protocols on, serving the Greeter and Probe on 127.0.0.1. */
-export async function startWebServer(opts: ServerOptions & { webOptions?: WebOptions } = {}): Promise<WebServer> {
-  const { webOptions, ...serverOptions } = opts;
+export async function startWebServer(opts: ServerOptions & { webOptions?: WebOptions; wrapWeb?: (w: WebHook) => WebHook } = {}): Promise<WebServer> {
+  const { webOptions, wrapWeb, ...serverOptions } = opts;
   const state: ProbeState = { aborted: [], intercepted: [] };
   const server = new Server({
-    web: webProtocols(webOptions ?? {}),
+    web: (wrapWeb ?? ((w: WebHook) => w))(webProtocols(webOptions ?? {})),
     interceptors: [
       async (ctx, next) => {
         state.intercepted.push(ctx.method);
