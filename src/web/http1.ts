@@ -6,8 +6,9 @@
 //
 // Limits: header size (the profile's maxHeaderListSize, 431 past it), slow headers (408 after the
 // handshake timeout; node:http's own check, run every second), idle keep-alive connections (the
-// idle timeout), request bodies held to one window (64 KiB) until the call consumes them; body size
-// limits are the call engine's (maxReceiveMessageLength) and the Connect unary adapter's.
+// idle timeout), request bodies held to one window (64 KiB) until the call consumes them, a response
+// that a client does not read for sendStallTimeoutMs closes the connection; body size limits are the
+// call engine's (maxReceiveMessageLength) and the Connect unary adapter's.
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
@@ -29,6 +30,10 @@ const CHECK_MS = 1000;
 // HTTP/1.1 connection-specific fields (RFC 9110 7.6.1): not part of the request as HTTP/2 sees it.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te']);
 
+const destroyResponse = (res: ServerResponse): void => {
+  res.destroy();
+};
+
 /** One HTTP/1.1 request and its response, as a ServerStream. */
 export class Http1Stream implements ServerStream {
   ondata: ((chunk: Buffer) => void) | null = null;
@@ -46,8 +51,13 @@ export class Http1Stream implements ServerStream {
   // Whether the response head went out (our own flag: a bundle shortens our "headersSent"
   // fields, so Node's property of that name is not read in src/).
   #responded = false;
+  // Send stall (sendStallTimeoutMs, as on HTTP/2): a response that waits this long for a client
+  // that does not read closes the connection, and the call is cancelled.
+  readonly #stallMs: number;
+  #stall: NodeJS.Timeout | null = null;
 
-  constructor(req: IncomingMessage, res: ServerResponse, peer: PeerInfo, id: number) {
+  constructor(req: IncomingMessage, res: ServerResponse, peer: PeerInfo, id: number, stallMs = 0) {
+    this.#stallMs = stallMs;
     this.#req = req;
     this.#res = res;
     this.peer = peer;
@@ -70,8 +80,12 @@ export class Http1Stream implements ServerStream {
       this.ondata?.(chunk);
     });
     req.on('end', () => this.onend?.(null));
-    res.on('drain', () => this.ondrain?.());
+    res.on('drain', () => {
+      this.#clearStall();
+      this.ondrain?.();
+    });
     res.on('close', () => {
+      this.#clearStall();
       this.#closed = true;
       // Closed before the response was complete: the client went away (or we reset).
       this.onclose?.(res.writableFinished ? ErrorCode.NO_ERROR : ErrorCode.CANCEL);
@@ -128,7 +142,16 @@ export class Http1Stream implements ServerStream {
   write(data: Buffer): boolean {
     if (this.#res.writableEnded) return true;
     if (!this.#responded) this.respond([':status', '200']);
-    return this.#res.write(data);
+    const ok = this.#res.write(data);
+    if (!ok && this.#stallMs > 0 && this.#stall === null) this.#stall = setTimeout(destroyResponse, this.#stallMs, this.#res);
+    return ok;
+  }
+
+  #clearStall(): void {
+    if (this.#stall !== null) {
+      clearTimeout(this.#stall);
+      this.#stall = null;
+    }
   }
 
   /** HTTP/1.1 responses carry no trailers here: the web protocols put theirs in the body. */
@@ -203,6 +226,7 @@ export class Http1Server {
   #server: HttpServer | null = null;
   readonly #conns = new WeakMap<Socket, Http1Connection>();
   readonly #dispatch: Http1Dispatch;
+  #stallMs = 0;
 
   constructor(dispatch: Http1Dispatch) {
     this.#dispatch = dispatch;
@@ -210,6 +234,7 @@ export class Http1Server {
 
   accept(socket: Socket, opts: CallOptions, limits: Http2Options, track: (conn: TrackedConnection) => void): void {
     const server = (this.#server ??= this.#create(limits));
+    this.#stallMs = limits.sendStallTimeoutMs ?? 0;
     const peer: PeerInfo = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, secure: 'encrypted' in socket };
     if ('encrypted' in socket && (socket as unknown as { authorized?: boolean }).authorized === true) {
       peer.peerCertificate = (socket as unknown as { getPeerCertificate(): unknown }).getPeerCertificate();
@@ -243,7 +268,7 @@ export class Http1Server {
       res.destroy();
       return;
     }
-    const stream = new Http1Stream(req, res, conn.peer, ++conn.requests);
+    const stream = new Http1Stream(req, res, conn.peer, ++conn.requests, this.#stallMs);
     conn.current = stream;
     if (conn.closing) res.shouldKeepAlive = false;
     res.once('close', () => {

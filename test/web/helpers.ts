@@ -44,8 +44,9 @@ export function probeHandlers(state: ProbeState) {
       if (req.name === 'rich') throw RICH_ERROR;
       return { echoed: req };
     },
-    Count: async (req: { count: number }, out: ServerWriter<unknown>) => {
-      for (let i = 0; i < req.count; i++) await out.write({ message: `reply ${i}`, index: i });
+    Count: async (req: { count: number; size: number }, out: ServerWriter<unknown>) => {
+      const padding = req.size > 0 ? Buffer.alloc(req.size, 0x61) : undefined;
+      for (let i = 0; i < req.count; i++) await out.write({ message: `reply ${i}`, index: i, ...(padding ? { padding } : {}) });
     },
     Sleep: (req: { ms: number }, ctx: CallContext) =>
       new Promise((resolve) => {

@@ -257,3 +257,24 @@ test('over TLS: ALPN h2 is gRPC/HTTP/2 as before, ALPN http/1.1 reaches the web 
     await tlsServer.close();
   }
 });
+
+test('a client that stops reading a streamed HTTP/1.1 response: after sendStallTimeoutMs the connection closes and the call ends', async () => {
+  const s = await startWebServer({ http2: { sendStallTimeoutMs: 300 } });
+  const sock = net.connect(s.port, '127.0.0.1');
+  try {
+    await new Promise((r) => sock.once('connect', r));
+    sock.pause(); // never reads
+    // CountRequest { count: 1000, size: 65536 }: 64 MB of replies, far past what the socket buffers hold.
+    const body = Buffer.from([0, 0, 0, 0, 7, 0x08, 0xe8, 0x07, 0x10, 0x80, 0x80, 0x04]);
+    sock.write(`POST /webtest.Probe/Count HTTP/1.1\r\nHost: x\r\ncontent-type: application/connect+proto\r\ncontent-length: ${body.length}\r\n\r\n`);
+    sock.write(body);
+    for (let i = 0; i < 300 && s.server.stats.running === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(s.server.stats.running, 1, 'the call runs');
+    for (let i = 0; i < 500 && (s.server.stats.running > 0 || s.server.stats.connections > 0); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(s.server.stats.running, 0, 'the call ended');
+    assert.equal(s.server.stats.connections, 0, 'the connection was closed');
+  } finally {
+    sock.destroy();
+    await s.close();
+  }
+});
