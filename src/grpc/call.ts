@@ -813,6 +813,21 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   }
 
 
+  /** Running, since when its response has waited for the client's flow-control window (else 0). */
+  get stalledSince(): number {
+    return this.phase === 'running' ? this.#stream.stalledSince ?? 0 : 0;
+  }
+
+  /**
+   * Shed at a full queue (server.ts): reset as the send-stall timeout does (ctx.signal aborts,
+   * the client reads RESOURCE_EXHAUSTED) and give the running slot back now, not when the handler
+   * notices.
+   */
+  shed(): void {
+    this.#stream.reset(ErrorCode.ENHANCE_YOUR_CALM);
+    this.settle();
+  }
+
   /** The deadline timer fired (onDeadline). */
   deadlineExpired(): void {
     this.timer = null;

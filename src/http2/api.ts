@@ -115,6 +115,11 @@ export interface ServerStream {
    * sendStallTimeoutMs before END_STREAM gets RST_STREAM(ENHANCE_YOUR_CALM) (keepalive.ts).
    */
   awaitEnd?(): void;
+  /**
+   * Since when (Date.now()) response DATA has been queued and blocked on flow-control window;
+   * 0 when none is (or when sendStallTimeoutMs is 0: no stall clock runs).
+   */
+  readonly stalledSince?: number;
 }
 
 /** A server connection as the layer above drives it. */

@@ -54,12 +54,14 @@ export interface LifetimeCounters {
   sendStallCloses: number;
   /** Unary and server-streaming requests reset: no DATA for sendStallTimeoutMs before their END_STREAM. */
   requestStallResets: number;
+  /** Running calls reset at a full job queue, their response stalled on flow control (server.ts onFull). */
+  stalledShed: number;
 }
 
 export function newCounters(): LifetimeCounters {
   return {
     keepaliveTimeouts: 0, tooManyPings: 0, idleGoaways: 0, ageGoaways: 0, ageGraceCloses: 0, headersTooLarge: 0, lingerCuts: 0,
-    sendStallResets: 0, sendStallCloses: 0, requestStallResets: 0,
+    sendStallResets: 0, sendStallCloses: 0, requestStallResets: 0, stalledShed: 0,
   };
 }
 

@@ -222,6 +222,11 @@ export class Http2ServerStream extends PendingData implements ServerStream {
     this.#conn.keepalive.stall(this, this.#conn.lastRead);
   }
 
+  get stalledSince(): number {
+    // response DATA queued and blocked: on this stream's window, else on the connection's
+    return this.pending > 0 && !this.awaitingEnd ? this.stallAt || this.#conn.stallAt : 0;
+  }
+
   reset(code: number): void {
     if (this.closed) return;
     this.#conn.resetStream(this, code);

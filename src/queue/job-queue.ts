@@ -47,6 +47,12 @@ export interface JobQueueOptions {
   maxWaiting: number;
   /** Receives errors thrown by a job's start() when it is started from done(). Default: a process warning. */
   onStartError?: (error: unknown, job: QueueJob) => void;
+  /**
+   * Asked when a job arrives and every running and waiting slot is taken: "can you make room?".
+   * It gets the running jobs (packed at [0, count)) and may end one of them (done() included);
+   * if that freed a slot the new job is admitted, else rejected. Never called on other paths.
+   */
+  onFull?: (running: readonly (QueueJob | null)[], count: number) => void;
 }
 
 export interface JobQueueStats {
@@ -72,6 +78,7 @@ export class JobQueue {
   readonly maxRunning: number;
   readonly maxWaiting: number;
   readonly #onStartError: (error: unknown, job: QueueJob) => void;
+  readonly #onFull: JobQueueOptions['onFull'];
   private readonly waitingJobs: RingBuffer<QueueJob>;
   /** Running jobs packed at [0, running): removal swaps the last one into the hole. */
   private readonly runningJobs: (QueueJob | null)[];
@@ -87,6 +94,7 @@ export class JobQueue {
     this.maxRunning = checkBound('maxRunning', options.maxRunning, 1);
     this.maxWaiting = checkBound('maxWaiting', options.maxWaiting, 0);
     this.#onStartError = options.onStartError ?? defaultOnStartError;
+    this.#onFull = options.onFull;
     this.waitingJobs = new RingBuffer<QueueJob>(Math.max(1, this.maxWaiting));
     this.runningJobs = new Array<QueueJob | null>(this.maxRunning).fill(null);
   }
@@ -128,6 +136,12 @@ export class JobQueue {
       return 'run';
     }
     if (this.waitingCount >= this.maxWaiting) {
+      // Full: ask onFull once per freed slot (the recursion ends: each round holds fewer jobs).
+      const room = this.#onFull;
+      const held = this.runningCount + this.waitingCount;
+      if (room !== undefined && (room(this.runningJobs, this.runningCount), this.runningCount + this.waitingCount < held)) {
+        return this.admit(job);
+      }
       this.rejectedCount++;
       return 'rejected';
     }

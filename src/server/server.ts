@@ -27,7 +27,7 @@ import type { ServiceDefinition, ServiceImplementation } from '../grpc/method.js
 import type { ServerInterceptor, InterceptorContext } from '../grpc/interceptors.js';
 import { serveCall } from '../grpc/call.js';
 import { nodeTls } from './builtins.js';
-import type { CallObserver, CallOptions } from '../grpc/call.js';
+import type { CallObserver, CallOptions, ServerCall } from '../grpc/call.js';
 import type { Encoding } from '../grpc/compression.js';
 import { isSupportedEncoding } from '../grpc/compression.js';
 import { JobQueue } from '../queue/index.js';
@@ -192,6 +192,11 @@ const destroy = (socket: Socket): void => {
 const http1Answer = (status: string, text: string): string =>
   `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${text.length + 1}\r\nconnection: close\r\n\r\n${text}\n`;
 
+// A running call blocked this long on flow control is shed at a full queue. An honest reader hands
+// window back within a round trip of reading (grpc-js, grpcio: as they consume); 1 s is hundreds of
+// LAN round trips, and only a full queue asks, where the alternative is refusing an innocent call.
+const STALL_SHED_MS = 1000;
+
 export class Server {
   /** Resolves once the server has stopped: listeners closed and every connection gone. */
   readonly terminated: Promise<void>;
@@ -219,6 +224,18 @@ export class Server {
     this.#queue = new JobQueue({
       maxRunning: options.maxRunning ?? limits.maxRunning,
       maxWaiting: options.maxWaiting ?? limits.maxWaiting,
+      // At a full queue, before refusing a call: the running call whose response has waited
+      // longest for flow-control window, at least min(1 s, sendStallTimeoutMs), is reset as the
+      // stall timeout would (the connection cap's rule: evict the idle before refusing).
+      onFull: (jobs, n) => {
+        let at = Date.now() - Math.min(STALL_SHED_MS, this.#http2.sendStallTimeoutMs!);
+        let shed: ServerCall | undefined;
+        for (let i = 0; i < n; i++) {
+          const t = (jobs[i] as ServerCall).stalledSince;
+          if (t > 0 && t <= at) (at = t), (shed = jobs[i] as ServerCall);
+        }
+        if (shed !== undefined) this.#counters.stalledShed++, shed.shed();
+      },
     });
     const compression = options.compression ?? 'identity';
     if (!isSupportedEncoding(compression)) throw new TypeError(`unsupported compression "${String(compression)}"`);

@@ -305,3 +305,39 @@ test('property: random admit/done/cancel sequences match a simple model', () => 
     for (const j of all) assert.ok(j.started <= 1, ctx);
   }
 });
+
+test('onFull: asked only when every slot is taken; a job it ends makes room (FIFO kept), else the newcomer is rejected', () => {
+  const log: number[] = [];
+  const [a, b, c, d] = jobs(4, log);
+  let asked = 0;
+  let victim: Job | null = null;
+  const q = new JobQueue({
+    maxRunning: 1,
+    maxWaiting: 1,
+    onFull: (running, n) => {
+      asked++;
+      assert.equal(n, 1);
+      assert.equal(running[0], a, 'the running job is offered');
+      if (victim !== null && running.slice(0, n).includes(victim)) q.done(victim);
+    },
+  });
+  assert.equal(q.admit(a!), 'run');
+  assert.equal(q.admit(b!), 'queued');
+  assert.equal(asked, 0, 'not asked while there is room');
+  // nothing to shed: rejected
+  assert.equal(q.admit(c!), 'rejected');
+  assert.equal(asked, 1);
+  // a is shed: b (the oldest waiting) runs, d waits behind it
+  victim = a!;
+  assert.equal(q.admit(d!), 'queued');
+  assert.deepEqual(log, [0, 1]);
+  assert.deepEqual([q.running, q.waiting, q.stats.rejected], [1, 1, 1]);
+  // maxWaiting 0: the freed running slot goes to the newcomer
+  const log2: number[] = [];
+  const [x, y] = jobs(2, log2);
+  const q0 = new JobQueue({ maxRunning: 1, maxWaiting: 0, onFull: (r, n) => void (n === 1 && r[0] === x && q0.done(x)) });
+  assert.equal(q0.admit(x!), 'run');
+  assert.equal(q0.admit(y!), 'run');
+  assert.deepEqual(log2, [0, 1]);
+  assert.equal(q0.stats.rejected, 0);
+});
