@@ -818,12 +818,19 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     return this.phase === 'running' ? this.#stream.stalledSince ?? 0 : 0;
   }
 
+  /** Whether `o` came on the same connection (one PeerInfo per connection). */
+  sameConn(o: ServerCall): boolean {
+    return o.#stream.peer === this.#stream.peer;
+  }
+
   /**
    * Shed at a full queue (server.ts): reset as the send-stall timeout does (ctx.signal aborts,
    * the client reads RESOURCE_EXHAUSTED) and give the running slot back now, not when the handler
-   * notices.
+   * notices. A waiting call (already out of the queue's line: dropWaiting) is reset the same way
+   * and never starts.
    */
   shed(): void {
+    if (this.phase === 'waiting') this.phase = 'done';
     this.#stream.reset(ErrorCode.ENHANCE_YOUR_CALM);
     this.settle();
   }

@@ -205,6 +205,27 @@ export class JobQueue {
     return n;
   }
 
+  /**
+   * Withdraw the waiting jobs `match` picks (counted as cancelled; they will never be started),
+   * calling `each` on every one once it has left the line, so the caller can end it. The others
+   * keep their FIFO order. For onFull: the server drops a shed call's connection-mates.
+   */
+  dropWaiting(match: (job: QueueJob) => boolean, each: (job: QueueJob) => void): number {
+    const ring = this.waitingJobs;
+    let n = 0;
+    for (let i = 0; i < ring.length; i++) {
+      const job = ring.at(i);
+      if (job == null || !match(job)) continue;
+      ring.clearAt(i);
+      this.waitingCount--;
+      this.cancelledCount++;
+      n++;
+      each(job);
+    }
+    if (this.waitingCount === 0) ring.clear();
+    return n;
+  }
+
   #drain(): void {
     if (this.draining) return; // the outer drain loop picks up the freed slot
     this.draining = true;

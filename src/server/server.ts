@@ -234,7 +234,11 @@ export class Server {
           const t = (jobs[i] as ServerCall).stalledSince;
           if (t > 0 && t <= at) (at = t), (shed = jobs[i] as ServerCall);
         }
-        if (shed !== undefined) this.#counters.stalledShed++, shed.shed();
+        if (shed === undefined) return;
+        // Its connection has shown it does not read: its waiting calls go too (first, so the freed
+        // slot does not go to one of them), else the newcomer waits behind them all.
+        this.#counters.stalledShed += 1 + this.#queue.dropWaiting((j) => (j as ServerCall).sameConn(shed!), (j) => (j as ServerCall).shed());
+        shed.shed();
       },
     });
     const compression = options.compression ?? 'identity';

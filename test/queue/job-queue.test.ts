@@ -341,3 +341,22 @@ test('onFull: asked only when every slot is taken; a job it ends makes room (FIF
   assert.deepEqual(log2, [0, 1]);
   assert.equal(q0.stats.rejected, 0);
 });
+
+test('dropWaiting withdraws the matching waiting jobs, tells each, and keeps the others in FIFO order', () => {
+  const started: string[] = [];
+  const job = (name: string) => ({ name, start: () => started.push(name) });
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 4 });
+  const r = job('r'), a1 = job('a1'), b1 = job('b1'), a2 = job('a2'), b2 = job('b2');
+  for (const j of [r, a1, b1, a2, b2]) q.admit(j);
+  const dropped: string[] = [];
+  const n = q.dropWaiting((j) => (j as typeof r).name.startsWith('a'), (j) => dropped.push((j as typeof r).name));
+  assert.equal(n, 2);
+  assert.deepEqual(dropped, ['a1', 'a2']);
+  assert.equal(q.waiting, 2);
+  assert.equal(q.stats.cancelled, 2);
+  assert.equal(q.isWaiting(a1), false);
+  q.done(r);
+  q.done(b1);
+  assert.deepEqual(started, ['r', 'b1', 'b2']);
+  assert.equal(q.dropWaiting(() => true, () => assert.fail('nothing waits')), 0);
+});

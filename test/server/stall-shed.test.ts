@@ -15,8 +15,8 @@ import { callError, grpc, startHarness, unary, until, type Msg } from '../grpc/h
 /** sendStallTimeoutMs here: the shed threshold is then its 1 s cap. */
 const STALL_MS = 3000;
 
-/** A never-reading client (window 0, PINGs answered) with one ServerStream call open on stream 1. */
-async function neverReader(port: number): Promise<H2Client> {
+/** A never-reading client (window 0, PINGs answered) with `calls` ServerStream calls open on streams 1, 3, ... */
+async function neverReader(port: number, calls = 1): Promise<H2Client> {
   const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, 0] });
   c.autoPong = true;
   const pb = Buffer.from([0x0a, 1, 0x78]); // Msg { text: 'x' }
@@ -25,7 +25,7 @@ async function neverReader(port: number): Promise<H2Client> {
     ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/ServerStream', ':authority', 'localhost',
     'content-type', 'application/grpc', 'te', 'trailers',
   ];
-  c.send(c.headersFrame(1, headers), rawFrame(FrameType.DATA, Flag.END_STREAM, 1, msg));
+  for (let id = 1; id < 2 * calls; id += 2) c.send(c.headersFrame(id, headers), rawFrame(FrameType.DATA, Flag.END_STREAM, id, msg));
   return c;
 }
 
@@ -71,6 +71,41 @@ test('full queue (1 running, 1 waiting) of never-readers: refused before the thr
     assert.ok(h.server.stats.rejected === 1, `rejected ${h.server.stats.rejected}`);
   } finally {
     for (const c of peers) c.close();
+    await h.close();
+  }
+});
+
+test('a shed call takes its connection\'s waiting calls along: the honest newcomer runs at once, not behind them', async () => {
+  const seen = { started: 0, aborted: 0 };
+  const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
+    seen.started++;
+    ctx.signal.addEventListener('abort', () => seen.aborted++);
+    const data = Buffer.alloc(4096, 1);
+    while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);
+  };
+  // A stall timeout far beyond the honest call's deadline: only shedding can let it through in time.
+  const h = await startHarness(
+    { Unary: (req: Msg) => ({ text: req.text }) as Msg, ServerStream },
+    { maxRunning: 1, maxWaiting: 3, http2: { sendStallTimeoutMs: 20_000 } },
+  );
+  let a: H2Client | undefined;
+  try {
+    assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm'); // grpc-js connected
+    a = await neverReader(h.port, 4); // streams 1 (runs, stalls), 3, 5, 7 (wait)
+    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
+    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 3, 'one never-reader call running, three waiting');
+    await new Promise((r) => setTimeout(r, 1300));
+
+    const served = await unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), { deadline: Date.now() + 5000 });
+    assert.equal(served.text, 'honest');
+    for (const id of [1, 3, 5, 7]) await a.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
+    assert.equal(h.server.stats.stalledShed, 4);
+    assert.equal(h.server.stats.sendStallResets, 0, 'shed, not timed out');
+    assert.equal(h.server.stats.waiting, 0);
+    assert.equal(seen.started, 1, 'the dropped waiting calls never started');
+    await until(() => seen.aborted === 1, 'the shed running call\'s ctx.signal aborted');
+  } finally {
+    a?.close();
     await h.close();
   }
 });
