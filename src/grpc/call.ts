@@ -818,6 +818,11 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     return this.phase === 'running' ? this.#stream.stalledSince ?? 0 : 0;
   }
 
+  /** Since when its connection has shown a send stall not yet cleared by WINDOW_UPDATE (else 0). */
+  get shownStall(): number {
+    return this.#stream.shownStall ?? 0;
+  }
+
   /** Whether `o` came on the same connection (one PeerInfo per connection). */
   sameConn(o: ServerCall): boolean {
     return o.#stream.peer === this.#stream.peer;

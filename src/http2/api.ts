@@ -120,6 +120,8 @@ export interface ServerStream {
    * 0 when none is (or when sendStallTimeoutMs is 0: no stall clock runs).
    */
   readonly stalledSince?: number;
+  /** Since when any response DATA of its connection has been blocked on window, uncleared by WINDOW_UPDATE (else 0). */
+  readonly shownStall?: number;
 }
 
 /** A server connection as the layer above drives it. */

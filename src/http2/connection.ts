@@ -120,6 +120,12 @@ export class Http2ServerConnection implements ServerSession {
   connSendWindow = DEFAULT_INITIAL_WINDOW_SIZE;
   /** Since when DATA has waited for connection window (0: not waiting; keepalive.ts sendStall). */
   stallAt = 0;
+  /**
+   * Since when some stream's DATA (or the connection's) has been blocked on window, not cleared until
+   * a WINDOW_UPDATE lets data go again (0: none). At a full queue (server.ts onFull) the calls of a
+   * connection that has shown a stall that long are shed at once, running or waiting.
+   */
+  stallShown = 0;
   connRecvWindow: number;
   connRecvUnacked = 0;
   /** The per-stream receive window the peer uses: ours once it ACKed our SETTINGS. */

@@ -137,12 +137,12 @@ export function connDataReceived(c: Http2ServerConnection, n: number): void {
 }
 
 export function connWindowUpdate(c: Http2ServerConnection, increment: number): void {
-  if ((c.connSendWindow = growWindow(c.connSendWindow, increment, 0)) > 0) c.stallAt = 0;
+  if ((c.connSendWindow = growWindow(c.connSendWindow, increment, 0)) > 0) c.stallAt = c.stallShown = 0;
   c.scheduleFlush();
 }
 
 export function streamWindowUpdate(c: Http2ServerConnection, s: Http2ServerStream, increment: number): void {
-  if ((s.sendWindow = growWindow(s.sendWindow, increment, s.id)) > 0) s.stallAt = 0;
+  if ((s.sendWindow = growWindow(s.sendWindow, increment, s.id)) > 0) s.stallAt = c.stallShown = 0;
   if (s.pending > 0 || s.local >= Local.END_QUEUED) c.wantsToSend(s);
 }
 
@@ -218,7 +218,7 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
       if (s.closed || s.local === Local.ENDED || s.pending === 0 || s.sendWindow <= 0) {
         s.inSendQueue = false; // a WINDOW_UPDATE or write() puts it back
         // blocked on the stream window: the stall clock starts (keepalive.ts)
-        if (s.pending > 0 && s.stallAt === 0) c.keepalive.stall(s);
+        if (s.pending > 0 && s.stallAt === 0) c.keepalive.stall(s), (c.stallShown ||= s.stallAt);
         continue;
       }
       q[w++] = s;
@@ -228,5 +228,5 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
     if (c.connSendWindow <= 0 || budget <= 0) break;
   }
   // DATA left waiting for connection window: the stall clock starts (keepalive.ts)
-  if (c.connSendWindow <= 0 && q.length > 0 && c.stallAt === 0) c.keepalive.stall(null);
+  if (c.connSendWindow <= 0 && q.length > 0 && c.stallAt === 0) c.keepalive.stall(null), (c.stallShown ||= c.stallAt);
 }

@@ -223,8 +223,16 @@ export class Http2ServerStream extends PendingData implements ServerStream {
   }
 
   get stalledSince(): number {
-    // response DATA queued and blocked: on this stream's window, else on the connection's
-    return this.pending > 0 && !this.awaitingEnd ? this.stallAt || this.#conn.stallAt : 0;
+    // response DATA queued and blocked: on this stream's window, else on the connection's; since
+    // the connection first showed a stall, if earlier (it has not handed window back since)
+    const t = this.pending > 0 && !this.awaitingEnd ? this.stallAt || this.#conn.stallAt : 0;
+    const c = this.#conn.stallShown;
+    return c > 0 && c < t ? c : t;
+  }
+
+  /** Since when this stream's connection has shown a send stall (Http2ServerConnection.stallShown). */
+  get shownStall(): number {
+    return this.#conn.stallShown;
   }
 
   reset(code: number): void {

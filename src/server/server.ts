@@ -235,9 +235,14 @@ export class Server {
           if (t > 0 && t <= at) (at = t), (shed = jobs[i] as ServerCall);
         }
         if (shed === undefined) return;
-        // Its connection has shown it does not read: its waiting calls go too (first, so the freed
-        // slot does not go to one of them), else the newcomer waits behind them all.
-        this.#counters.stalledShed += 1 + this.#queue.dropWaiting((j) => (j as ServerCall).sameConn(shed!), (j) => (j as ServerCall).shed());
+        // Its connection, and every one that has shown a stall that long (no WINDOW_UPDATE letting
+        // data go since), does not read: their waiting calls go too (first, so the freed slot does
+        // not go to one of them), else the newcomer waits behind them all.
+        const t = Date.now() - Math.min(STALL_SHED_MS, this.#http2.sendStallTimeoutMs!);
+        this.#counters.stalledShed += 1 + this.#queue.dropWaiting((j) => {
+          const s = (j as ServerCall).shownStall;
+          return (s > 0 && s <= t) || (j as ServerCall).sameConn(shed!);
+        }, (j) => (j as ServerCall).shed());
         shed.shed();
       },
     });

@@ -110,6 +110,59 @@ test('a shed call takes its connection\'s waiting calls along: the honest newcom
   }
 });
 
+test('a connection that has shown a stall has its waiting calls dropped too, not only the shed call\'s', async () => {
+  const seen = { started: 0 };
+  const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
+    seen.started++;
+    const data = Buffer.alloc(4096, 1);
+    while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);
+  };
+  const h = await startHarness(
+    { Unary: (req: Msg) => ({ text: req.text }) as Msg, ServerStream },
+    { maxRunning: 1, maxWaiting: 3, http2: { sendStallTimeoutMs: 20_000 } },
+  );
+  const peers: H2Client[] = [];
+  try {
+    assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm'); // grpc-js connected
+    // B: one call runs and stalls (window 0), then B cancels it itself; B still never hands window back.
+    const b = await neverReader(h.port, 1);
+    peers.push(b);
+    await b.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
+    await until(() => h.server.stats.running === 1, 'B\'s first call running');
+    await new Promise((r) => setTimeout(r, 50)); // its DATA queued and blocked
+    b.send(rawFrame(FrameType.RST_STREAM, 0, 1, Buffer.from([0, 0, 0, ErrorCode.CANCEL])));
+    await until(() => h.server.stats.running === 0, 'B\'s first call cancelled');
+    // A: streams 1 (runs, stalls), 3 (waits); then B: streams 3, 5 (wait). Full: 1 running, 3 waiting.
+    const a = await neverReader(h.port, 2);
+    peers.push(a);
+    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
+    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 1, 'A running and waiting');
+    const pb = Buffer.from([0x0a, 1, 0x78]);
+    const msg = Buffer.concat([Buffer.from([0, 0, 0, 0, pb.length]), pb]);
+    const headers = [
+      ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/ServerStream', ':authority', 'localhost',
+      'content-type', 'application/grpc', 'te', 'trailers',
+    ];
+    for (const id of [3, 5]) b.send(b.headersFrame(id, headers), rawFrame(FrameType.DATA, Flag.END_STREAM, id, msg));
+    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 3, 'one call running, three waiting');
+    await new Promise((r) => setTimeout(r, 1300));
+
+    // A's running call is shed, A's and B's waiting calls dropped: the honest call runs at once
+    // (before: it waited behind B's two calls, each stalled for the 20 s timeout).
+    const served = await unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), { deadline: Date.now() + 4000 });
+    assert.equal(served.text, 'honest');
+    for (const id of [1, 3]) await a.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
+    for (const id of [3, 5]) await b.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
+    assert.equal(h.server.stats.stalledShed, 4);
+    assert.equal(h.server.stats.sendStallResets, 0, 'shed, not timed out');
+    assert.equal(h.server.stats.waiting, 0);
+    assert.equal(seen.started, 2, 'the dropped waiting calls never started');
+  } finally {
+    for (const c of peers) c.close();
+    await h.close();
+  }
+});
+
 test('sendStallTimeoutMs 0 (no stall clock): a full queue of never-readers refuses, nothing is shed', async () => {
   const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
     const data = Buffer.alloc(4096, 1);
