@@ -19,19 +19,24 @@ import { h2get, samples } from '../observe/helpers.js';
 interface BuildResult {
   file: string;
   raw: number;
+  inputs: [string, number][];
 }
 type BundleFn = (o: { profile: unknown; entry: string; outdir?: string }) => Promise<BuildResult>;
+type BudgetFn = (profile: unknown, inputs: [string, number][]) => { bytes: number; features: string[] };
 
 const tmp = mkdtempSync(join(tmpdir(), 'edge-bundle-observe-'));
 let greeter: BuildResult;
 let observed: BuildResult;
+let bundleBudget: BudgetFn;
 const children = new Set<ChildProcess>();
 
 // Strings only src/observe has: its metric names, its JSON endpoint, its page, its option check.
 const MARKERS = ['grpc_server_handled_total', 'status.json', 'grpc-edge status', 'sampleIntervalMs', 'monitorEventLoopDelay'];
 
 before(async () => {
-  const { bundle } = (await import(pathToFileURL(fromRoot('scripts/build.mjs')).href)) as { bundle: BundleFn };
+  const build = (await import(pathToFileURL(fromRoot('scripts/build.mjs')).href)) as { bundle: BundleFn; bundleBudget: BudgetFn };
+  const { bundle } = build;
+  bundleBudget = build.bundleBudget;
   const profile = getProfile('pi-zero-2w');
   greeter = await bundle({ profile, entry: 'examples/greeter/server.ts', outdir: join(tmp, 'a') });
   observed = await bundle({ profile, entry: 'examples/greeter/start.ts', outdir: join(tmp, 'b') });
@@ -50,6 +55,20 @@ test('the Greeter bundle, which does not enable metrics, has none of src/observe
     assert.ok(withObserve.includes(m), `the npm start bundle lacks "${m}" (the check above could not fail)`);
   }
   assert.ok(observed.raw > greeter.raw + 8000, `${observed.raw} vs ${greeter.raw}`);
+});
+
+test("budgets: the Greeter gets the profile's alone; the npm start bundle its features' allowances too, and fits", () => {
+  const profile = getProfile('pi-zero-2w');
+  const plain = bundleBudget(profile, greeter.inputs);
+  assert.deepEqual(plain, { bytes: profile.bundleBudgetKB * 1024, features: [] });
+  assert.ok(greeter.raw <= plain.bytes, `Greeter ${greeter.raw} > ${plain.bytes}`);
+  const all = bundleBudget(profile, observed.inputs);
+  assert.deepEqual(
+    all.features.map((f) => f.split(' ')[0]),
+    ['health', 'reflection', 'web', 'observe'],
+  );
+  assert.ok(observed.raw > plain.bytes, 'the npm start bundle is over the plain budget (or this test proves nothing)');
+  assert.ok(observed.raw <= all.bytes, `npm start bundle ${observed.raw} > ${all.bytes}`);
 });
 
 test('the bundled npm-start Greeter serves /metrics and /status.json after a grpc-js call', async () => {

@@ -153,10 +153,11 @@ test('connection age: grpc-js calling unary and a server stream in a loop sees n
   const h = await startHarness(echo, { http2: { maxConnectionAgeMs: 300, maxConnectionAgeGraceMs: 5000 } });
   let ok = 0;
   const failures: string[] = [];
-  // until 5 rotations (a few seconds), or 20 s on a starved machine
-  const stop = Date.now() + 20_000;
+  // until 5 rotations and 6 rounds (a few seconds), or 40 s on a starved machine: on a loaded machine
+  // the 300 ms rotations can outpace the calls, so both counts are waited for, not just the rotations
+  const stop = Date.now() + 40_000;
   const loop = async (n: number) => {
-    for (let i = 0; h.server.stats.ageGoaways < 5 && Date.now() < stop; i++) {
+    for (let i = 0; (h.server.stats.ageGoaways < 5 || ok < 6) && Date.now() < stop; i++) {
       try {
         assert.equal((await unary(h.client, 'Unary', { text: `u${n}.${i}` })).text, `u${n}.${i}`);
         const r = await collect(h.client.ServerStream({ text: 's', count: 20 }));
