@@ -14,12 +14,13 @@
 // The service name "" stands for the server as a whole; it starts SERVING unless the initial map
 // says otherwise.
 //
-// Watch calls stay open until the client cancels (or the server stops), and like every streaming
-// call they hold a running slot of the job queue for their whole life: count watchers when sizing
-// maxRunning, or cap them with the `maxWatchers` option (a Watch beyond the cap is answered
-// RESOURCE_EXHAUSTED at once, so watchers alone can never take every slot; on a board with
-// maxRunning 2, maxWatchers 1 keeps one slot for real work). When the status changes faster than a watcher's stream drains, the watcher gets the
-// latest status (intermediate values can be skipped, the last one is always sent).
+// Watch calls stay open until the client cancels (or the server stops). Client-side health checking
+// (grpc-js, grpc-core and grpc-go with a healthCheckConfig) keeps one open per client, so Watch
+// bypasses the job queue like reflection: it holds no running slot (two watchers would otherwise
+// take both of a Zero 2 W's), only its stream and a listener, bounded by maxConnections and
+// maxConcurrentStreams, and by the `maxWatchers` option if set (a Watch beyond it is answered
+// RESOURCE_EXHAUSTED at once). When the status changes faster than a watcher's stream drains, the
+// watcher gets the latest status (intermediate values can be skipped, the last one is always sent).
 import { GrpcError, Status, loadServices } from '../index.js';
 import type { CallContext, ServerWriter, ServiceDefinition, ServiceImplementation } from '../index.js';
 import { descriptor, serviceNames } from './generated/health.js';
@@ -49,7 +50,12 @@ let definitionCache: ServiceDefinition | undefined;
 export function healthServiceDefinition(): ServiceDefinition {
   // Built lazily rather than at import time, so that importing this module from anywhere in an
   // import cycle with the package entry point cannot run loadServices before it is defined.
-  if (definitionCache === undefined) definitionCache = loadServices(descriptor)[HEALTH_SERVICE_NAME]!;
+  if (definitionCache === undefined) {
+    const def = loadServices(descriptor)[HEALTH_SERVICE_NAME]!;
+    // Watch streams take no job slot: they only wait for status changes, and client-side health
+    // checking (grpc-js, grpc-core, grpc-go with a healthCheckConfig) keeps one open per client.
+    definitionCache = { ...def, methods: { ...def.methods, Watch: { ...def.methods['Watch']!, bypassQueue: true } } };
+  }
   return definitionCache;
 }
 

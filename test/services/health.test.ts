@@ -68,9 +68,8 @@ test('Watch: current status at once, then every change, until cancelled', async 
   assert.equal(health.watcherCount, 1);
   call.cancel();
   assert.equal((await reader.status()).code, grpc.status.CANCELLED);
-  // The handler ends and lets go of its listener and its running slot.
+  // The handler ends and lets go of its listener.
   await waitFor(() => health.watcherCount === 0, 'the watcher to be removed');
-  await waitFor(() => server.stats.running === 0, 'the Watch call to release its slot');
 });
 
 test('Watch on an unknown service: SERVICE_UNKNOWN without ending the call, then the real status', async () => {
@@ -111,11 +110,42 @@ test('several watchers of one service all hear a change; enterGracefulShutdown t
   }
 });
 
+test('Watch holds no job slot: with maxRunning 1 and two watchers open, Check and a third Watch still run', async () => {
+  const h = new HealthImplementation({ 'a.Svc': 'SERVING' });
+  const s = new Server({ maxRunning: 1, maxWaiting: 0 });
+  h.addToServer(s);
+  const port = await s.bind('127.0.0.1:0', ServerCredentials.createInsecure());
+  s.start();
+  const c = new pkg.grpc.health.v1.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    const calls = [c.Watch({ service: 'a.Svc' }), c.Watch({ service: '' })];
+    const readers = calls.map((call: any) => {
+      call.on('error', () => {});
+      return new StreamReader(call);
+    });
+    for (const r of readers) assert.deepEqual(await r.next(), { status: 'SERVING' });
+    assert.equal(s.stats.running, 0);
+    assert.deepEqual((await unary(c, 'Check', { service: 'a.Svc' })).response, { status: 'SERVING' });
+    const third = c.Watch({ service: 'a.Svc' });
+    third.on('error', () => {});
+    const r3 = new StreamReader(third);
+    assert.deepEqual(await r3.next(), { status: 'SERVING' });
+    h.setStatus('a.Svc', 'NOT_SERVING');
+    assert.deepEqual(await readers[0]!.next(), { status: 'NOT_SERVING' });
+    assert.deepEqual(await r3.next(), { status: 'NOT_SERVING' });
+    for (const call of [...calls, third]) call.cancel();
+    await waitFor(() => h.watcherCount === 0, 'the watchers to be removed');
+  } finally {
+    c.close();
+    s.forceShutdown();
+    await s.terminated;
+  }
+});
+
 test('maxWatchers: a Watch beyond the cap is RESOURCE_EXHAUSTED, and a freed place is usable again', async () => {
   assert.throws(() => new HealthImplementation({}, { maxWatchers: -1 }), RangeError);
   const h = new HealthImplementation({}, { maxWatchers: 1 });
-  // maxRunning 2: one slot for the watcher, one left for Check.
-  const s = new Server({ maxRunning: 2, maxWaiting: 0 });
+  const s = new Server({ maxRunning: 1, maxWaiting: 0 });
   h.addToServer(s);
   const port = await s.bind('127.0.0.1:0', ServerCredentials.createInsecure());
   s.start();
