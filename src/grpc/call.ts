@@ -11,7 +11,7 @@
 // Flow control: request bytes are handed back to the peer (stream.consume) as they arrive while
 // at most HIGH_WATER decoded messages wait for the handler; past that they are held until the
 // handler takes messages, so a slow streaming handler holds the peer to one stream window.
-import type { HeaderList, ServerStream } from '../http2/api.js';
+import type { HeaderList, PeerInfo, ServerStream } from '../http2/api.js';
 import { ErrorCode } from '../http2/errors.js';
 import type { AnyHandler, MethodDefinition, MethodKind, ServerWriter, WriteOptions } from './method.js';
 import { Metadata } from './metadata.js';
@@ -35,7 +35,7 @@ export interface Route {
 
 /** The job queue as a call uses it (src/queue JobQueue fits). */
 export interface Admission {
-  admit(job: { start(): void }): 'run' | 'queued' | 'rejected';
+  admit(job: { start(): void; readonly owner?: { held?: number } }): 'run' | 'queued' | 'rejected';
   done(job: { start(): void }): boolean;
   cancel(job: { start(): void }): boolean;
 }
@@ -299,10 +299,18 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   }
 
   #admit(): void {
-    if (this.opts.queue.admit(this) === 'rejected') {
-      this.phase = 'done';
-      this.#finish(new GrpcError(Status.RESOURCE_EXHAUSTED, 'server busy: job queue full'));
-    }
+    if (this.opts.queue.admit(this) === 'rejected') this.refuse();
+  }
+
+  /** Refused by the queue: at admission, or dropped from the waiting line for a fairer share. */
+  refuse(): void {
+    this.phase = 'done';
+    this.#finish(new GrpcError(Status.RESOURCE_EXHAUSTED, 'server busy: job queue full'));
+  }
+
+  /** QueueJob.owner: the calls of one connection share its PeerInfo, and their job-queue share. */
+  get owner(): PeerInfo {
+    return this.#stream.peer;
   }
 
   /** Why `path` has no route: spec "Path -> ":path" "/" Service-Name "/" {method name}". */

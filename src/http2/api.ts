@@ -70,6 +70,8 @@ export interface PeerInfo {
   secure: boolean;
   /** The peer's certificate when the connection is TLS with client authentication. */
   peerCertificate?: unknown;
+  /** Job-queue slots the connection's calls hold (src/queue: QueueOwner). */
+  held?: number;
 }
 
 /**

@@ -23,12 +23,27 @@
 // done and cancel allocate nothing (the job object is the caller's). done() and cancel() scan a
 // table bounded by maxRunning / maxWaiting, which are small on the boards this targets.
 //
+// Fairness between owners (a job's `owner`: its connection). The queue counts the slots each owner
+// holds (running + waiting, in `owner.held`). A freed running slot goes to the oldest waiting job of
+// the owner holding fewest; with one job per owner that is plain FIFO. At a full queue (after
+// onFull) a newcomer whose owner holds fewer than the heaviest owner's count minus one takes the
+// place of that owner's newest waiting job, which is dropped (onDrop: the caller refuses it as it
+// would a rejected job): one busy connection cannot lock out the others (drop from the longest
+// queue). Jobs without an owner count as owners of one job.
+//
 // Cancellation is lazy in the ring (the slot becomes a hole that is skipped when it reaches the
 // head) but the waiting count drops at once. If holes fill the ring while fewer than maxWaiting
 // jobs are live, admit compacts it in place.
 import { RingBuffer } from './ring-buffer.js';
 
+/** What jobs of one connection share: the slots they hold, kept by the queue (start undefined or 0). */
+export interface QueueOwner {
+  held?: number;
+}
+
 export interface QueueJob {
+  /** Whose share the job counts in (src/grpc/call.ts: its connection's PeerInfo). */
+  readonly owner?: QueueOwner | undefined;
   /**
    * Called once when the job gets a running slot: synchronously inside admit() or later inside
    * another job's done(). Should not throw: if it does inside admit() the slot is released and the
@@ -53,6 +68,10 @@ export interface JobQueueOptions {
    * if that freed a slot the new job is admitted, else rejected. Never called on other paths.
    */
   onFull?: (running: readonly (QueueJob | null)[], count: number) => void;
+  /** A waiting job dropped for a newcomer of a lighter owner (see above); it will never start. */
+  onDrop?: (job: QueueJob) => void;
+  /** A job was queued to wait (not run at once). */
+  onQueued?: () => void;
 }
 
 export interface JobQueueStats {
@@ -61,6 +80,8 @@ export interface JobQueueStats {
   rejected: number;
   completed: number;
   cancelled: number;
+  /** Waiting jobs dropped for a newcomer whose owner held fewer slots (onDrop). */
+  fairDropped: number;
   maxRunning: number;
   maxWaiting: number;
 }
@@ -79,14 +100,17 @@ export class JobQueue {
   readonly maxWaiting: number;
   readonly #onStartError: (error: unknown, job: QueueJob) => void;
   readonly #onFull: JobQueueOptions['onFull'];
+  readonly #onDrop: JobQueueOptions['onDrop'];
+  readonly #onQueued: JobQueueOptions['onQueued'];
   private readonly waitingJobs: RingBuffer<QueueJob>;
   /** Running jobs packed at [0, running): removal swaps the last one into the hole. */
-  private readonly runningJobs: (QueueJob | null)[];
+  readonly runningJobs: (QueueJob | null)[];
   private runningCount = 0;
   private waitingCount = 0;
   private rejectedCount = 0;
   private completedCount = 0;
   private cancelledCount = 0;
+  private droppedCount = 0;
   /** True while done() is starting waiting jobs, so a start() that calls done() does not recurse. */
   private draining = false;
 
@@ -95,6 +119,8 @@ export class JobQueue {
     this.maxWaiting = checkBound('maxWaiting', options.maxWaiting, 0);
     this.#onStartError = options.onStartError ?? defaultOnStartError;
     this.#onFull = options.onFull;
+    this.#onDrop = options.onDrop;
+    this.#onQueued = options.onQueued;
     this.waitingJobs = new RingBuffer<QueueJob>(Math.max(1, this.maxWaiting));
     this.runningJobs = new Array<QueueJob | null>(this.maxRunning).fill(null);
   }
@@ -115,6 +141,7 @@ export class JobQueue {
       rejected: this.rejectedCount,
       completed: this.completedCount,
       cancelled: this.cancelledCount,
+      fairDropped: this.droppedCount,
       maxRunning: this.maxRunning,
       maxWaiting: this.maxWaiting,
     };
@@ -127,14 +154,17 @@ export class JobQueue {
   admit(job: QueueJob): AdmitResult {
     if (this.waitingCount === 0 && this.runningCount < this.maxRunning) {
       this.addRunning(job);
+      this.#hold(job);
       try {
         job.start();
       } catch (err) {
         this.removeRunning(job);
+        this.#release(job);
         throw err;
       }
       return 'run';
     }
+    const ring = this.waitingJobs;
     if (this.waitingCount >= this.maxWaiting) {
       // Full: ask onFull once per freed slot (the recursion ends: each round holds fewer jobs).
       const room = this.#onFull;
@@ -142,14 +172,30 @@ export class JobQueue {
       if (room !== undefined && (room(this.runningJobs, this.runningCount), this.runningCount + this.waitingCount < held)) {
         return this.admit(job);
       }
-      this.rejectedCount++;
-      return 'rejected';
+      // Else the heaviest owner's newest waiting job gives way, if that owner holds more than one
+      // slot more than the newcomer's (from the newest: the first of the most is its newest).
+      let most = (job.owner?.held ?? 0) + 1;
+      let drop = -1;
+      for (let i = ring.length; i-- > 0; ) {
+        const n = ring.at(i)?.owner?.held ?? 0;
+        if (n > most) (most = n), (drop = i);
+      }
+      if (drop < 0) {
+        this.rejectedCount++;
+        return 'rejected';
+      }
+      const out = ring.clearAt(drop)!;
+      this.waitingCount--;
+      this.droppedCount++;
+      this.#release(out);
+      this.#onDrop?.(out);
     }
-    const ring = this.waitingJobs;
     // Holes left by cancel() can fill the ring while fewer than maxWaiting jobs are live.
     if (ring.isFull()) ring.compact();
     ring.push(job);
     this.waitingCount++;
+    this.#hold(job);
+    this.#onQueued?.();
     return 'queued';
   }
 
@@ -159,6 +205,7 @@ export class JobQueue {
    */
   done(job: QueueJob): boolean {
     if (!this.removeRunning(job)) return false;
+    this.#release(job);
     this.completedCount++;
     this.#drain();
     return true;
@@ -175,6 +222,7 @@ export class JobQueue {
     ring.clearAt(i);
     this.waitingCount--;
     this.cancelledCount++;
+    this.#release(job);
     // Nothing live is left: drop the holes now so the ring starts clean.
     if (this.waitingCount === 0) ring.clear();
     return true;
@@ -199,6 +247,7 @@ export class JobQueue {
     for (let job = this.waitingJobs.shiftItem(); job !== undefined; job = this.waitingJobs.shiftItem()) {
       this.waitingCount--;
       this.cancelledCount++;
+      this.#release(job);
       n++;
       if (each !== undefined) each(job);
     }
@@ -219,6 +268,7 @@ export class JobQueue {
       ring.clearAt(i);
       this.waitingCount--;
       this.cancelledCount++;
+      this.#release(job);
       n++;
       each(job);
     }
@@ -229,22 +279,43 @@ export class JobQueue {
   #drain(): void {
     if (this.draining) return; // the outer drain loop picks up the freed slot
     this.draining = true;
+    const ring = this.waitingJobs;
     try {
       while (this.runningCount < this.maxRunning && this.waitingCount > 0) {
-        const next = this.waitingJobs.shiftItem();
-        if (next === undefined) break; // unreachable while waitingCount is right
+        // The oldest waiting job of the owner holding fewest slots (1: it cannot be beaten).
+        let at = -1;
+        let least = Infinity;
+        for (let i = 0; i < ring.length && least > 1; i++) {
+          const j = ring.at(i);
+          const n = j == null ? Infinity : j.owner?.held ?? 1;
+          if (n < least) (least = n), (at = i);
+        }
+        const next = ring.clearAt(at);
+        if (next == null) break; // unreachable while waitingCount is right
         this.waitingCount--;
+        if (this.waitingCount === 0) ring.clear();
         this.addRunning(next);
         try {
           next.start();
         } catch (err) {
           this.removeRunning(next);
+          this.#release(next);
           this.#onStartError(err, next);
         }
       }
     } finally {
       this.draining = false;
     }
+  }
+
+  #hold(job: QueueJob): void {
+    const o = job.owner;
+    if (o !== undefined) o.held = (o.held ?? 0) + 1;
+  }
+
+  #release(job: QueueJob): void {
+    const o = job.owner;
+    if (o !== undefined) o.held!--;
   }
 
   private addRunning(job: QueueJob): void {

@@ -13,7 +13,8 @@
 // address and port in bind(): a mistake fails there, never at the first call.
 //
 // Job queue: every call is admitted before its handler runs; at most `maxRunning` handlers run at
-// once and `maxWaiting` calls wait (FIFO); past that a call gets RESOURCE_EXHAUSTED at once.
+// once and `maxWaiting` calls wait (fair between connections: src/queue/job-queue.ts); past that a
+// call gets RESOURCE_EXHAUSTED at once.
 // Waiting time counts against the call's deadline; a call cancelled while waiting leaves the
 // queue. Streaming calls (all three kinds) hold their running slot for the whole call.
 import { createServer as createNetServer } from 'node:net';
@@ -217,6 +218,37 @@ export class Server {
   private started = false;
   private graceTimer: NodeJS.Timeout | null = null;
   readonly #profile: TargetProfile;
+  #shedTimer: NodeJS.Timeout | null = null;
+  #shedMs = STALL_SHED_MS;
+
+  /**
+   * Shed the running call whose response has waited longest for flow-control window, if at least
+   * #shedMs. Its connection, and every one that has shown a stall that long (no WINDOW_UPDATE
+   * letting data go since), does not read: their waiting calls go too (first, so the freed slot does
+   * not go to one of them).
+   */
+  #shedStalled(jobs: readonly unknown[], n: number): void {
+    let at = Date.now() - this.#shedMs;
+    let shed: ServerCall | undefined;
+    for (let i = 0; i < n; i++) {
+      const t = (jobs[i] as ServerCall).stalledSince;
+      if (t > 0 && t <= at) (at = t), (shed = jobs[i] as ServerCall);
+    }
+    if (shed === undefined) return;
+    const t = Date.now() - this.#shedMs;
+    this.#counters.stalledShed += 1 + this.#queue.dropWaiting((j) => {
+      const s = (j as ServerCall).shownStall;
+      return (s > 0 && s <= t) || (j as ServerCall).sameConn(shed!);
+    }, (j) => (j as ServerCall).shed());
+    shed.shed();
+  }
+
+  /** While calls wait: shed a stalled running call (checked 4 times per #shedMs). */
+  readonly #shedTick = (): void => {
+    const q = this.#queue;
+    if (q.waiting > 0) this.#shedStalled(q.runningJobs, q.running);
+    this.#shedTimer = q.waiting > 0 ? setTimeout(this.#shedTick, this.#shedMs / 4).unref() : null;
+  };
 
   constructor(options: ServerOptions = {}) {
     checkOptions(options);
@@ -227,23 +259,12 @@ export class Server {
       // At a full queue, before refusing a call: the running call whose response has waited
       // longest for flow-control window, at least min(1 s, sendStallTimeoutMs), is reset as the
       // stall timeout would (the connection cap's rule: evict the idle before refusing).
-      onFull: (jobs, n) => {
-        let at = Date.now() - Math.min(STALL_SHED_MS, this.#http2.sendStallTimeoutMs!);
-        let shed: ServerCall | undefined;
-        for (let i = 0; i < n; i++) {
-          const t = (jobs[i] as ServerCall).stalledSince;
-          if (t > 0 && t <= at) (at = t), (shed = jobs[i] as ServerCall);
-        }
-        if (shed === undefined) return;
-        // Its connection, and every one that has shown a stall that long (no WINDOW_UPDATE letting
-        // data go since), does not read: their waiting calls go too (first, so the freed slot does
-        // not go to one of them), else the newcomer waits behind them all.
-        const t = Date.now() - Math.min(STALL_SHED_MS, this.#http2.sendStallTimeoutMs!);
-        this.#counters.stalledShed += 1 + this.#queue.dropWaiting((j) => {
-          const s = (j as ServerCall).shownStall;
-          return (s > 0 && s <= t) || (j as ServerCall).sameConn(shed!);
-        }, (j) => (j as ServerCall).shed());
-        shed.shed();
+      onFull: (jobs, n) => this.#shedStalled(jobs, n),
+      // Dropped from the waiting line for a call of a connection holding fewer slots.
+      onDrop: (j) => (j as ServerCall).refuse(),
+      // A call waits: the stalled-call check runs on a timer too, not only when the queue is full.
+      onQueued: () => {
+        if (this.#shedTimer === null && this.#shedMs > 0) this.#shedTimer = setTimeout(this.#shedTick, this.#shedMs / 4).unref();
       },
     });
     const compression = options.compression ?? 'identity';
@@ -267,6 +288,7 @@ export class Server {
     for (const k of PROFILE_HTTP2_KEYS) fromProfile[k] = limits[k];
     this.#http2 = resolveOptions({ ...fromProfile, ...definedOnly(options.http2) });
     this.#handshakeTimeoutMs = this.#http2.handshakeTimeoutMs;
+    this.#shedMs = Math.min(STALL_SHED_MS, this.#http2.sendStallTimeoutMs!);
     const max = options.maxConnections ?? limits.maxConnections;
     if (!(max === Infinity || (Number.isInteger(max) && max >= 1))) {
       throw new RangeError(`Server: maxConnections must be an integer >= 1 or Infinity, got ${String(max)}`);
@@ -487,6 +509,7 @@ export class Server {
       remoteAddress: socket.remoteAddress,
       remotePort: socket.remotePort,
       secure,
+      held: 0,
       ...(peerCertificate !== undefined ? { peerCertificate } : {}),
     };
     const peerName =

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JobQueue } from '../../src/queue/job-queue.js';
-import type { QueueJob } from '../../src/queue/job-queue.js';
+import type { QueueJob, QueueOwner } from '../../src/queue/job-queue.js';
 import { prng } from '../support/prng.js';
 
 /** A job that records when it starts into a shared log. */
@@ -35,7 +35,7 @@ test('bounds: runs up to maxRunning, queues up to maxWaiting, rejects past both'
   const js = jobs(7, log);
   assert.deepEqual(js.map((j) => q.admit(j)), ['run', 'run', 'queued', 'queued', 'queued', 'rejected', 'rejected']);
   assert.deepEqual(log, [0, 1]);
-  assert.deepEqual(q.stats, { running: 2, waiting: 3, rejected: 2, completed: 0, cancelled: 0, maxRunning: 2, maxWaiting: 3 });
+  assert.deepEqual(q.stats, { running: 2, waiting: 3, rejected: 2, completed: 0, cancelled: 0, fairDropped: 0, maxRunning: 2, maxWaiting: 3 });
   assert.ok(q.isRunning(js[0]!));
   assert.ok(q.isWaiting(js[2]!));
   assert.ok(!q.isWaiting(js[5]!) && !q.isRunning(js[5]!));
@@ -51,7 +51,7 @@ test('FIFO: done() starts the oldest waiting job; newcomers do not overtake', ()
     assert.equal(q.done(js[i]!), true);
     assert.deepEqual(log, js.slice(0, Math.min(i + 2, 5)).map((j) => j.id));
   }
-  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 5, cancelled: 0, maxRunning: 1, maxWaiting: 10 });
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 5, cancelled: 0, fairDropped: 0, maxRunning: 1, maxWaiting: 10 });
   const a = new Job(10, log);
   const b = new Job(11, log);
   const c = new Job(12, log);
@@ -130,7 +130,7 @@ test('cancel: a waiting job is never started and the waiting count drops at once
   q.done(js[4]!);
   assert.deepEqual(log, [0, 1, 3, 4]);
   assert.equal(js[2]!.started, 0);
-  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 4, cancelled: 1, maxRunning: 1, maxWaiting: 3 });
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 4, cancelled: 1, fairDropped: 0, maxRunning: 1, maxWaiting: 3 });
 });
 
 test('cancelled holes fill the ring: admit compacts and keeps FIFO order', () => {
@@ -177,7 +177,7 @@ test('a start() that calls done() synchronously does not recurse or stall', () =
   for (let i = 0; i < 10_000; i++) q.admit(new Job(i, log, (j) => q.done(j)));
   q.done(blocker);
   assert.equal(log.length, 10_001);
-  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 10_001, cancelled: 0, maxRunning: 1, maxWaiting: 10_000 });
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 10_001, cancelled: 0, fairDropped: 0, maxRunning: 1, maxWaiting: 10_000 });
 });
 
 test('start() throwing: from admit the error propagates and the slot is released; from done it goes to onStartError', () => {
@@ -296,7 +296,7 @@ test('property: random admit/done/cancel sequences match a simple model', () => 
       assert.deepEqual(log, mLog, ctx);
       assert.deepEqual(
         q.stats,
-        { running: mRunning.length, waiting: mWaiting.length, ...m, maxRunning, maxWaiting },
+        { running: mRunning.length, waiting: mWaiting.length, ...m, fairDropped: 0, maxRunning, maxWaiting },
         ctx,
       );
       for (const j of mWaiting) assert.ok(q.isWaiting(j), ctx);
@@ -359,4 +359,112 @@ test('dropWaiting withdraws the matching waiting jobs, tells each, and keeps the
   q.done(b1);
   assert.deepEqual(started, ['r', 'b1', 'b2']);
   assert.equal(q.dropWaiting(() => true, () => assert.fail('nothing waits')), 0);
+});
+
+/** A job of `owner` (a connection) that logs its name when it starts. */
+const owned = (name: string, owner: QueueOwner, started: string[]) => ({ name, owner, start: () => started.push(name) });
+
+test('owners: a freed slot goes to the oldest waiting job of the owner holding fewest slots', () => {
+  const started: string[] = [];
+  const heavy: QueueOwner = {}, light: QueueOwner = {}, other: QueueOwner = {};
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 5 });
+  const r = owned('r', other, started);
+  const h1 = owned('h1', heavy, started), h2 = owned('h2', heavy, started), h3 = owned('h3', heavy, started);
+  const l1 = owned('l1', light, started);
+  for (const j of [r, h1, h2, h3, l1]) q.admit(j);
+  assert.deepEqual([heavy.held, light.held, other.held], [3, 1, 1]);
+  q.done(r); // light holds 1, heavy 3: l1 first though it came last
+  q.done(l1); // then heavy's in their order
+  q.done(h1);
+  q.done(h2);
+  assert.deepEqual(started, ['r', 'l1', 'h1', 'h2', 'h3']);
+  q.done(h3);
+  assert.deepEqual([heavy.held, light.held, other.held], [0, 0, 0]);
+  // One job per owner, or no owner at all: plain FIFO.
+  const s2: string[] = [];
+  const q2 = new JobQueue({ maxRunning: 1, maxWaiting: 4 });
+  const js = ['a', 'b', 'c', 'd'].map((n, i) => (i % 2 === 0 ? owned(n, {}, s2) : { start: () => s2.push(n) }));
+  for (const j of js) q2.admit(j);
+  for (const j of js) q2.done(j);
+  assert.deepEqual(s2, ['a', 'b', 'c', 'd']);
+});
+
+test('owners: at a full queue the heaviest owner\'s newest waiting job gives way to a lighter owner\'s newcomer', () => {
+  const started: string[] = [];
+  const dropped: string[] = [];
+  const a: QueueOwner = {}, b: QueueOwner = {}, c: QueueOwner = {};
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 3, onDrop: (j) => dropped.push((j as ReturnType<typeof owned>).name) });
+  for (const j of [owned('a1', a, started), owned('a2', a, started), owned('a3', a, started), owned('b1', b, started)]) q.admit(j);
+  assert.deepEqual([a.held, b.held], [3, 1]);
+  // c holds none, a holds 3 (> 0 + 1): a's newest waiting job (a3) is dropped, c1 waits.
+  assert.equal(q.admit(owned('c1', c, started)), 'queued');
+  assert.deepEqual(dropped, ['a3']);
+  assert.deepEqual([a.held, b.held, c.held], [2, 1, 1]);
+  // Now a holds 2, b 1, c 1: a newcomer of b would hold 2, no better than a: refused.
+  assert.equal(q.admit(owned('b2', b, started)), 'rejected');
+  // A fresh owner (0) against a's 2: a2 gives way (a's only waiting job; a1 runs).
+  assert.equal(q.admit(owned('d1', {}, started)), 'queued');
+  assert.deepEqual(dropped, ['a3', 'a2']);
+  // Owners of one slot each: nobody gives way any more.
+  assert.equal(q.admit(owned('e1', {}, started)), 'rejected');
+  assert.deepEqual(q.stats, { running: 1, waiting: 3, rejected: 2, completed: 0, cancelled: 0, fairDropped: 2, maxRunning: 1, maxWaiting: 3 });
+  assert.deepEqual(started, ['a1']);
+  // Jobs without an owner are never dropped, nor drop others.
+  const q0 = new JobQueue({ maxRunning: 1, maxWaiting: 1, onDrop: () => assert.fail('no owner, no drop') });
+  for (let i = 0; i < 2; i++) q0.admit({ start() {} });
+  assert.equal(q0.admit({ start() {} }), 'rejected');
+  assert.equal(q0.admit(owned('x', {}, [])), 'rejected');
+});
+
+test('owners: onQueued is told each time a job waits', () => {
+  let told = 0;
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 2, onQueued: () => told++ });
+  const js = Array.from({ length: 4 }, () => ({ start() {} }));
+  assert.deepEqual(js.map((j) => q.admit(j)), ['run', 'queued', 'queued', 'rejected']);
+  assert.equal(told, 2);
+});
+
+test('property: owners\' held counts always equal their running + waiting jobs, and return to 0', () => {
+  for (let seed = 1; seed <= 100; seed++) {
+    const rand = prng(seed);
+    const ctx = `seed ${seed}`;
+    const owners: QueueOwner[] = [{}, {}, {}, {}];
+    const all: { owner: QueueOwner; start(): void; throws?: boolean }[] = [];
+    const q = new JobQueue({ maxRunning: 1 + Math.floor(rand() * 3), maxWaiting: Math.floor(rand() * 6), onStartError: () => {} });
+    const check = (): void => {
+      for (const o of owners) {
+        const n = all.filter((j) => j.owner === o && (q.isRunning(j) || q.isWaiting(j))).length;
+        assert.equal(o.held ?? 0, n, ctx);
+      }
+      assert.equal(all.filter((j) => q.isWaiting(j)).length, q.waiting, ctx);
+      // A freed slot never stays free while jobs wait (holes in the line included).
+      assert.ok(q.waiting === 0 || q.running === q.maxRunning, ctx);
+    };
+    for (let step = 0; step < 300; step++) {
+      const r = rand();
+      if (r < 0.45) {
+        const j = { owner: owners[Math.floor(rand() * owners.length)]!, throws: rand() < 0.05, start(this: { throws?: boolean }) { if (this.throws) throw new Error('x'); } };
+        all.push(j);
+        try {
+          q.admit(j);
+        } catch {
+          // start() threw inside admit(): the slot was given back
+        }
+      } else if (r < 0.75) {
+        if (all.length > 0) q.done(all[Math.floor(rand() * all.length)]!);
+      } else if (r < 0.9) {
+        if (all.length > 0) q.cancel(all[Math.floor(rand() * all.length)]!);
+      } else if (r < 0.95) {
+        const o = owners[Math.floor(rand() * owners.length)];
+        q.dropWaiting((j) => j.owner === o, () => {});
+      } else {
+        q.cancelAllWaiting();
+      }
+      check();
+    }
+    q.cancelAllWaiting();
+    for (const j of all) q.done(j);
+    check();
+    for (const o of owners) assert.equal(o.held ?? 0, 0, ctx);
+  }
 });

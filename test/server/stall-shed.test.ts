@@ -64,8 +64,8 @@ test('full queue (1 running, 1 waiting) of never-readers: refused before the thr
     await until(() => seen.aborted >= 1, 'the shed call\'s ctx.signal aborted');
     assert.equal(h.server.stats.stalledShed, 1);
     assert.equal(h.server.stats.sendStallResets, 0, 'shed, not timed out');
-    // The waiting never-reader got the slot; the honest call waits behind it (FIFO) until its own
-    // stall timeout (or another shed) frees it.
+    // The waiting never-reader got the slot (its connection holds one slot, as the honest one does:
+    // the older goes first); the honest call waits behind it until it is shed in turn.
     assert.equal((await served).text, 'honest');
     assert.equal(seen.started, 2);
     assert.ok(h.server.stats.rejected === 1, `rejected ${h.server.stats.rejected}`);

@@ -1,0 +1,181 @@
+// Fair shares of the job queue between connections (src/queue/job-queue.ts owners, server.ts): at a
+// full queue the connection holding the most slots gives way (its newest waiting call is refused
+// with RESOURCE_EXHAUSTED) before a call of a connection holding fewer is refused; a freed slot goes
+// to the connection holding fewest; a call that waits behind a running call stalled on flow
+// control gets it shed within min(1 s, sendStallTimeoutMs) even when nothing else arrives. Real
+// peers: grpc-js clients, raw HTTP/2 clients that give no window and never read (answering PINGs),
+// and a raw rapid-reset client. No timing assertions: each honest call has a deadline far below
+// the send-stall timeout, which is what would free the slots without these rules.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CallContext, ServerWriter } from '../../src/index.js';
+import { ErrorCode } from '../../src/http2/errors.js';
+import { Flag, FrameType, SettingId } from '../../src/http2/frame/constants.js';
+import { H2Client, headerValue, rawFrame } from '../support/h2-client.js';
+import { TestClient, collect, grpc, startHarness, unary, until, type Msg } from '../grpc/helpers.js';
+
+/** Far beyond every honest deadline here: only shedding can free a stalled call's slot in time. */
+const STALL_MS = 20_000;
+const DEADLINE_MS = 6000;
+
+const pb = Buffer.from([0x0a, 1, 0x78]); // Msg { text: 'x' }
+const MSG = Buffer.concat([Buffer.from([0, 0, 0, 0, pb.length]), pb]);
+const request = (method: string): string[] => [
+  ':method', 'POST', ':scheme', 'http', ':path', `/edge.test.TestService/${method}`, ':authority', 'localhost',
+  'content-type', 'application/grpc', 'te', 'trailers',
+];
+
+/** A never-reading client (window 0, PINGs answered) with `calls` ServerStream calls on streams 1, 3, ... */
+async function neverReader(port: number, calls: number): Promise<H2Client> {
+  const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, 0] });
+  c.autoPong = true;
+  for (let id = 1; id < 2 * calls; id += 2) c.send(c.headersFrame(id, request('ServerStream')), rawFrame(FrameType.DATA, Flag.END_STREAM, id, MSG));
+  return c;
+}
+
+/** A handler that writes until its call is aborted (it stalls on a client that gives no window). */
+async function endless(_req: Msg, call: ServerWriter<Msg>, ctx: CallContext): Promise<void> {
+  const data = Buffer.alloc(4096, 1);
+  while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);
+}
+
+const deadline = () => ({ deadline: Date.now() + DEADLINE_MS });
+
+test('a connection holding the waiting line gives way: the honest call is admitted, not refused, and served', async () => {
+  const h = await startHarness({ Unary: (req: Msg) => req, ServerStream: endless }, { maxRunning: 1, maxWaiting: 3, http2: { sendStallTimeoutMs: STALL_MS } });
+  let a: H2Client | undefined;
+  try {
+    assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm'); // grpc-js connected
+    a = await neverReader(h.port, 4); // stream 1 runs and stalls, 3, 5, 7 wait: the queue is full
+    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
+    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 3, 'one call running, three waiting');
+
+    // Before: RESOURCE_EXHAUSTED at once (the stall is younger than the shed threshold).
+    const served = unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), deadline());
+    // The never-reader's newest waiting call is refused in its place (Trailers-Only, status 8).
+    const refused = await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 7);
+    assert.equal(headerValue(refused.headerList ?? [], 'grpc-status'), String(grpc.status.RESOURCE_EXHAUSTED));
+    assert.equal(h.server.stats.fairDropped, 1);
+    assert.equal(h.server.stats.rejected, 0);
+    // Served once the stalled call is shed (its connection's waiting calls go with it).
+    assert.equal((await served).text, 'honest');
+    for (const id of [1, 3, 5]) await a.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
+    assert.equal(h.server.stats.sendStallResets, 0, 'shed, not timed out');
+    assert.equal(h.server.stats.stalledShed, 3);
+  } finally {
+    a?.close();
+    await h.close();
+  }
+});
+
+test('a call waiting behind a stalled one is served though nothing else arrives (the queue never full)', async () => {
+  const h = await startHarness({ Unary: (req: Msg) => req, ServerStream: endless }, { maxRunning: 1, maxWaiting: 4, http2: { sendStallTimeoutMs: STALL_MS } });
+  let a: H2Client | undefined;
+  try {
+    assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm');
+    a = await neverReader(h.port, 1);
+    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
+    await until(() => h.server.stats.running === 1, 'the never-reader running');
+    // Before: it waited for the 20 s stall timeout, past its deadline.
+    assert.equal((await unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), deadline())).text, 'honest');
+    await a.expectRst(1, ErrorCode.ENHANCE_YOUR_CALM, 5000);
+    assert.equal(h.server.stats.stalledShed, 1);
+    assert.equal(h.server.stats.sendStallResets, 0);
+    assert.equal(h.server.stats.rejected + h.server.stats.fairDropped, 0);
+  } finally {
+    a?.close();
+    await h.close();
+  }
+});
+
+test('a freed slot goes to the connection holding fewest slots: the light client before a heavy one\'s backlog', async () => {
+  const order: string[] = [];
+  const Unary = (req: Msg) => (order.push(req.text), req);
+  const h = await startHarness({ Unary, ServerStream: endless }, { maxRunning: 1, maxWaiting: 4, http2: { sendStallTimeoutMs: STALL_MS } });
+  // Its own channel (not the harness client's subchannel): another connection.
+  const heavy = new (TestClient())(`127.0.0.1:${h.port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  let a: H2Client | undefined;
+  try {
+    assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm');
+    assert.equal((await unary(heavy, 'Unary', { text: 'warm' })).text, 'warm');
+    order.length = 0;
+    a = await neverReader(h.port, 1);
+    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
+    await until(() => h.server.stats.running === 1, 'the never-reader running');
+    const backlog = [0, 1, 2].map((i) => unary(heavy, 'Unary', { text: `heavy ${i}` }, new grpc.Metadata(), deadline()));
+    await until(() => h.server.stats.waiting === 3, 'the heavy client\'s three calls waiting');
+    const light = unary(h.client, 'Unary', { text: 'light' }, new grpc.Metadata(), deadline());
+    await until(() => h.server.stats.waiting === 4, 'the light call waiting behind them');
+    assert.equal((await light).text, 'light');
+    assert.deepEqual((await Promise.all(backlog)).map((m) => m.text), ['heavy 0', 'heavy 1', 'heavy 2']);
+    // FIFO would have run the heavy backlog first.
+    assert.deepEqual(order, ['light', 'heavy 0', 'heavy 1', 'heavy 2']);
+    assert.equal(h.server.stats.stalledShed, 1);
+  } finally {
+    heavy.close();
+    a?.close();
+    await h.close();
+  }
+});
+
+test('never-readers and a rapid-reset client against the Zero\'s queue (2 + 16): every honest call succeeds', async () => {
+  const h = await startHarness({ Unary: (req: Msg) => req, ServerStream: async (req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
+    if (req.text === 'honest') {
+      for (let i = 0; i < 3; i++) await call.write({ text: `r${i}` } as Msg);
+      return;
+    }
+    await endless(req, call, ctx);
+  } }, { profile: 'pi-zero-2w' });
+  const peers: H2Client[] = [];
+  let stop = false;
+  let resets = 0;
+  // HEADERS + DATA + RST_STREAM(CANCEL) on new streams, 16 per turn of the event loop, reconnecting when closed.
+  const rapidReset = async (): Promise<void> => {
+    while (!stop) {
+      const c = await H2Client.connect(h.port);
+      peers.push(c);
+      for (let id = 1; !stop && !c.closed && id < 0x7fff0000; ) {
+        const parts: Buffer[] = [];
+        for (let j = 0; j < 16; j++, id += 2) {
+          parts.push(c.headersFrame(id, request('Unary')), rawFrame(FrameType.DATA, Flag.END_STREAM, id, MSG), rawFrame(FrameType.RST_STREAM, 0, id, Buffer.from([0, 0, 0, ErrorCode.CANCEL])));
+        }
+        c.send(...parts);
+        resets += 16;
+        await new Promise((r) => setImmediate(r));
+      }
+      c.close();
+    }
+  };
+  try {
+    assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm');
+    const attack = rapidReset();
+    for (let i = 0; i < 4; i++) peers.push(await neverReader(h.port, 8)); // 32 endless calls for 18 slots
+    await until(() => h.server.stats.running === 2, 'never-readers running');
+    let ok = 0;
+    const failures: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      if (i % 2 === 0) {
+        await unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), deadline()).then(
+          (m) => (m.text === 'honest' ? ok++ : failures.push(`unary ${m.text}`)),
+          (e: grpc.ServiceError) => failures.push(`unary ${e.code} ${e.details}`),
+        );
+      } else {
+        const r = await collect(h.client.ServerStream({ text: 'honest' }, new grpc.Metadata(), deadline()));
+        if (r.error === null && r.messages.length === 3) ok++;
+        else failures.push(`stream ${r.error?.code} ${r.error?.details} after ${r.messages.length}`);
+      }
+    }
+    stop = true;
+    await attack;
+    assert.deepEqual(failures, []);
+    assert.equal(ok, 30);
+    const s = h.server.stats;
+    assert.ok(resets > 0);
+    assert.ok(s.stalledShed > 0, `stalledShed ${s.stalledShed}`);
+    assert.equal(s.sendStallResets, 0, 'shed, not timed out');
+  } finally {
+    stop = true;
+    for (const c of peers) c.close();
+    await h.close();
+  }
+});
