@@ -17,7 +17,8 @@
 //                  then nothing; `slowloris` connections trickling a partial preface or a partial
 //                  frame one octet at a time; `zeroWindow` connections with INITIAL_WINDOW_SIZE 0
 //                  that open streams (unary and server-streaming calls) and never read their
-//                  socket; `churn` loops that connect and drop at once; `rapidReset` connections
+//                  socket (a probe frame a second finds out when the server closed one: it reconnects);
+//                  `churn` loops that connect and drop at once; `rapidReset` connections
 //                  sending HEADERS + RST_STREAM(CANCEL) pairs.
 //   flood rows     (issue 14) `conns` connections, each reconnecting as soon as it sees a GOAWAY
 //                  (or the close): SETTINGS, PING, empty-DATA and CONTINUATION floods; the HPACK
@@ -26,7 +27,7 @@
 //                  connection error (DATA on stream 0) and keeps writing until the socket closes.
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import { PREFACE, S, concat, continuation, data, headers, ping, rst, settings, settingsAck } from '../../build/test/support/frames.js';
+import { PREFACE, S, concat, continuation, data, frame, headers, ping, rst, settings, settingsAck } from '../../build/test/support/frames.js';
 import { hpackInt, literalBlock } from '../../build/test/support/h2-client.js';
 
 export const DEFAULTS = {
@@ -300,6 +301,8 @@ async function slowlorisSlot(i) {
   }
 }
 
+// An empty frame of an unknown type (RFC 9113 5.5: ignored), not a PING, which the ping policy would strike.
+const ZW_PROBE = frame(0xfa, 0, 0);
 /** INITIAL_WINDOW_SIZE 0, streams opened (unary with a 1 KB name, and server streams), socket never read. */
 async function zeroWindowSlot() {
   for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
@@ -314,7 +317,12 @@ async function zeroWindowSlot() {
         parts.push(headers(id, isStream ? STREAM : SAY_HELLO, { endStream: false }), data(id, isStream ? streamReq : big, { endStream: true }));
       }
       await write(c, Buffer.concat(parts));
-      while (timeLeft() && !c.closed) await sleep(200);
+      // A probe a second: the socket is never read, so only a failing write shows that the server
+      // closed it (evicted at the cap before it read our streams, or reset): then reconnect.
+      for (let t = 1; timeLeft() && !c.closed; t++) {
+        await sleep(200);
+        if (t % 5 === 0 && !c.closed) c.sock.write(ZW_PROBE);
+      }
       drop(c);
     }
     if (timeLeft()) await sleep(200);
