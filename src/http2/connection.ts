@@ -50,7 +50,11 @@ export const enum State {
 // cut within LINGER_MS (the peer's own FIN ends it sooner). LINGER_BYTES covers the few frames an
 // honest peer has in flight; a flooding peer's next read (up to 64 KB) is past it, and is its last:
 // each read is a fresh malloc'd buffer that only a GC frees, which piles up under floods and
-// leaves malloc's heap fragmented afterwards.
+// leaves malloc's heap fragmented afterwards. A flood ended by a limit usually has more than
+// LINGER_BYTES already read behind the frame that ended it (a 64 KB read of PINGs ends at the 4th):
+// then fail() destroys the socket at once, with no linger read, FIN handshake or timer, and the
+// connection's objects die young (under floods they otherwise lived long enough to be promoted).
+// The GOAWAY is with the kernel by then, ahead of the RST that the unread data makes it send.
 /** The most octets read and dropped after the last GOAWAY before the socket is destroyed. */
 const LINGER_BYTES = 16 * 1024;
 /** The longest a closing socket waits for the peer's FIN. */
@@ -429,6 +433,15 @@ export class Http2ServerConnection implements ServerSession {
     this.closeAll(code);
     this.state = State.CLOSING;
     this.writeNow();
+    this.#reader.close();
+    // A flooding peer has sent more than LINGER_BYTES past the frame that ended it, unparsed in the
+    // reader: lingering would read one more chunk to learn as much. Cut now, once the GOAWAY is
+    // with the kernel (still queued here: the peer does not read, the linger below waits for it).
+    if (this.#reader.dropped > LINGER_BYTES && this.socket.writableLength === 0) {
+      this.keepalive.counters.lingerCuts++;
+      this.socket.destroy();
+      return;
+    }
     this.socket.end();
     this.lingerStart();
   }

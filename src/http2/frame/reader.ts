@@ -62,6 +62,7 @@ export class FrameReader {
   /** Octets of an ignored (unknown type) frame still to discard. */
   #skip = 0;
   #closed = false;
+  #dropped = 0;
   /** Scratch for a frame header that spans chunks. */
   private readonly hdr = allocUnsafe(H);
 
@@ -82,6 +83,11 @@ export class FrameReader {
   /** Octets received and not yet consumed. */
   get buffered(): number {
     return this.avail;
+  }
+
+  /** Octets received and never consumed when the reader was closed (what close() dropped). */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   /** True once a ConnectionError was thrown. */
@@ -121,6 +127,7 @@ export class FrameReader {
   }
 
   #close(): void {
+    if (!this.#closed) this.#dropped = this.avail;
     this.#closed = true;
     this.chunks = [];
     this.#head = this.#tail = this.#off = this.avail = 0;
