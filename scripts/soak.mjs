@@ -33,7 +33,10 @@
 // peak RSS (VmHWM, reset before the row); after-RSS --settle seconds after the attack with the
 // server's heapUsed / external; connections refused / evicted (server.stats counters whose names
 // say refused or evicted, as a difference over the row; "n/a" when server.stats has none); whether
-// the process stayed up and answered a SayHello afterwards. Targets (PASS / MISS): 0 failed honest
+// the process stayed up and answered a SayHello afterwards. Below the table, per row: the server's
+// event-loop delay (p99 / max, sampled every 5 ms), how late the honest client's own sleeps woke,
+// and the CPU seconds other processes used (and the host stole) during the row: p99 figures taken
+// while the machine was busy with other work do not measure the server. Targets (PASS / MISS): 0 failed honest
 // calls; honest p99 <= 3x the unloaded p99 (flood rows: or 20 ms, whichever is larger); peak RSS <=
 // the profile's memoryBudgetMB; flood rows: after-RSS within 20% of the RSS the idle server had
 // just before that row's attack (the unloaded row shows the idle RSS after the baseline, so what
@@ -44,7 +47,7 @@ import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyWithGrpcJs } from './bench/probe.mjs';
-import { HAVE_TASKSET, cpuSeconds, pin, pinSelf, resetPeakRss, spawnServer, statusMiB, stopServer } from './bench/proc.mjs';
+import { HAVE_TASKSET, cpuSeconds, machineCpuSeconds, pin, pinSelf, resetPeakRss, spawnServer, statusMiB, stopServer } from './bench/proc.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_CPU = 0;
@@ -160,6 +163,7 @@ function startChild(argv) {
     wake();
   });
   return {
+    pid: child.pid,
     alive: () => !exited,
     stderr: () => err,
     send: (line) => !exited && child.stdin.write(line + '\n'),
@@ -199,6 +203,7 @@ async function startClients(ctx, port) {
   }
   return {
     port,
+    pids: [honest.pid, attacker.pid],
     alive: () => honest.alive() && attacker.alive(),
     /** One honest run of `seconds` (with an attack run when `attackCfg` is given), both started together. */
     async run(seconds, attackCfg) {
@@ -297,7 +302,14 @@ async function attackRow(ctx, server, clients, row) {
   const hwmReset = resetPeakRss(srv.pid);
   const sampler = rssSampler(srv.pid);
   const cpu0 = procFigure(cpuSeconds, srv.pid);
+  // What the rest of the machine used meanwhile: its busy CPU seconds less the soak's own processes'.
+  const soakCpu = () => [srv.pid, ...clients.pids].reduce((t, pid) => t + (procFigure(cpuSeconds, pid) ?? NaN), 0) + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
+  const m0 = machineCpuSeconds();
+  const s0 = soakCpu();
   const { honest, attack } = await clients.run(seconds, attackCfg);
+  const m1 = machineCpuSeconds();
+  const s1 = soakCpu();
+  const outside = { cpuSeconds: round(m1.busy - m0.busy - (s1 - s0), 1), stealSeconds: round(m1.steal - m0.steal, 1) };
   const upAfterAttack = srv.alive();
   const cpu1 = upAfterAttack ? procFigure(cpuSeconds, srv.pid) : null;
   const cpu = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
@@ -317,12 +329,13 @@ async function attackRow(ctx, server, clients, row) {
     honest,
     attack,
     serverCpuSeconds: cpu,
+    outside,
     peakRssMiB: hwmReset && hwm !== null ? Math.max(hwm, sampled) : sampled || null,
     peakFrom: hwmReset ? 'VmHWM' : 'VmRSS sampled every 100 ms',
     startRssMiB,
     afterRssMiB,
     before: before && { rss: before.rss, heapUsed: before.heapUsed, external: before.external, stats: before.stats },
-    after: after && { rss: after.rss, heapUsed: after.heapUsed, external: after.external, stats: after.stats },
+    after: after && { rss: after.rss, heapUsed: after.heapUsed, external: after.external, loopDelayMs: after.loopDelayMs, stats: after.stats },
     connections: connectionCounts(before, after),
     up: upAfterAttack && alive && answered,
     exit: alive ? null : { code: srv.child.exitCode, signal: srv.child.signalCode, stderr: srv.stderr().slice(-2000) },
@@ -405,8 +418,12 @@ function attackSummary(r) {
   const errs = Object.entries(r.honest?.errors ?? {}).slice(0, 3).map(([e, n]) => `${n}x ${e}`);
   const conns = r.after?.stats?.connections;
   const moved = Object.entries(r.connections.moved ?? {}).map(([k, n]) => `${k} +${n}`);
+  const eld = r.after?.loopDelayMs;
   return (
     `  ${r.label}: ${parts.join('; ')}; attacker CPU ${f1(a.cpuSeconds)} s` +
+    (eld ? `; server event-loop delay p99 / max ${f1(eld.p99)} / ${f1(eld.max)} ms` : '') +
+    (r.honest?.lateMs ? `; honest client's own timer lateness p99 / max ${f1(r.honest.lateMs.p99)} / ${f1(r.honest.lateMs.max)} ms` : '') +
+    (r.outside ? `\n    outside the soak meanwhile: ${f1(r.outside.cpuSeconds)} CPU-s used by other processes, ${f1(r.outside.stealSeconds)} s stolen by the host` : '') +
     (moved.length ? `\n    server.stats over the row: ${moved.join(', ')}${typeof conns === 'number' ? `; connections open after: ${conns}` : ''}` : '') +
     (errs.length ? `\n    honest errors: ${errs.join('; ')}` : '')
   );

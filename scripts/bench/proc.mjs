@@ -102,6 +102,12 @@ export function cpuSeconds(pid) {
   return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
 }
 
+/** The whole machine's CPU seconds so far (/proc/stat): busy (user, nice, system, irq, softirq) and steal. */
+export function machineCpuSeconds() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: (f[0] + f[1] + f[2] + f[5] + f[6]) / CLK_TCK, steal: (f[7] || 0) / CLK_TCK };
+}
+
 /** A VmXxx line of /proc/<pid>/status in MiB. */
 export function statusMiB(pid, key) {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -64,6 +64,8 @@ async function run(durationMs) {
   }, durationMs + deadlineMs + 30000);
   const kinds = { unary: { ok: 0, failed: 0, ms: [] }, stream: { ok: 0, failed: 0, ms: [] } };
   const errors = {};
+  // How late this process's own sleeps wake (the client's share of a busy machine, not the server's).
+  const late = [];
   const end = now() + durationMs;
   for (let i = 0; now() < end; i++) {
     const kind = i % 2 === 0 ? 'unary' : 'stream';
@@ -76,10 +78,13 @@ async function run(durationMs) {
       const key = `${kind} ${err}`;
       if (key in errors || Object.keys(errors).length < 20) errors[key] = (errors[key] ?? 0) + 1;
     }
+    const t1 = now();
     await sleep(intervalMs);
+    late.push(now() - t1 - intervalMs);
   }
   clearTimeout(hardStop);
-  return { unary: summary(kinds.unary), stream: summary(kinds.stream), errors };
+  late.sort((a, b) => a - b);
+  return { unary: summary(kinds.unary), stream: summary(kinds.stream), lateMs: { p99: percentile(late, 99), max: late.length ? late[late.length - 1] : null }, errors };
 }
 
 await new Promise((resolve, reject) => greeter.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())));

@@ -13,6 +13,7 @@
 //   node soak-server.js [port]     listens on 127.0.0.1 only; prints "listening <port>"
 //   kill -USR2 <pid>               prints one line "soak-report {json}": process.memoryUsage() and
 //                                  server.stats (whatever counters it has today)
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Server, ServerCredentials, loadServices } from '../../src/index.js';
 import { descriptor, serviceNames } from '../../examples/greeter/generated/helloworld.js';
 import type { GreeterHandlers } from '../../examples/greeter/generated/helloworld.js';
@@ -37,9 +38,14 @@ server.bind('127.0.0.1:' + (process.argv[2] ?? '0'), ServerCredentials.createIns
   },
 );
 
+// Event-loop delay since the previous report (sampled every 5 ms): how long a ready socket can wait.
+const eld = monitorEventLoopDelay({ resolution: 5 });
+eld.enable();
 process.on('SIGUSR2', () => {
   const m = process.memoryUsage();
-  const report = { t: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, stats: server.stats };
+  const loopDelayMs = { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 };
+  eld.reset();
+  const report = { t: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, loopDelayMs, stats: server.stats };
   process.stdout.write('soak-report ' + JSON.stringify(report) + '\n');
 });
 const stop = (): void => {
