@@ -21,7 +21,9 @@ export interface Snapshot {
   queue: { running: number; waiting: number; rejected: number; completed: number; cancelled: number; maxRunning: number; maxWaiting: number };
   connections: { open: number; capRefused: number; capEvicted: number; closed: number };
   /** Connections ended by the keepalive and age policies (server.stats, keepalive.ts). */
-  ended: { keepaliveTimeouts: number; idleGoaways: number; ageGoaways: number; ageGraceCloses: number };
+  ended: { keepaliveTimeouts: number; idleGoaways: number; ageGoaways: number; ageGraceCloses: number; tooManyPings: number; sendStallCloses: number };
+  /** Calls the server ended or refused to keep the board serving (server.stats). */
+  shed: { sendStallResets: number; requestStallResets: number; stalledShed: number; fairDropped: number };
   http2: ConnectionTotals;
   methods: readonly MethodCounters[];
   /** Registered services and their health ('SERVING' when no health service is given). */
@@ -100,12 +102,28 @@ export function renderText(s: Snapshot): string {
   o.one('grpc_edge_connections_refused_total', 'counter', 'Connections refused at the connection cap.', c.capRefused);
   o.one('grpc_edge_connections_evicted_total', 'counter', 'Idle connections closed to make room under the connection cap.', c.capEvicted);
   o.one('grpc_edge_connections_closed_total', 'counter', 'HTTP/2 connections closed.', c.closed);
-  o.family('grpc_edge_connections_ended_total', 'counter', 'Connections the server ended: unanswered keepalive PING, idle, age, age grace period over.');
+  o.family(
+    'grpc_edge_connections_ended_total',
+    'counter',
+    'Connections the server ended: unanswered keepalive PING, idle, age, age grace period over, too many client PINGs, connection window stalled past sendStallTimeoutMs.',
+  );
   const k = s.ended;
   o.sample('grpc_edge_connections_ended_total', 'reason="keepalive_timeout"', k.keepaliveTimeouts);
   o.sample('grpc_edge_connections_ended_total', 'reason="max_idle"', k.idleGoaways);
   o.sample('grpc_edge_connections_ended_total', 'reason="max_age"', k.ageGoaways);
   o.sample('grpc_edge_connections_ended_total', 'reason="max_age_grace"', k.ageGraceCloses);
+  o.sample('grpc_edge_connections_ended_total', 'reason="too_many_pings"', k.tooManyPings);
+  o.sample('grpc_edge_connections_ended_total', 'reason="send_stall"', k.sendStallCloses);
+  o.family(
+    'grpc_edge_calls_shed_total',
+    'counter',
+    'Calls the server ended to keep serving others: response stalled on flow control past sendStallTimeoutMs (send_stall), request not finished within it (request_stall), a stalled running call reset at a full job queue (stalled_at_full_queue), a waiting call refused for a connection holding fewer slots (fair_share).',
+  );
+  const d = s.shed;
+  o.sample('grpc_edge_calls_shed_total', 'reason="send_stall"', d.sendStallResets);
+  o.sample('grpc_edge_calls_shed_total', 'reason="request_stall"', d.requestStallResets);
+  o.sample('grpc_edge_calls_shed_total', 'reason="stalled_at_full_queue"', d.stalledShed);
+  o.sample('grpc_edge_calls_shed_total', 'reason="fair_share"', d.fairDropped);
 
   const h = s.http2;
   o.one('grpc_edge_http2_streams_opened_total', 'counter', 'HTTP/2 request streams opened.', h.streamsOpened);
@@ -163,6 +181,7 @@ export function renderJson(s: Snapshot, history: readonly Sample[]): string {
     queue: s.queue,
     connections: s.connections,
     ended: s.ended,
+    shed: s.shed,
     calls: { handled, callsPerSecond, byCode },
     methods: s.methods.map((m) => ({ service: m.service, method: m.method, type: m.type, count: m.count, sum: m.sum })),
     serving: s.serving,

@@ -247,7 +247,8 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
     eventLoop: { p50: 0.001, p99: 0.002, max: 0.003 },
     queue: { running: 1, waiting: 2, rejected: 3, completed: 4, cancelled: 5, maxRunning: 2, maxWaiting: 16 },
     connections: { open: 1, capRefused: 2, capEvicted: 3, closed: 4 },
-    ended: { keepaliveTimeouts: 1, idleGoaways: 2, ageGoaways: 3, ageGraceCloses: 4 },
+    ended: { keepaliveTimeouts: 1, idleGoaways: 2, ageGoaways: 3, ageGraceCloses: 4, tooManyPings: 5, sendStallCloses: 6 },
+    shed: { sendStallResets: 7, requestStallResets: 8, stalledShed: 9, fairDropped: 10 },
     http2: newTotals(),
     methods: [m],
     serving: [{ name: 'a\nb', status: 'NOT_SERVING' }],
@@ -263,6 +264,9 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
   assert.equal(s.get(`grpc_server_handling_seconds_bucket{${l},le="+Inf"}`), 5);
   assert.equal(s.get('grpc_edge_service_serving{grpc_service="a\\nb"}'), 0);
   assert.equal(s.get('grpc_edge_connections_ended_total{reason="max_age"}'), 3);
+  assert.equal(s.get('grpc_edge_connections_ended_total{reason="send_stall"}'), 6);
+  assert.equal(s.get('grpc_edge_calls_shed_total{reason="request_stall"}'), 8);
+  assert.equal(s.get('grpc_edge_calls_shed_total{reason="fair_share"}'), 10);
   const check = promtoolCheck(text);
   assert.equal(check.status, 0, check.output);
   // promtool must be able to fail: a counter without _total and a broken line.
@@ -272,7 +276,7 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
 });
 
 test('connection cap and HTTP/2 limits show up: evicted connection, 431 answer, PING flood', async () => {
-  const h = await startHarness(impl, { maxConnections: 1, http2: { maxPingsPerWindow: 2, maxHeaderListSize: 1024 } });
+  const h = await startHarness(impl, { maxConnections: 1, http2: { maxPingsPerWindow: 2, maxHeaderListSize: 1024, sendStallTimeoutMs: 300 } });
   const observe = enableObserve(h.server);
   const base = `http://127.0.0.1:${h.port}`;
   try {
@@ -306,6 +310,21 @@ test('connection cap and HTTP/2 limits show up: evicted connection, 431 answer, 
     const r3 = samples((await curl(`${base}/metrics`)).body);
     assert.equal(r3.get('grpc_edge_http2_limit_hits_total{limit="ping_flood"}'), 1);
     assert.equal(r3.get('grpc_edge_http2_limit_hits_total{limit="header_list_size"}'), 1, 'kept after its connection closed');
+
+    // A unary request that never ends: reset after sendStallTimeoutMs, counted as a shed call.
+    assert.equal(r3.get('grpc_edge_calls_shed_total{reason="request_stall"}'), 0);
+    const slow = http2.connect(base);
+    slow.on('error', () => {});
+    const rst = await new Promise<number>((resolve) => {
+      const req = slow.request({ ':method': 'POST', ':path': '/edge.test.TestService/Unary', 'content-type': 'application/grpc', te: 'trailers' });
+      req.on('error', () => {});
+      req.on('close', () => resolve(req.rstCode));
+      req.write(Buffer.from([0, 0, 0, 0, 9])); // a message header promising 9 octets, then nothing
+    });
+    assert.equal(rst, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    const r4 = samples((await h2get(slow, '/metrics')).body);
+    assert.equal(r4.get('grpc_edge_calls_shed_total{reason="request_stall"}'), 1);
+    slow.close();
   } finally {
     observe.stop();
     await h.close();
