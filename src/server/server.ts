@@ -521,7 +521,7 @@ export class Server {
     opts.peer = peerName;
     const room = placed || this.#conns.makeRoom();
     const web = this.#web;
-    const h2 = (): void => {
+    const h2 = (head?: Buffer): void => {
       const session = new Http2ServerConnection(socket, peer, this.#http2, web === undefined ? (stream: ServerStream) => serveCall(stream, opts) : (stream: ServerStream) => web.stream(stream, opts), this.#counters);
       session.onclose = () => {
         this.#conns.delete(session);
@@ -535,6 +535,8 @@ export class Server {
         this.#conns.closing(session);
         session.drain(`connection limit reached: ${this.#maxConnections} open, all with calls in progress`);
       }
+      // what the sniff read, handed over as the connection's first read
+      if (head !== undefined) session.onData(head);
     };
     const http1 = (): void => {
       if (web !== undefined && room) {
@@ -566,11 +568,12 @@ export class Server {
 
   /**
    * Wait for the first octets of a plain-TCP connection: the HTTP/2 client preface starts with
-   * "PRI" (RFC 9113 3.4), an HTTP/1.x request with its method. They go back onto the paused socket
-   * for whoever serves it. Meanwhile the socket counts toward the cap as idle (a SocketMember); one
+   * "PRI" (RFC 9113 3.4), an HTTP/1.x request with its method. HTTP/2 gets them as its first read
+   * (no unshift, pause and resume: a nextTick and a stream read more per connection, which floods
+   * of new connections pay for); for HTTP/1.x they go back onto the paused socket. Meanwhile the socket counts toward the cap as idle (a SocketMember); one
    * that sends nothing is closed after the handshake timeout.
    */
-  #sniff(socket: Socket, room: boolean, h2: () => void, http1: () => void): void {
+  #sniff(socket: Socket, room: boolean, h2: (head: Buffer) => void, http1: () => void): void {
     let head: Buffer | null = null;
     const m = new SocketMember(socket);
     if (room) this.#conns.add(m);
@@ -585,12 +588,15 @@ export class Server {
       socket.off('data', onData);
       socket.off('close', onClose);
       if (timer !== null) clearTimeout(timer);
-      socket.pause();
-      socket.unshift(head);
       this.#conns.delete(m);
       if (this.stopping) socket.destroy();
-      else (pri ? h2 : http1)();
-      socket.resume();
+      else if (pri) h2(head);
+      else {
+        socket.pause();
+        socket.unshift(head);
+        http1();
+        socket.resume();
+      }
     };
     const onClose = (): void => {
       if (timer !== null) clearTimeout(timer);
