@@ -5,7 +5,9 @@
 // Life of a call: validate headers -> arm the deadline timer (one per call) -> admit through the
 // queue ('rejected' = RESOURCE_EXHAUSTED at once; waiting time counts against the deadline) ->
 // start(): interceptors, handler -> status -> queue.done(). Streaming calls hold their running slot
-// for the whole call. The client's RST_STREAM or a lost connection aborts ctx.signal; the deadline
+// for the whole call, except while a write() waits for the client's flow-control window: then the
+// call parks (queue.park: the slot goes to another call) and takes a slot again, before any waiting
+// call, once the window opens (queue.resume -> start()). The client's RST_STREAM or a lost connection aborts ctx.signal; the deadline
 // aborts it, sends DEADLINE_EXCEEDED and RST_STREAM(CANCEL).
 //
 // Flow control: request bytes are handed back to the peer (stream.consume) as they arrive while
@@ -38,6 +40,8 @@ export interface Admission {
   admit(job: { start(): void; readonly owner?: { held?: number } }): 'run' | 'queued' | 'rejected';
   done(job: { start(): void }): boolean;
   cancel(job: { start(): void }): boolean;
+  park(job: { start(): void }): boolean;
+  resume(job: { start(): void }): void;
 }
 
 /**
@@ -169,6 +173,8 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
   #drain: Drain | null = null;
   /** A unary reply waiting for handlerDone (see reply()). */
   private heldReply: unknown = NO_REPLY;
+  /** Off its running slot while write() waits for the client (Admission.park). */
+  #parked = false;
 
   readonly #stream: ServerStream;
 
@@ -325,6 +331,11 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
 
   /** QueueJob: the call got a running slot. */
   start(): void {
+    if (this.#parked) {
+      // Back on a running slot (Admission.resume): the write() it waited on goes on.
+      this.#parked = false;
+      return this.resolveDrain();
+    }
     if (this.phase !== 'waiting') return;
     if (this.opts.interceptors.length === 0 && (this.kind === 'unary' || this.kind === 'server_streaming')) {
       // Fast path: no async iterator chain; the handler runs once the request is complete.
@@ -417,7 +428,9 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     try {
       if (!this.sendMessage(message, options?.compress !== false)) {
         // Bound, not an arrow function: an arrow would make every write() allocate a context.
-        if (this.#stream.ondrain === null) this.#stream.ondrain = this.resolveDrain.bind(this);
+        if (this.#stream.ondrain === null) this.#stream.ondrain = this.#drained.bind(this);
+        // Waiting on the client, not on the server: the running slot is free for another call.
+        if (!this.#parked && this.phase === 'running') this.#parked = this.opts.queue.park(this);
         return (this.#drain ??= newDrain()).p;
       }
     } catch (err) {
@@ -739,6 +752,12 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
     if (this.abortReason !== null) return;
     this.abortReason = reason;
     if (this.controller !== null) this.controller.abort(reason);
+  }
+
+  /** The stream takes writes again: go on (parked: once back on a running slot, start()). */
+  #drained(): void {
+    if (this.#parked) this.opts.queue.resume(this);
+    else this.resolveDrain();
   }
 
   private resolveDrain(): void {

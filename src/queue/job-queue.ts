@@ -12,7 +12,7 @@
 // - When a started job finishes (handler settled and status sent, or the call was cancelled while
 //   running), call `done(job)` exactly once: that frees the slot and starts the oldest waiting job.
 // - Streaming calls (server, client and bidi streaming) hold their running slot for the WHOLE
-//   call, until the status is sent; they are not re-queued per message.
+//   call, until the status is sent; they are not re-queued per message, but may park (below).
 // - Time spent waiting counts against the call's deadline. The caller arms its deadline timer
 //   BEFORE admission; if the deadline fires (or the client cancels) while the job is still waiting,
 //   the caller calls `cancel(job)` (which then returns true and start() will never be called) and
@@ -31,6 +31,15 @@
 // would a rejected job): one busy connection cannot lock out the others (drop from the longest
 // queue). Jobs without an owner count as owners of one job.
 //
+// Parking: a running job that waits on its client, not on the server (src/grpc/call.ts: a
+// response blocked on flow control), may park(): its running slot goes to the next job at once,
+// and it stays counted in its owner's share. When it can go on it calls resume(): it takes the next
+// free running slot before any waiting job (start() is called again then). At most `maxWaiting`
+// jobs are parked; when every place is taken, onFull is offered the parked jobs first (it may end
+// one); if it ends none, park() returns false and the job keeps its running slot. A parked job
+// ends with done() as a running one does. So at most maxRunning + maxWaiting jobs are started and
+// not done, plus maxWaiting waiting.
+//
 // Cancellation is lazy in the ring (the slot becomes a hole that is skipped when it reaches the
 // head) but the waiting count drops at once. If holes fill the ring while fewer than maxWaiting
 // jobs are live, admit compacts it in place.
@@ -45,8 +54,8 @@ export interface QueueJob {
   /** Whose share the job counts in (src/grpc/call.ts: its connection's PeerInfo). */
   readonly owner?: QueueOwner | undefined;
   /**
-   * Called once when the job gets a running slot: synchronously inside admit() or later inside
-   * another job's done(). Should not throw: if it does inside admit() the slot is released and the
+   * Called when the job gets a running slot: synchronously inside admit() or later inside another
+   * job's done() (once; again each time a parked job gets a slot back, see park()). Should not throw: if it does inside admit() the slot is released and the
    * error propagates to admit()'s caller; inside done() the slot is released and the error goes
    * to the queue's `onStartError`.
    */
@@ -65,7 +74,8 @@ export interface JobQueueOptions {
   /**
    * Asked when a job arrives and every running and waiting slot is taken: "can you make room?".
    * It gets the running jobs (packed at [0, count)) and may end one of them (done() included);
-   * if that freed a slot the new job is admitted, else rejected. Never called on other paths.
+   * if that freed a slot the new job is admitted, else rejected. Also asked by park() when every
+   * parking place is taken, with the parked jobs: ending one of them makes room.
    */
   onFull?: (running: readonly (QueueJob | null)[], count: number) => void;
   /** A waiting job dropped for a newcomer of a lighter owner (see above); it will never start. */
@@ -82,6 +92,8 @@ export interface JobQueueStats {
   cancelled: number;
   /** Waiting jobs dropped for a newcomer whose owner held fewer slots (onDrop). */
   fairDropped: number;
+  /** Jobs parked now: off their running slot while they wait on their client (park()). */
+  parked: number;
   maxRunning: number;
   maxWaiting: number;
 }
@@ -105,6 +117,10 @@ export class JobQueue {
   private readonly waitingJobs: RingBuffer<QueueJob>;
   /** Running jobs packed at [0, running): removal swaps the last one into the hole. */
   readonly runningJobs: (QueueJob | null)[];
+  /** Parked jobs packed at [0, #parkedCount); at [0, resuming) those that asked resume(), in order. */
+  readonly #parked: (QueueJob | null)[];
+  #parkedCount = 0;
+  #resuming = 0;
   private runningCount = 0;
   private waitingCount = 0;
   private rejectedCount = 0;
@@ -123,6 +139,7 @@ export class JobQueue {
     this.#onQueued = options.onQueued;
     this.waitingJobs = new RingBuffer<QueueJob>(Math.max(1, this.maxWaiting));
     this.runningJobs = new Array<QueueJob | null>(this.maxRunning).fill(null);
+    this.#parked = new Array<QueueJob | null>(this.maxWaiting).fill(null);
   }
 
   get running(): number {
@@ -142,6 +159,7 @@ export class JobQueue {
       completed: this.completedCount,
       cancelled: this.cancelledCount,
       fairDropped: this.droppedCount,
+      parked: this.#parkedCount,
       maxRunning: this.maxRunning,
       maxWaiting: this.maxWaiting,
     };
@@ -200,15 +218,41 @@ export class JobQueue {
   }
 
   /**
-   * A running job finished: free its slot and start waiting jobs while slots are free.
-   * Returns false (and changes nothing) if the job was not running, e.g. a second done().
+   * A running (or parked) job finished: free its slot and start waiting jobs while slots are free.
+   * Returns false (and changes nothing) if the job was neither, e.g. a second done().
    */
   done(job: QueueJob): boolean {
-    if (!this.removeRunning(job)) return false;
+    if (!this.removeRunning(job) && !this.#unpark(this.#parked.indexOf(job))) return false;
     this.#release(job);
     this.completedCount++;
     this.#drain();
     return true;
+  }
+
+  /**
+   * The running job waits on its client: its slot goes to the next job. False (nothing changed)
+   * when it is not running, or every parking place is taken and onFull ended none of them.
+   */
+  park(job: QueueJob): boolean {
+    if (!this.isRunning(job)) return false;
+    if (this.#parkedCount >= this.maxWaiting) this.#onFull?.(this.#parked, this.#parkedCount);
+    if (this.#parkedCount >= this.maxWaiting || !this.removeRunning(job)) return false;
+    this.#parked[this.#parkedCount++] = job;
+    this.#drain();
+    return true;
+  }
+
+  /**
+   * The parked job can go on: it gets the next free running slot before any waiting job, now if
+   * one is free; its start() is called then. Nothing happens if it is not parked or asked already.
+   */
+  resume(job: QueueJob): void {
+    const p = this.#parked;
+    const i = p.indexOf(job);
+    if (i < this.#resuming) return;
+    p[i] = p[this.#resuming]!;
+    p[this.#resuming++] = job;
+    this.#drain();
   }
 
   /**
@@ -239,25 +283,10 @@ export class JobQueue {
   }
 
   /**
-   * Withdraw every waiting job (server shutdown), counting them as cancelled, and call `each` on
-   * them so the caller can fail their calls. Running jobs are untouched.
-   */
-  cancelAllWaiting(each?: (job: QueueJob) => void): number {
-    let n = 0;
-    for (let job = this.waitingJobs.shiftItem(); job !== undefined; job = this.waitingJobs.shiftItem()) {
-      this.waitingCount--;
-      this.cancelledCount++;
-      this.#release(job);
-      n++;
-      if (each !== undefined) each(job);
-    }
-    return n;
-  }
-
-  /**
    * Withdraw the waiting jobs `match` picks (counted as cancelled; they will never be started),
    * calling `each` on every one once it has left the line, so the caller can end it. The others
-   * keep their FIFO order. For onFull: the server drops a shed call's connection-mates.
+   * keep their FIFO order. For onFull: the server drops a shed call's connection-mates
+   * (`() => true` withdraws every waiting job).
    */
   dropWaiting(match: (job: QueueJob) => boolean, each: (job: QueueJob) => void): number {
     const ring = this.waitingJobs;
@@ -281,19 +310,26 @@ export class JobQueue {
     this.draining = true;
     const ring = this.waitingJobs;
     try {
-      while (this.runningCount < this.maxRunning && this.waitingCount > 0) {
-        // The oldest waiting job of the owner holding fewest slots (1: it cannot be beaten).
-        let at = -1;
-        let least = Infinity;
-        for (let i = 0; i < ring.length && least > 1; i++) {
-          const j = ring.at(i);
-          const n = j == null ? Infinity : j.owner?.held ?? 1;
-          if (n < least) (least = n), (at = i);
-        }
-        const next = ring.clearAt(at);
-        if (next == null) break; // unreachable while waitingCount is right
-        this.waitingCount--;
-        if (this.waitingCount === 0) ring.clear();
+      while (this.runningCount < this.maxRunning) {
+        let next: QueueJob | null | undefined;
+        if (this.#resuming > 0) {
+          // A parked job that can go on first: it was started before any waiting job.
+          next = this.#parked[0]!;
+          this.#unpark(0);
+        } else if (this.waitingCount > 0) {
+          // The oldest waiting job of the owner holding fewest slots (1: it cannot be beaten).
+          let at = -1;
+          let least = Infinity;
+          for (let i = 0; i < ring.length && least > 1; i++) {
+            const j = ring.at(i);
+            const n = j == null ? Infinity : j.owner?.held ?? 1;
+            if (n < least) (least = n), (at = i);
+          }
+          next = ring.clearAt(at);
+          if (next == null) break; // unreachable while waitingCount is right
+          this.waitingCount--;
+          if (this.waitingCount === 0) ring.clear();
+        } else break;
         this.addRunning(next);
         try {
           next.start();
@@ -306,6 +342,16 @@ export class JobQueue {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Take the parked job at `i` out (order kept): false when `i` is -1 (not parked). */
+  #unpark(i: number): boolean {
+    if (i < 0) return false;
+    const p = this.#parked;
+    p.copyWithin(i, i + 1, this.#parkedCount);
+    p[--this.#parkedCount] = null;
+    if (i < this.#resuming) this.#resuming--;
+    return true;
   }
 
   #hold(job: QueueJob): void {

@@ -95,15 +95,6 @@ export class RingBuffer<T extends object> {
     return item;
   }
 
-  /** Like shift() but skips holes: the oldest real item, or undefined when none is left. */
-  shiftItem(): T | undefined {
-    while (this.#tail !== this.#head) {
-      const item = this.shift();
-      if (item !== null) return item as T;
-    }
-    return undefined;
-  }
-
   /** Content of the i-th occupied slot from the head (0 = oldest), or undefined out of range. */
   at(i: number): T | null | undefined {
     if (i < 0 || i >= this.length) return undefined;

@@ -16,7 +16,8 @@
 // once and `maxWaiting` calls wait (fair between connections: src/queue/job-queue.ts); past that a
 // call gets RESOURCE_EXHAUSTED at once.
 // Waiting time counts against the call's deadline; a call cancelled while waiting leaves the
-// queue. Streaming calls (all three kinds) hold their running slot for the whole call.
+// queue. Streaming calls (all three kinds) hold their running slot for the whole call, except
+// while their response waits for the client's flow-control window: then they park (src/grpc/call.ts).
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -222,20 +223,20 @@ export class Server {
   #shedMs = STALL_SHED_MS;
 
   /**
-   * Shed the running call whose response has waited longest for flow-control window, if at least
-   * #shedMs. Its connection, and every one that has shown a stall that long (no WINDOW_UPDATE
+   * Shed the call of `jobs` (the running calls, or the parked ones when every parking place is
+   * taken) whose response has waited longest for flow-control window, if at least #shedMs. Its connection, and every one that has shown a stall that long (no WINDOW_UPDATE
    * letting data go since), does not read: their waiting calls go too (first, so the freed slot does
    * not go to one of them).
    */
   #shedStalled(jobs: readonly unknown[], n: number): void {
-    let at = Date.now() - this.#shedMs;
+    const t = Date.now() - this.#shedMs;
+    let at = t;
     let shed: ServerCall | undefined;
     for (let i = 0; i < n; i++) {
-      const t = (jobs[i] as ServerCall).stalledSince;
-      if (t > 0 && t <= at) (at = t), (shed = jobs[i] as ServerCall);
+      const s = (jobs[i] as ServerCall).stalledSince;
+      if (s > 0 && s <= at) (at = s), (shed = jobs[i] as ServerCall);
     }
     if (shed === undefined) return;
-    const t = Date.now() - this.#shedMs;
     this.#counters.stalledShed += 1 + this.#queue.dropWaiting((j) => {
       const s = (j as ServerCall).shownStall;
       return (s > 0 && s <= t) || (j as ServerCall).sameConn(shed!);
@@ -258,7 +259,8 @@ export class Server {
       maxWaiting: options.maxWaiting ?? limits.maxWaiting,
       // At a full queue, before refusing a call: the running call whose response has waited
       // longest for flow-control window, at least min(1 s, sendStallTimeoutMs), is reset as the
-      // stall timeout would (the connection cap's rule: evict the idle before refusing).
+      // stall timeout would (the connection cap's rule: evict the idle before refusing). Asked the
+      // same about the parked calls when a blocked call finds every parking place taken.
       onFull: (jobs, n) => this.#shedStalled(jobs, n),
       // Dropped from the waiting line for a call of a connection holding fewer slots.
       onDrop: (j) => (j as ServerCall).refuse(),

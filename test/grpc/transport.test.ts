@@ -340,15 +340,17 @@ test('backpressure: write() waits while the client does not read, then everythin
       call.on('error', reject);
       call.on('end', resolve);
     });
-    // The handler ends up blocked in write() long before it has written everything.
+    // The handler ends up blocked in write() long before it has written everything (and parks:
+    // off its running slot while it waits for the client).
     const { until } = await import('./helpers.js');
-    await until(() => waiting && written < total && h.server.stats.running === 1, 'write() to block');
+    await until(() => waiting && written < total && h.server.stats.parked === 1 && h.server.stats.running === 0, 'write() to block');
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(written < total, `handler wrote ${written} of ${total} messages without a reader`);
     call.resume();
     await done;
     assert.equal(got.length, total);
     assert.deepEqual(got.slice(0, 3), [0, 1, 2]);
+    assert.deepEqual([h.server.stats.parked, h.server.stats.running], [0, 0]);
   } finally {
     await h.close();
   }

@@ -35,7 +35,7 @@ test('bounds: runs up to maxRunning, queues up to maxWaiting, rejects past both'
   const js = jobs(7, log);
   assert.deepEqual(js.map((j) => q.admit(j)), ['run', 'run', 'queued', 'queued', 'queued', 'rejected', 'rejected']);
   assert.deepEqual(log, [0, 1]);
-  assert.deepEqual(q.stats, { running: 2, waiting: 3, rejected: 2, completed: 0, cancelled: 0, fairDropped: 0, maxRunning: 2, maxWaiting: 3 });
+  assert.deepEqual(q.stats, { running: 2, waiting: 3, rejected: 2, completed: 0, cancelled: 0, fairDropped: 0, parked: 0, maxRunning: 2, maxWaiting: 3 });
   assert.ok(q.isRunning(js[0]!));
   assert.ok(q.isWaiting(js[2]!));
   assert.ok(!q.isWaiting(js[5]!) && !q.isRunning(js[5]!));
@@ -51,7 +51,7 @@ test('FIFO: done() starts the oldest waiting job; newcomers do not overtake', ()
     assert.equal(q.done(js[i]!), true);
     assert.deepEqual(log, js.slice(0, Math.min(i + 2, 5)).map((j) => j.id));
   }
-  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 5, cancelled: 0, fairDropped: 0, maxRunning: 1, maxWaiting: 10 });
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 5, cancelled: 0, fairDropped: 0, parked: 0, maxRunning: 1, maxWaiting: 10 });
   const a = new Job(10, log);
   const b = new Job(11, log);
   const c = new Job(12, log);
@@ -130,7 +130,7 @@ test('cancel: a waiting job is never started and the waiting count drops at once
   q.done(js[4]!);
   assert.deepEqual(log, [0, 1, 3, 4]);
   assert.equal(js[2]!.started, 0);
-  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 4, cancelled: 1, fairDropped: 0, maxRunning: 1, maxWaiting: 3 });
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 4, cancelled: 1, fairDropped: 0, parked: 0, maxRunning: 1, maxWaiting: 3 });
 });
 
 test('cancelled holes fill the ring: admit compacts and keeps FIFO order', () => {
@@ -153,14 +153,14 @@ test('cancelled holes fill the ring: admit compacts and keeps FIFO order', () =>
   assert.equal(q.stats.completed, 5);
 });
 
-test('cancelAllWaiting withdraws every waiting job, oldest first', () => {
+test('dropWaiting(() => true) withdraws every waiting job, oldest first', () => {
   const log: number[] = [];
   const q = new JobQueue({ maxRunning: 1, maxWaiting: 5 });
   const js = jobs(5, log);
   for (const j of js) q.admit(j);
   q.cancel(js[2]!);
   const seen: number[] = [];
-  assert.equal(q.cancelAllWaiting((j) => seen.push((j as Job).id)), 3);
+  assert.equal(q.dropWaiting(() => true, (j) => seen.push((j as Job).id)), 3);
   assert.deepEqual(seen, [1, 3, 4]);
   assert.equal(q.waiting, 0);
   assert.equal(q.stats.cancelled, 4);
@@ -177,7 +177,7 @@ test('a start() that calls done() synchronously does not recurse or stall', () =
   for (let i = 0; i < 10_000; i++) q.admit(new Job(i, log, (j) => q.done(j)));
   q.done(blocker);
   assert.equal(log.length, 10_001);
-  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 10_001, cancelled: 0, fairDropped: 0, maxRunning: 1, maxWaiting: 10_000 });
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 10_001, cancelled: 0, fairDropped: 0, parked: 0, maxRunning: 1, maxWaiting: 10_000 });
 });
 
 test('start() throwing: from admit the error propagates and the slot is released; from done it goes to onStartError', () => {
@@ -296,7 +296,7 @@ test('property: random admit/done/cancel sequences match a simple model', () => 
       assert.deepEqual(log, mLog, ctx);
       assert.deepEqual(
         q.stats,
-        { running: mRunning.length, waiting: mWaiting.length, ...m, fairDropped: 0, maxRunning, maxWaiting },
+        { running: mRunning.length, waiting: mWaiting.length, ...m, fairDropped: 0, parked: 0, maxRunning, maxWaiting },
         ctx,
       );
       for (const j of mWaiting) assert.ok(q.isWaiting(j), ctx);
@@ -407,7 +407,7 @@ test('owners: at a full queue the heaviest owner\'s newest waiting job gives way
   assert.deepEqual(dropped, ['a3', 'a2']);
   // Owners of one slot each: nobody gives way any more.
   assert.equal(q.admit(owned('e1', {}, started)), 'rejected');
-  assert.deepEqual(q.stats, { running: 1, waiting: 3, rejected: 2, completed: 0, cancelled: 0, fairDropped: 2, maxRunning: 1, maxWaiting: 3 });
+  assert.deepEqual(q.stats, { running: 1, waiting: 3, rejected: 2, completed: 0, cancelled: 0, fairDropped: 2, parked: 0, maxRunning: 1, maxWaiting: 3 });
   assert.deepEqual(started, ['a1']);
   // Jobs without an owner are never dropped, nor drop others.
   const q0 = new JobQueue({ maxRunning: 1, maxWaiting: 1, onDrop: () => assert.fail('no owner, no drop') });
@@ -458,13 +458,236 @@ test('property: owners\' held counts always equal their running + waiting jobs, 
         const o = owners[Math.floor(rand() * owners.length)];
         q.dropWaiting((j) => j.owner === o, () => {});
       } else {
-        q.cancelAllWaiting();
+        q.dropWaiting(() => true, () => {});
       }
       check();
     }
-    q.cancelAllWaiting();
+    q.dropWaiting(() => true, () => {});
     for (const j of all) q.done(j);
     check();
     for (const o of owners) assert.equal(o.held ?? 0, 0, ctx);
+  }
+});
+
+test('park: the running slot goes to the oldest waiting job; resume takes the next free slot before any waiting job', () => {
+  const log: number[] = [];
+  const owner: QueueOwner = {};
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 3 });
+  const [a, b, c, d] = jobs(4, log);
+  (a as Job & { owner: QueueOwner }).owner = owner;
+  for (const j of [a, b, c]) q.admit(j!);
+  assert.equal(q.park(a!), true);
+  assert.deepEqual(log, [0, 1], 'b got the slot');
+  assert.deepEqual([q.running, q.waiting, q.stats.parked, owner.held], [1, 1, 1, 1], 'a still counts in its owner\'s share');
+  assert.equal(q.isRunning(a!), false);
+  assert.equal(q.park(a!), false, 'parked already');
+  q.resume(a!);
+  q.resume(a!); // asked twice: still one place in line
+  assert.deepEqual(log, [0, 1], 'no free slot yet');
+  assert.equal(q.admit(d!), 'queued');
+  q.done(b!);
+  assert.deepEqual(log, [0, 1, 0], 'a back on the slot before c and d, which waited before it asked');
+  assert.deepEqual([q.running, q.waiting, q.stats.parked], [1, 2, 0]);
+  q.done(a!);
+  assert.deepEqual(log, [0, 1, 0, 2]);
+  assert.equal(owner.held, 0);
+  assert.equal(q.stats.completed, 2);
+  // A free slot: resume() starts it at once.
+  q.done(c!);
+  assert.deepEqual(log, [0, 1, 0, 2, 3]);
+  assert.equal(q.park(d!), true);
+  assert.equal(q.running, 0);
+  q.resume(d!);
+  assert.deepEqual(log, [0, 1, 0, 2, 3, 3]);
+  assert.equal(q.isRunning(d!), true);
+});
+
+test('park: a parked job ends with done() (once), freeing its place without taking a slot; resume() after it does nothing', () => {
+  const log: number[] = [];
+  const q = new JobQueue({ maxRunning: 1, maxWaiting: 2 });
+  const [a, b, c] = jobs(3, log);
+  for (const j of [a, b, c]) q.admit(j!);
+  q.park(a!);
+  q.park(b!);
+  assert.deepEqual(log, [0, 1, 2]);
+  q.resume(b!); // in line for the slot c holds
+  assert.equal(q.done(b!), true, 'cancelled while in line');
+  assert.equal(q.done(b!), false);
+  assert.equal(q.done(a!), true, 'cancelled while parked');
+  q.resume(a!);
+  assert.equal(q.stats.parked, 0);
+  q.done(c!);
+  assert.deepEqual(log, [0, 1, 2], 'neither started again');
+  assert.deepEqual(q.stats, { running: 0, waiting: 0, rejected: 0, completed: 3, cancelled: 0, fairDropped: 0, parked: 0, maxRunning: 1, maxWaiting: 2 });
+});
+
+test('park: at most maxWaiting parked; when full onFull is offered the parked jobs, and one it ends makes room', () => {
+  const log: number[] = [];
+  let offered: Job[] = [];
+  let shed: Job | null = null;
+  const q = new JobQueue({
+    maxRunning: 1,
+    maxWaiting: 2,
+    onFull: (list, n) => {
+      offered = list.slice(0, n) as Job[];
+      if (shed !== null) q.done(shed);
+    },
+  });
+  const [a, b, c, d] = jobs(4, log);
+  q.admit(a!);
+  q.park(a!);
+  q.admit(b!);
+  q.park(b!);
+  q.admit(c!);
+  assert.deepEqual([offered.length, q.stats.parked], [0, 2], 'not asked while there is room');
+  assert.equal(q.park(c!), false, 'full and nothing ended: c keeps its slot');
+  assert.deepEqual(offered.map((j) => j.id).sort(), [0, 1]);
+  assert.equal(q.isRunning(c!), true);
+  assert.equal(q.admit(d!), 'queued');
+  shed = a!;
+  assert.equal(q.park(c!), true, 'a ended: c parks, d runs');
+  assert.deepEqual(log, [0, 1, 2, 3]);
+  assert.deepEqual([q.running, q.stats.parked, q.stats.completed], [1, 2, 1]);
+  // maxWaiting 0: never parks.
+  const q0 = new JobQueue({ maxRunning: 1, maxWaiting: 0 });
+  const x = new Job(9, []);
+  q0.admit(x);
+  assert.equal(q0.park(x), false);
+  // A job that is not running (waiting, or never admitted) is not parked, and onFull is not asked.
+  offered = [];
+  assert.equal(q.park(new Job(10, [])), false);
+  assert.equal(offered.length, 0);
+});
+
+test('property: random admit/done/cancel/park/resume sequences match a simple model', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const rand = prng(seed);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const maxRunning = 1 + Math.floor(rand() * 3);
+    const maxWaiting = Math.floor(rand() * 5);
+    const log: number[] = [];
+    const ctx = `seed ${seed}`;
+    // The model: running, waiting (FIFO), parked (a set), resuming (FIFO, a subset of parked).
+    const mRunning: Job[] = [];
+    const mWaiting: Job[] = [];
+    const mParked: Job[] = [];
+    const mResuming: Job[] = [];
+    const mLog: number[] = [];
+    const m = { rejected: 0, completed: 0, cancelled: 0 };
+    const all: Job[] = [];
+    let shedOnFull = false;
+    let offer: number[] = []; // the parked jobs' ids before the model's step
+    const drop = (xs: Job[], j: Job): boolean => {
+      const i = xs.indexOf(j);
+      if (i >= 0) xs.splice(i, 1);
+      return i >= 0;
+    };
+    const mDrain = (): void => {
+      while (mRunning.length < maxRunning) {
+        const j = mResuming.length > 0 ? mResuming.shift()! : mWaiting.shift();
+        if (j === undefined) break;
+        drop(mParked, j);
+        mRunning.push(j);
+        mLog.push(j.id);
+      }
+    };
+    const mDone = (j: Job): boolean => {
+      if (!drop(mRunning, j) && !drop(mParked, j)) return false;
+      drop(mResuming, j);
+      m.completed++;
+      mDrain();
+      return true;
+    };
+    // onFull on park(): when told to, ends the parked job with the lowest id (the model does the same).
+    const q = new JobQueue({
+      maxRunning,
+      maxWaiting,
+      onFull: (list, n) => {
+        if (!shedOnFull || n === 0) return;
+        const ids = list.slice(0, n).map((j) => (j as Job).id);
+        assert.deepEqual([...ids].sort((x, y) => x - y), offer, ctx);
+        q.done(all[Math.min(...ids)]!);
+      },
+    });
+    for (let step = 0; step < 400; step++) {
+      const r = rand();
+      if (r < 0.3) {
+        // An owner per job (its held count is 1 while the queue holds it) keeps the drain order FIFO;
+        // fair shares have their own tests above.
+        const j = new Job(all.length, log);
+        (j as Job & { owner: QueueOwner }).owner = {};
+        all.push(j);
+        let expected: string;
+        if (mWaiting.length === 0 && mRunning.length < maxRunning && mResuming.length === 0) {
+          expected = 'run';
+          mRunning.push(j);
+          mLog.push(j.id);
+        } else if (mWaiting.length < maxWaiting) {
+          expected = 'queued';
+          mWaiting.push(j);
+        } else {
+          expected = 'rejected';
+          m.rejected++;
+        }
+        assert.equal(q.admit(j), expected, ctx);
+      } else if (r < 0.5) {
+        if (all.length === 0) continue;
+        const j = rand() < 0.7 && mParked.length > 0 ? pick(mParked) : rand() < 0.8 && mRunning.length > 0 ? pick(mRunning) : pick(all);
+        const expected = mDone(j);
+        assert.equal(q.done(j), expected, ctx);
+      } else if (r < 0.6) {
+        if (all.length === 0) continue;
+        const j = rand() < 0.8 && mWaiting.length > 0 ? pick(mWaiting) : pick(all);
+        const expected = drop(mWaiting, j);
+        if (expected) m.cancelled++;
+        assert.equal(q.cancel(j), expected, ctx);
+      } else if (r < 0.8) {
+        if (all.length === 0) continue;
+        const j = rand() < 0.9 && mRunning.length > 0 ? pick(mRunning) : pick(all);
+        shedOnFull = rand() < 0.5;
+        offer = mParked.map((x) => x.id).sort((x, y) => x - y);
+        let expected = false;
+        if (mRunning.includes(j)) {
+          if (mParked.length >= maxWaiting && shedOnFull && mParked.length > 0) {
+            mDone(mParked.reduce((x, y) => (y.id < x.id ? y : x)));
+          }
+          if (mParked.length < maxWaiting) {
+            expected = true;
+            drop(mRunning, j);
+            mParked.push(j);
+            mDrain();
+          }
+        }
+        assert.equal(q.park(j), expected, ctx);
+        shedOnFull = false; // admit() asks onFull too, about running jobs: not a park.
+      } else {
+        if (all.length === 0) continue;
+        const j = rand() < 0.9 && mParked.length > 0 ? pick(mParked) : pick(all);
+        if (mParked.includes(j) && !mResuming.includes(j)) {
+          mResuming.push(j);
+          mDrain();
+        }
+        q.resume(j);
+      }
+      assert.deepEqual(log, mLog, ctx);
+      assert.deepEqual(
+        q.stats,
+        { running: mRunning.length, waiting: mWaiting.length, ...m, fairDropped: 0, parked: mParked.length, maxRunning, maxWaiting },
+        ctx,
+      );
+      for (const j of mRunning) assert.ok(q.isRunning(j), ctx);
+      for (const j of mWaiting) assert.ok(q.isWaiting(j), ctx);
+      for (const j of mParked) assert.ok(!q.isRunning(j) && !q.isWaiting(j), ctx);
+      // Bounds: started and not done <= maxRunning + maxWaiting; shares count parked jobs.
+      assert.ok(mParked.length <= maxWaiting && mRunning.length <= maxRunning, ctx);
+      const held = new Set([...mRunning, ...mWaiting, ...mParked]);
+      for (const j of all) assert.equal((j as Job & { owner: QueueOwner }).owner.held ?? 0, held.has(j) ? 1 : 0, ctx);
+    }
+    for (const j of all) {
+      q.cancel(j);
+      q.done(j);
+    }
+    for (const j of all) assert.equal((j as Job & { owner: QueueOwner }).owner.held ?? 0, 0, ctx);
+    assert.deepEqual([q.running, q.waiting, q.stats.parked], [0, 0, 0], ctx);
   }
 });

@@ -5,7 +5,9 @@
 // control gets it shed within min(1 s, sendStallTimeoutMs) even when nothing else arrives. Real
 // peers: grpc-js clients, raw HTTP/2 clients that give no window and never read (answering PINGs),
 // and a raw rapid-reset client. No timing assertions: each honest call has a deadline far below
-// the send-stall timeout, which is what would free the slots without these rules.
+// the send-stall timeout, which is what would free the slots without these rules. A blocked call
+// parks (gives its running slot back) while one of the maxWaiting parking places is free: the
+// tests that need a stalled call on a running slot fill those places first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallContext, ServerWriter } from '../../src/index.js';
@@ -33,6 +35,11 @@ async function neverReader(port: number, calls: number): Promise<H2Client> {
   return c;
 }
 
+/** Open one more ServerStream call on `c`, stream `id`. */
+function openCall(c: H2Client, id: number): void {
+  c.send(c.headersFrame(id, request('ServerStream')), rawFrame(FrameType.DATA, Flag.END_STREAM, id, MSG));
+}
+
 /** A handler that writes until its call is aborted (it stalls on a client that gives no window). */
 async function endless(_req: Msg, call: ServerWriter<Msg>, ctx: CallContext): Promise<void> {
   const data = Buffer.alloc(4096, 1);
@@ -42,43 +49,53 @@ async function endless(_req: Msg, call: ServerWriter<Msg>, ctx: CallContext): Pr
 const deadline = () => ({ deadline: Date.now() + DEADLINE_MS });
 
 test('a connection holding the waiting line gives way: the honest call is admitted, not refused, and served', async () => {
-  const h = await startHarness({ Unary: (req: Msg) => req, ServerStream: endless }, { maxRunning: 1, maxWaiting: 3, http2: { sendStallTimeoutMs: STALL_MS } });
+  const h = await startHarness({ Unary: (req: Msg) => req, ServerStream: endless }, { maxRunning: 1, maxWaiting: 2, http2: { sendStallTimeoutMs: STALL_MS } });
   let a: H2Client | undefined;
   try {
     assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm'); // grpc-js connected
-    a = await neverReader(h.port, 4); // stream 1 runs and stalls, 3, 5, 7 wait: the queue is full
-    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
-    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 3, 'one call running, three waiting');
+    // Streams 1 and 3 park, 5 runs and stalls on its slot (parking is full), 7 and 9 wait: the queue is full.
+    a = await neverReader(h.port, 1);
+    await until(() => h.server.stats.parked === 1 && h.server.stats.running === 0, 'stream 1 parked');
+    openCall(a, 3);
+    await until(() => h.server.stats.parked === 2 && h.server.stats.running === 0, 'stream 3 parked');
+    openCall(a, 5);
+    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 5);
+    openCall(a, 7);
+    openCall(a, 9);
+    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 2, 'one call running, two waiting');
 
     // Before: RESOURCE_EXHAUSTED at once (the stall is younger than the shed threshold).
     const served = unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), deadline());
     // The never-reader's newest waiting call is refused in its place (Trailers-Only, status 8).
-    const refused = await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 7);
+    const refused = await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 9);
     assert.equal(headerValue(refused.headerList ?? [], 'grpc-status'), String(grpc.status.RESOURCE_EXHAUSTED));
     assert.equal(h.server.stats.fairDropped, 1);
     assert.equal(h.server.stats.rejected, 0);
     // Served once the stalled call is shed (its connection's waiting calls go with it).
     assert.equal((await served).text, 'honest');
-    for (const id of [1, 3, 5]) await a.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
+    for (const id of [5, 7]) await a.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
     assert.equal(h.server.stats.sendStallResets, 0, 'shed, not timed out');
-    assert.equal(h.server.stats.stalledShed, 3);
+    assert.equal(h.server.stats.stalledShed, 2);
+    assert.equal(h.server.stats.parked, 2, 'streams 1 and 3 hold no slot: left parked');
   } finally {
     a?.close();
     await h.close();
   }
 });
 
-test('a call waiting behind a stalled one is served though nothing else arrives (the queue never full)', async () => {
-  const h = await startHarness({ Unary: (req: Msg) => req, ServerStream: endless }, { maxRunning: 1, maxWaiting: 4, http2: { sendStallTimeoutMs: STALL_MS } });
+test('a call waiting behind a stalled one is served though nothing else arrives (no full-queue check)', async () => {
+  const h = await startHarness({ Unary: (req: Msg) => req, ServerStream: endless }, { maxRunning: 1, maxWaiting: 1, http2: { sendStallTimeoutMs: STALL_MS } });
   let a: H2Client | undefined;
   try {
     assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm');
     a = await neverReader(h.port, 1);
-    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
-    await until(() => h.server.stats.running === 1, 'the never-reader running');
+    await until(() => h.server.stats.parked === 1 && h.server.stats.running === 0, 'stream 1 parked');
+    openCall(a, 3);
+    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 3);
+    await until(() => h.server.stats.running === 1, 'stream 3 running (no parking place left)');
     // Before: it waited for the 20 s stall timeout, past its deadline.
     assert.equal((await unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), deadline())).text, 'honest');
-    await a.expectRst(1, ErrorCode.ENHANCE_YOUR_CALM, 5000);
+    await a.expectRst(3, ErrorCode.ENHANCE_YOUR_CALM, 5000);
     assert.equal(h.server.stats.stalledShed, 1);
     assert.equal(h.server.stats.sendStallResets, 0);
     assert.equal(h.server.stats.rejected + h.server.stats.fairDropped, 0);
@@ -90,30 +107,40 @@ test('a call waiting behind a stalled one is served though nothing else arrives 
 
 test('a freed slot goes to the connection holding fewest slots: the light client before a heavy one\'s backlog', async () => {
   const order: string[] = [];
-  const Unary = (req: Msg) => (order.push(req.text), req);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const Unary = async (req: Msg) => {
+    if (req.text === 'hold') await gate;
+    order.push(req.text);
+    return req;
+  };
   const h = await startHarness({ Unary, ServerStream: endless }, { maxRunning: 1, maxWaiting: 4, http2: { sendStallTimeoutMs: STALL_MS } });
-  // Its own channel (not the harness client's subchannel): another connection.
-  const heavy = new (TestClient())(`127.0.0.1:${h.port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
-  let a: H2Client | undefined;
+  // Their own channels (not the harness client's subchannel): other connections.
+  const own = { 'grpc.use_local_subchannel_pool': 1 };
+  const heavy = new (TestClient())(`127.0.0.1:${h.port}`, grpc.credentials.createInsecure(), own);
+  const holder = new (TestClient())(`127.0.0.1:${h.port}`, grpc.credentials.createInsecure(), own);
   try {
     assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm');
     assert.equal((await unary(heavy, 'Unary', { text: 'warm' })).text, 'warm');
+    assert.equal((await unary(holder, 'Unary', { text: 'warm' })).text, 'warm');
     order.length = 0;
-    a = await neverReader(h.port, 1);
-    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
-    await until(() => h.server.stats.running === 1, 'the never-reader running');
+    // A third connection's call holds the only running slot until released.
+    const held = unary(holder, 'Unary', { text: 'hold' }, new grpc.Metadata(), deadline());
+    await until(() => h.server.stats.running === 1, 'the holder running');
     const backlog = [0, 1, 2].map((i) => unary(heavy, 'Unary', { text: `heavy ${i}` }, new grpc.Metadata(), deadline()));
     await until(() => h.server.stats.waiting === 3, 'the heavy client\'s three calls waiting');
     const light = unary(h.client, 'Unary', { text: 'light' }, new grpc.Metadata(), deadline());
     await until(() => h.server.stats.waiting === 4, 'the light call waiting behind them');
+    release();
+    assert.equal((await held).text, 'hold');
     assert.equal((await light).text, 'light');
     assert.deepEqual((await Promise.all(backlog)).map((m) => m.text), ['heavy 0', 'heavy 1', 'heavy 2']);
     // FIFO would have run the heavy backlog first.
-    assert.deepEqual(order, ['light', 'heavy 0', 'heavy 1', 'heavy 2']);
-    assert.equal(h.server.stats.stalledShed, 1);
+    assert.deepEqual(order, ['hold', 'light', 'heavy 0', 'heavy 1', 'heavy 2']);
   } finally {
+    release();
     heavy.close();
-    a?.close();
+    holder.close();
     await h.close();
   }
 });

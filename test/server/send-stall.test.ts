@@ -70,22 +70,26 @@ test('sendStallTimeoutMs: checked at new Server, set by every profile, counted i
 
 const Unary = (req: Msg) => ({ text: req.text }) as Msg;
 
-test('a stream whose client gives no window is reset (ENHANCE_YOUR_CALM): signal aborted, slot freed, connection evictable', async () => {
+test('a stream whose client gives no window parks, then is reset (ENHANCE_YOUR_CALM): signal aborted, place freed, connection evictable', async () => {
   const { seen, ServerStream } = endlessStream();
-  // keepalive on and answered: it is not what ends this call
-  const h = await startHarness({ Unary, ServerStream }, { maxConnections: 1, http2: { sendStallTimeoutMs: STALL_MS, keepaliveTimeMs: 200 } });
+  // keepalive on and answered: it is not what ends this call. One running slot.
+  const h = await startHarness({ Unary, ServerStream }, { maxConnections: 2, maxRunning: 1, http2: { sendStallTimeoutMs: STALL_MS, keepaliveTimeMs: 200 } });
   const c = await neverReader(h.port);
   try {
     await c.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
-    await until(() => h.server.stats.running === 1, 'the handler running');
+    // Blocked on the client, the call gives its running slot back meanwhile: another call runs.
+    await until(() => h.server.stats.parked === 1 && h.server.stats.running === 0, 'the handler parked, off its slot');
+    assert.equal((await unary(h.client, 'Unary', { text: 'meanwhile' })).text, 'meanwhile');
     await c.expectRst(1, ErrorCode.ENHANCE_YOUR_CALM, 10 * STALL_MS);
-    await until(() => seen.aborted === 1 && h.server.stats.running === 0, 'ctx.signal aborted and the slot freed');
+    await until(() => seen.aborted === 1 && h.server.stats.parked === 0 && h.server.stats.running === 0, 'ctx.signal aborted and the place freed');
     assert.equal(h.server.stats.sendStallResets, 1);
     assert.equal(h.server.stats.sendStallCloses, 0);
     assert.ok(!c.closed, 'only the stream was reset');
     assert.ok(c.frames.some((f) => f.type === FrameType.PING && !f.ack), 'the server pinged it (and got answers)');
-    // no call open on it now: grpc-js's connection at the cap evicts it
+    // no call open on it now: a new connection at the cap evicts it (idle longer than grpc-js's)
     assert.equal((await unary(h.client, 'Unary', { text: 'in' })).text, 'in');
+    const x = await H2Client.connect(h.port);
+    x.close();
     const g = await c.expectGoaway(ErrorCode.NO_ERROR);
     assert.match(g.debug.toString(), /evicted/);
     assert.equal(h.server.stats.connectionsEvicted, 1);
@@ -188,7 +192,8 @@ test('at a small connection cap, never-reading clients that answer PINGs lock an
     const bad: H2Client[] = [];
     try {
       for (let i = 0; i < MAX; i++) bad.push(await neverReader(h.port));
-      await until(() => h.server.stats.running === MAX, 'every never-reader holding a slot');
+      // each holds a call open (parked: off its running slot, but its connection busy)
+      await until(() => h.server.stats.parked === MAX, 'every never-reader\'s call parked');
       const deadline = Date.now() + (stall === 0 ? 2 : 15) * STALL_MS;
       // an honest client retries a refused call (grpc-js fails it with UNAVAILABLE at once)
       let r: Msg | Error = new Error('no try');
@@ -203,7 +208,7 @@ test('at a small connection cap, never-reading clients that answer PINGs lock an
         // the gap this closes: without the timeout they hold the cap
         assert.ok(r instanceof Error && tries > 1, 'locked out');
         assert.ok(h.server.stats.connectionsRefused >= 1);
-        assert.equal(h.server.stats.running, MAX);
+        assert.equal(h.server.stats.parked, MAX);
       } else {
         assert.equal((r as Msg).text, 'honest', String(r));
         assert.ok(h.server.stats.sendStallResets >= 1 && h.server.stats.connectionsEvicted >= 1);

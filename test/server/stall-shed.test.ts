@@ -2,8 +2,10 @@
 // is refused (server.ts onFull, the connection cap's rule: evict the idle before refusing). A
 // running call counts once its response DATA has been queued and blocked for min(1 s,
 // sendStallTimeoutMs); it is reset as the send-stall timeout would (RST_STREAM(ENHANCE_YOUR_CALM),
-// ctx.signal aborted, slot freed). Real peers: raw HTTP/2 clients that give no window and never
-// read (answering PINGs), and grpc-js.
+// ctx.signal aborted, slot freed). A blocked call first parks (gives its running slot back) while
+// one of the maxWaiting parking places is free: these tests fill them, and when they are full the
+// oldest parked call stalled that long is shed for the next blocked one. Real peers: raw HTTP/2
+// clients that give no window and never read (answering PINGs), and grpc-js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallContext, ServerWriter } from '../../src/index.js';
@@ -29,7 +31,21 @@ async function neverReader(port: number, calls = 1): Promise<H2Client> {
   return c;
 }
 
-test('full queue (1 running, 1 waiting) of never-readers: refused before the threshold, the stalled call shed after it', async () => {
+/** Open one more ServerStream call on `c`, stream `id`. */
+function openCall(c: H2Client, id: number): void {
+  const pb = Buffer.from([0x0a, 1, 0x78]);
+  const msg = Buffer.concat([Buffer.from([0, 0, 0, 0, pb.length]), pb]);
+  const headers = [
+    ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/ServerStream', ':authority', 'localhost',
+    'content-type', 'application/grpc', 'te', 'trailers',
+  ];
+  c.send(c.headersFrame(id, headers), rawFrame(FrameType.DATA, Flag.END_STREAM, id, msg));
+}
+
+// A blocked call parks (gives its running slot back) while a parking place is free (maxWaiting of
+// them); past that it keeps its slot, and it is such a call that stalls the queue and is shed.
+
+test('parking full (1 running, 1 parked, 1 waiting): refused before the threshold; past it the blocked running call is shed, then the oldest parked one for the next blocked call', async () => {
   const seen = { started: 0, aborted: 0 };
   const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
     seen.started++;
@@ -44,11 +60,13 @@ test('full queue (1 running, 1 waiting) of never-readers: refused before the thr
     assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm'); // grpc-js connected
     const a = await neverReader(h.port);
     peers.push(a);
-    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
-    await until(() => h.server.stats.running === 1, 'the first never-reader running');
+    await until(() => h.server.stats.parked === 1 && h.server.stats.running === 0, 'the first never-reader parked');
     const b = await neverReader(h.port);
     peers.push(b);
-    await until(() => h.server.stats.waiting === 1, 'the second never-reader waiting');
+    await b.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
+    await until(() => h.server.stats.running === 1, 'the second never-reader running (no parking place left)');
+    const queued = unary(h.client, 'Unary', { text: 'queued' }, new grpc.Metadata(), { deadline: Date.now() + 5000 });
+    await until(() => h.server.stats.waiting === 1, 'an honest call waiting');
 
     // Control: the running call's data has been blocked for less than 1 s: refused, nothing shed.
     const refused = await callError(unary(h.client, 'Unary', { text: 'early' }));
@@ -57,18 +75,19 @@ test('full queue (1 running, 1 waiting) of never-readers: refused before the thr
     assert.equal(h.server.stats.stalledShed, 0);
     assert.equal(seen.aborted, 0);
 
-    // Past the threshold (and well before the stall timeout): the stalled call is shed, the new one admitted.
-    await new Promise((r) => setTimeout(r, 1300));
-    const served = unary(h.client, 'Unary', { text: 'honest' });
-    await a.expectRst(1, ErrorCode.ENHANCE_YOUR_CALM, 10 * STALL_MS);
-    await until(() => seen.aborted >= 1, 'the shed call\'s ctx.signal aborted');
+    // Past the threshold (well before the stall timeout) the running blocked call is shed; the waiting call runs.
+    assert.equal((await queued).text, 'queued');
+    await b.expectRst(1, ErrorCode.ENHANCE_YOUR_CALM, 10 * STALL_MS);
     assert.equal(h.server.stats.stalledShed, 1);
-    assert.equal(h.server.stats.sendStallResets, 0, 'shed, not timed out');
-    // The waiting never-reader got the slot (its connection holds one slot, as the honest one does:
-    // the older goes first); the honest call waits behind it until it is shed in turn.
-    assert.equal((await served).text, 'honest');
-    assert.equal(seen.started, 2);
-    assert.ok(h.server.stats.rejected === 1, `rejected ${h.server.stats.rejected}`);
+    assert.equal(h.server.stats.parked, 1, 'the parked call holds no slot: not shed for a waiting call');
+    // A third never-reader blocks: parking is full and the parked call has stalled past the threshold.
+    const c = await neverReader(h.port);
+    peers.push(c);
+    await a.expectRst(1, ErrorCode.ENHANCE_YOUR_CALM, 10 * STALL_MS);
+    await until(() => h.server.stats.parked === 1 && h.server.stats.running === 0, 'the third never-reader parked in its place');
+    assert.equal((await unary(h.client, 'Unary', { text: 'honest' })).text, 'honest');
+    await until(() => seen.aborted === 2, 'the shed calls\' ctx.signal aborted');
+    assert.deepEqual([h.server.stats.stalledShed, h.server.stats.sendStallResets, h.server.stats.rejected, seen.started], [2, 0, 1, 3]);
   } finally {
     for (const c of peers) c.close();
     await h.close();
@@ -86,23 +105,29 @@ test('a shed call takes its connection\'s waiting calls along: the honest newcom
   // A stall timeout far beyond the honest call's deadline: only shedding can let it through in time.
   const h = await startHarness(
     { Unary: (req: Msg) => ({ text: req.text }) as Msg, ServerStream },
-    { maxRunning: 1, maxWaiting: 3, http2: { sendStallTimeoutMs: 20_000 } },
+    { maxRunning: 1, maxWaiting: 2, http2: { sendStallTimeoutMs: 20_000 } },
   );
   let a: H2Client | undefined;
   try {
     assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm'); // grpc-js connected
-    a = await neverReader(h.port, 4); // streams 1 (runs, stalls), 3, 5, 7 (wait)
-    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
-    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 3, 'one never-reader call running, three waiting');
+    a = await neverReader(h.port); // streams 1, 3 park; 5 runs and keeps its slot; 7, 9 wait
+    await until(() => h.server.stats.parked === 1, 'stream 1 parked');
+    openCall(a, 3);
+    await until(() => h.server.stats.parked === 2, 'stream 3 parked');
+    openCall(a, 5);
+    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 5);
+    openCall(a, 7);
+    openCall(a, 9);
+    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 2, 'one call running, two waiting');
     await new Promise((r) => setTimeout(r, 1300));
 
     const served = await unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), { deadline: Date.now() + 5000 });
     assert.equal(served.text, 'honest');
-    for (const id of [1, 3, 5, 7]) await a.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
-    assert.equal(h.server.stats.stalledShed, 4);
+    for (const id of [5, 7, 9]) await a.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
+    assert.equal(h.server.stats.stalledShed, 3);
     assert.equal(h.server.stats.sendStallResets, 0, 'shed, not timed out');
     assert.equal(h.server.stats.waiting, 0);
-    assert.equal(seen.started, 1, 'the dropped waiting calls never started');
+    assert.equal(seen.started, 3, 'the dropped waiting calls never started');
     await until(() => seen.aborted === 1, 'the shed running call\'s ctx.signal aborted');
   } finally {
     a?.close();
@@ -119,51 +144,46 @@ test('a connection that has shown a stall has its waiting calls dropped too, not
   };
   const h = await startHarness(
     { Unary: (req: Msg) => ({ text: req.text }) as Msg, ServerStream },
-    { maxRunning: 1, maxWaiting: 3, http2: { sendStallTimeoutMs: 20_000 } },
+    { maxRunning: 1, maxWaiting: 2, http2: { sendStallTimeoutMs: 20_000 } },
   );
   const peers: H2Client[] = [];
   try {
     assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm'); // grpc-js connected
-    // B: one call runs and stalls (window 0), then B cancels it itself; B still never hands window back.
+    // B: one call stalls (window 0, parked), then B cancels it itself; B still never hands window back.
     const b = await neverReader(h.port, 1);
     peers.push(b);
-    await b.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
-    await until(() => h.server.stats.running === 1, 'B\'s first call running');
-    await new Promise((r) => setTimeout(r, 50)); // its DATA queued and blocked
+    await until(() => h.server.stats.parked === 1, 'B\'s first call parked (its DATA blocked)');
     b.send(rawFrame(FrameType.RST_STREAM, 0, 1, Buffer.from([0, 0, 0, ErrorCode.CANCEL])));
-    await until(() => h.server.stats.running === 0, 'B\'s first call cancelled');
-    // A: streams 1 (runs, stalls), 3 (waits); then B: streams 3, 5 (wait). Full: 1 running, 3 waiting.
-    const a = await neverReader(h.port, 2);
+    await until(() => h.server.stats.parked === 0, 'B\'s first call cancelled');
+    // A: streams 1, 3 park, 5 runs and keeps its slot; then B: streams 3, 5 wait. Full.
+    const a = await neverReader(h.port, 1);
     peers.push(a);
-    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
-    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 1, 'A running and waiting');
-    const pb = Buffer.from([0x0a, 1, 0x78]);
-    const msg = Buffer.concat([Buffer.from([0, 0, 0, 0, pb.length]), pb]);
-    const headers = [
-      ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/ServerStream', ':authority', 'localhost',
-      'content-type', 'application/grpc', 'te', 'trailers',
-    ];
-    for (const id of [3, 5]) b.send(b.headersFrame(id, headers), rawFrame(FrameType.DATA, Flag.END_STREAM, id, msg));
-    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 3, 'one call running, three waiting');
+    await until(() => h.server.stats.parked === 1, 'A\'s stream 1 parked');
+    openCall(a, 3);
+    await until(() => h.server.stats.parked === 2, 'A\'s stream 3 parked');
+    openCall(a, 5);
+    await a.expectFrame(FrameType.HEADERS, (f) => f.streamId === 5);
+    for (const id of [3, 5]) openCall(b, id);
+    await until(() => h.server.stats.running === 1 && h.server.stats.waiting === 2, 'one call running, two waiting');
     await new Promise((r) => setTimeout(r, 1300));
 
-    // A's running call is shed, A's and B's waiting calls dropped: the honest call runs at once
+    // A's running call is shed, B's waiting calls dropped: the honest call runs at once
     // (before: it waited behind B's two calls, each stalled for the 20 s timeout).
     const served = await unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), { deadline: Date.now() + 4000 });
     assert.equal(served.text, 'honest');
-    for (const id of [1, 3]) await a.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
+    await a.expectRst(5, ErrorCode.ENHANCE_YOUR_CALM, 5000);
     for (const id of [3, 5]) await b.expectRst(id, ErrorCode.ENHANCE_YOUR_CALM, 5000);
-    assert.equal(h.server.stats.stalledShed, 4);
+    assert.equal(h.server.stats.stalledShed, 3);
     assert.equal(h.server.stats.sendStallResets, 0, 'shed, not timed out');
     assert.equal(h.server.stats.waiting, 0);
-    assert.equal(seen.started, 2, 'the dropped waiting calls never started');
+    assert.equal(seen.started, 4, 'the dropped waiting calls never started');
   } finally {
     for (const c of peers) c.close();
     await h.close();
   }
 });
 
-test('sendStallTimeoutMs 0 (no stall clock): a full queue of never-readers refuses, nothing is shed', async () => {
+test('sendStallTimeoutMs 0 (no stall clock), maxWaiting 0 (no parking place): a full queue of never-readers refuses, nothing is shed', async () => {
   const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
     const data = Buffer.alloc(4096, 1);
     while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);

@@ -268,10 +268,11 @@ test('a client that stops reading a streamed HTTP/1.1 response: after sendStallT
     const body = Buffer.from([0, 0, 0, 0, 7, 0x08, 0xe8, 0x07, 0x10, 0x80, 0x80, 0x04]);
     sock.write(`POST /webtest.Probe/Count HTTP/1.1\r\nHost: x\r\ncontent-type: application/connect+proto\r\ncontent-length: ${body.length}\r\n\r\n`);
     sock.write(body);
-    for (let i = 0; i < 300 && s.server.stats.running === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(s.server.stats.running, 1, 'the call runs');
-    for (let i = 0; i < 500 && (s.server.stats.running > 0 || s.server.stats.connections > 0); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(s.server.stats.running, 0, 'the call ended');
+    // Blocked on the client, the call parks (off its running slot) until the connection closes.
+    for (let i = 0; i < 300 && s.server.stats.parked === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual([s.server.stats.running, s.server.stats.parked], [0, 1], 'the call runs, parked');
+    for (let i = 0; i < 500 && (s.server.stats.parked > 0 || s.server.stats.connections > 0); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual([s.server.stats.running, s.server.stats.parked], [0, 0], 'the call ended');
     assert.equal(s.server.stats.connections, 0, 'the connection was closed');
   } finally {
     sock.destroy();
