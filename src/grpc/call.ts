@@ -429,8 +429,9 @@ export class ServerCall extends MessageDecoder implements InterceptorContext, Se
       if (!this.sendMessage(message, options?.compress !== false)) {
         // Bound, not an arrow function: an arrow would make every write() allocate a context.
         if (this.#stream.ondrain === null) this.#stream.ondrain = this.#drained.bind(this);
-        // Waiting on the client, not on the server: the running slot is free for another call.
-        if (!this.#parked && this.phase === 'running') this.#parked = this.opts.queue.park(this);
+        // Waiting on the client, not on the server: the running slot is free for another call
+        // (the queue parks only a call holding one: not one that bypasses it).
+        if (!this.#parked) this.#parked = this.opts.queue.park(this);
         return (this.#drain ??= newDrain()).p;
       }
     } catch (err) {
