@@ -18,7 +18,7 @@ export interface Snapshot {
   memory: { rss: number; heapUsed: number; heapTotal: number; external: number; budget: number };
   /** Event-loop delay over the last sampling window, seconds. */
   eventLoop: { p50: number; p99: number; max: number };
-  queue: { running: number; waiting: number; rejected: number; completed: number; cancelled: number; maxRunning: number; maxWaiting: number };
+  queue: { running: number; waiting: number; parked: number; rejected: number; completed: number; cancelled: number; maxRunning: number; maxWaiting: number };
   connections: { open: number; capRefused: number; capEvicted: number; closed: number };
   /** Connections ended by the keepalive and age policies (server.stats, keepalive.ts). */
   ended: { keepaliveTimeouts: number; idleGoaways: number; ageGoaways: number; ageGraceCloses: number; tooManyPings: number; sendStallCloses: number };
@@ -91,6 +91,7 @@ export function renderText(s: Snapshot): string {
   const q = s.queue;
   o.one('grpc_edge_queue_running', 'gauge', 'Handlers running now (job queue running slots in use).', q.running);
   o.one('grpc_edge_queue_waiting', 'gauge', 'Calls waiting for a running slot.', q.waiting);
+  o.one('grpc_edge_queue_parked', 'gauge', "Calls parked off their running slot while a response write waits for the client's flow-control window.", q.parked);
   o.one('grpc_edge_queue_max_running', 'gauge', 'Job queue running slots (maxRunning).', q.maxRunning);
   o.one('grpc_edge_queue_max_waiting', 'gauge', 'Job queue waiting slots (maxWaiting).', q.maxWaiting);
   o.one('grpc_edge_queue_rejected_total', 'counter', 'Calls refused with RESOURCE_EXHAUSTED because the job queue was full.', q.rejected);

@@ -174,6 +174,7 @@ export class Observe extends CallRegistry implements ServerObserver {
       queue: {
         running: st.running,
         waiting: st.waiting,
+        parked: st.parked,
         rejected: st.rejected,
         completed: st.completed,
         cancelled: st.cancelled,

@@ -245,7 +245,7 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
     uptimeSeconds: 2,
     memory: { rss: 1, heapUsed: 2, heapTotal: 3, external: 4, budget: 128 * 1048576 },
     eventLoop: { p50: 0.001, p99: 0.002, max: 0.003 },
-    queue: { running: 1, waiting: 2, rejected: 3, completed: 4, cancelled: 5, maxRunning: 2, maxWaiting: 16 },
+    queue: { running: 1, waiting: 2, parked: 11, rejected: 3, completed: 4, cancelled: 5, maxRunning: 2, maxWaiting: 16 },
     connections: { open: 1, capRefused: 2, capEvicted: 3, closed: 4 },
     ended: { keepaliveTimeouts: 1, idleGoaways: 2, ageGoaways: 3, ageGraceCloses: 4, tooManyPings: 5, sendStallCloses: 6 },
     shed: { sendStallResets: 7, requestStallResets: 8, stalledShed: 9, fairDropped: 10 },
@@ -267,6 +267,7 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
   assert.equal(s.get('grpc_edge_connections_ended_total{reason="send_stall"}'), 6);
   assert.equal(s.get('grpc_edge_calls_shed_total{reason="request_stall"}'), 8);
   assert.equal(s.get('grpc_edge_calls_shed_total{reason="fair_share"}'), 10);
+  assert.equal(s.get('grpc_edge_queue_parked'), 11);
   const check = promtoolCheck(text);
   assert.equal(check.status, 0, check.output);
   // promtool must be able to fail: a counter without _total and a broken line.
