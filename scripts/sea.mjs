@@ -90,7 +90,7 @@ function stripTool(arch) {
 }
 
 /** The NODE_OPTIONS-accepted subset of `flags` for the Node that `node` runs (asked of that Node itself). */
-function envFlags(node, flags) {
+export function envFlags(node, flags) {
   const code = `process.stdout.write(JSON.stringify(${JSON.stringify(flags)}.filter((f)=>process.allowedNodeEnvironmentFlags.has(f.split('=')[0]))))`;
   const [cmd, ...pre] = [...node.launcher, node.bin];
   return JSON.parse(mustRun(cmd, [...pre, '-e', code], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() } }).stdout);

@@ -39,7 +39,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle, loadTargets } from './build.mjs';
-import { SEA_NODE, buildSea } from './sea.mjs';
+import { SEA_NODE, buildSea, envFlags, seaNode } from './sea.mjs';
 import { callGreeter, callInterop } from './qemu/client.mjs';
 import { ARCHES, CACHE, checkQemu, emuArgs, emuEnv, ensureNode, ensureSysroot, mustRun, run, sysrootDir } from './qemu/node-cache.mjs';
 
@@ -355,10 +355,11 @@ async function seaTests(arch, tally) {
   try {
     for (const name of Object.keys(made)) copyFileSync(made[name].file, join(dir, name));
     // No node on PATH: the run directory (the two executables) is all of it. Without SEA execArgv the
-    // flags go in NODE_OPTIONS, as the systemd unit sets them.
+    // flags that this Node accepts in NODE_OPTIONS go there, as the systemd unit sets them (Node 20.11
+    // refuses --optimize-for-size and --expose-gc there; the launcher sets those in-process).
     const env = { PATH: dir, HOME: home, LANG: 'C.UTF-8', HOST: '127.0.0.1', PORT: '0' };
     const viaEnv = made.greeter.flagsVia !== 'SEA execArgv';
-    if (viaEnv) env.NODE_OPTIONS = profile.node.flags.filter((f) => !f.startsWith('--optimize-for-size')).join(' ');
+    if (viaEnv) env.NODE_OPTIONS = envFlags(seaNode(profile), profile.node.flags).join(' ');
     // The emulator by its full path: PATH is the run directory alone.
     const emu = [run('sh', ['-c', `command -v ${ARCHES[arch].qemu}`]).stdout.trim(), '-L', sysroot];
     let srv;
