@@ -39,6 +39,11 @@ function num(v: number): string {
   return String(v);
 }
 
+/** One sample per reason of a family already declared with o.family(). */
+function reasons(o: Out, name: string, rows: [string, number][]): void {
+  for (const [reason, v] of rows) o.sample(name, `reason="${reason}"`, v);
+}
+
 class Out {
   text = '';
   family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string): void {
@@ -109,22 +114,26 @@ export function renderText(s: Snapshot): string {
     'Connections the server ended: unanswered keepalive PING, idle, age, age grace period over, too many client PINGs, connection window stalled past sendStallTimeoutMs.',
   );
   const k = s.ended;
-  o.sample('grpc_edge_connections_ended_total', 'reason="keepalive_timeout"', k.keepaliveTimeouts);
-  o.sample('grpc_edge_connections_ended_total', 'reason="max_idle"', k.idleGoaways);
-  o.sample('grpc_edge_connections_ended_total', 'reason="max_age"', k.ageGoaways);
-  o.sample('grpc_edge_connections_ended_total', 'reason="max_age_grace"', k.ageGraceCloses);
-  o.sample('grpc_edge_connections_ended_total', 'reason="too_many_pings"', k.tooManyPings);
-  o.sample('grpc_edge_connections_ended_total', 'reason="send_stall"', k.sendStallCloses);
+  reasons(o, 'grpc_edge_connections_ended_total', [
+    ['keepalive_timeout', k.keepaliveTimeouts],
+    ['max_idle', k.idleGoaways],
+    ['max_age', k.ageGoaways],
+    ['max_age_grace', k.ageGraceCloses],
+    ['too_many_pings', k.tooManyPings],
+    ['send_stall', k.sendStallCloses],
+  ]);
   o.family(
     'grpc_edge_calls_shed_total',
     'counter',
     'Calls the server ended to keep serving others: response stalled on flow control past sendStallTimeoutMs (send_stall), request not finished within it (request_stall), a stalled running call reset at a full job queue (stalled_at_full_queue), a waiting call refused for a connection holding fewer slots (fair_share).',
   );
   const d = s.shed;
-  o.sample('grpc_edge_calls_shed_total', 'reason="send_stall"', d.sendStallResets);
-  o.sample('grpc_edge_calls_shed_total', 'reason="request_stall"', d.requestStallResets);
-  o.sample('grpc_edge_calls_shed_total', 'reason="stalled_at_full_queue"', d.stalledShed);
-  o.sample('grpc_edge_calls_shed_total', 'reason="fair_share"', d.fairDropped);
+  reasons(o, 'grpc_edge_calls_shed_total', [
+    ['send_stall', d.sendStallResets],
+    ['request_stall', d.requestStallResets],
+    ['stalled_at_full_queue', d.stalledShed],
+    ['fair_share', d.fairDropped],
+  ]);
 
   const h = s.http2;
   o.one('grpc_edge_http2_streams_opened_total', 'counter', 'HTTP/2 request streams opened.', h.streamsOpened);
