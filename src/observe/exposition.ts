@@ -39,8 +39,9 @@ function num(v: number): string {
   return String(v);
 }
 
-/** One sample per reason of a family already declared with o.family(). */
-function reasons(o: Out, name: string, rows: [string, number][]): void {
+/** A counter family with one sample per `reason` label. */
+function reasons(o: Out, name: string, help: string, rows: [string, number][]): void {
+  o.family(name, 'counter', help);
   for (const [reason, v] of rows) o.sample(name, `reason="${reason}"`, v);
 }
 
@@ -108,32 +109,32 @@ export function renderText(s: Snapshot): string {
   o.one('grpc_edge_connections_refused_total', 'counter', 'Connections refused at the connection cap.', c.capRefused);
   o.one('grpc_edge_connections_evicted_total', 'counter', 'Idle connections closed to make room under the connection cap.', c.capEvicted);
   o.one('grpc_edge_connections_closed_total', 'counter', 'HTTP/2 connections closed.', c.closed);
-  o.family(
-    'grpc_edge_connections_ended_total',
-    'counter',
-    'Connections the server ended: unanswered keepalive PING, idle, age, age grace period over, too many client PINGs, connection window stalled past sendStallTimeoutMs.',
-  );
   const k = s.ended;
-  reasons(o, 'grpc_edge_connections_ended_total', [
-    ['keepalive_timeout', k.keepaliveTimeouts],
-    ['max_idle', k.idleGoaways],
-    ['max_age', k.ageGoaways],
-    ['max_age_grace', k.ageGraceCloses],
-    ['too_many_pings', k.tooManyPings],
-    ['send_stall', k.sendStallCloses],
-  ]);
-  o.family(
-    'grpc_edge_calls_shed_total',
-    'counter',
-    'Calls the server ended to keep serving others: response stalled on flow control past sendStallTimeoutMs (send_stall), request not finished within it (request_stall), a stalled running call reset at a full job queue (stalled_at_full_queue), a waiting call refused for a connection holding fewer slots (fair_share).',
+  reasons(
+    o,
+    'grpc_edge_connections_ended_total',
+    'Connections the server ended: unanswered keepalive PING, idle, age, age grace period over, too many client PINGs, connection window stalled past sendStallTimeoutMs.',
+    [
+      ['keepalive_timeout', k.keepaliveTimeouts],
+      ['max_idle', k.idleGoaways],
+      ['max_age', k.ageGoaways],
+      ['max_age_grace', k.ageGraceCloses],
+      ['too_many_pings', k.tooManyPings],
+      ['send_stall', k.sendStallCloses],
+    ],
   );
   const d = s.shed;
-  reasons(o, 'grpc_edge_calls_shed_total', [
-    ['send_stall', d.sendStallResets],
-    ['request_stall', d.requestStallResets],
-    ['stalled_at_full_queue', d.stalledShed],
-    ['fair_share', d.fairDropped],
-  ]);
+  reasons(
+    o,
+    'grpc_edge_calls_shed_total',
+    'Calls the server ended to keep serving others: response stalled on flow control past sendStallTimeoutMs (send_stall), request not finished within it (request_stall), a stalled running call reset at a full job queue (stalled_at_full_queue), a waiting call refused for a connection holding fewer slots (fair_share).',
+    [
+      ['send_stall', d.sendStallResets],
+      ['request_stall', d.requestStallResets],
+      ['stalled_at_full_queue', d.stalledShed],
+      ['fair_share', d.fairDropped],
+    ],
+  );
 
   const h = s.http2;
   o.one('grpc_edge_http2_streams_opened_total', 'counter', 'HTTP/2 request streams opened.', h.streamsOpened);
