@@ -12,39 +12,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallContext, ServerWriter } from '../../src/index.js';
 import { ErrorCode } from '../../src/http2/errors.js';
-import { Flag, FrameType, SettingId } from '../../src/http2/frame/constants.js';
+import { Flag, FrameType } from '../../src/http2/frame/constants.js';
 import { H2Client, headerValue, rawFrame } from '../support/h2-client.js';
 import { TestClient, collect, grpc, startHarness, unary, until, type Msg } from '../grpc/helpers.js';
+import { endlessStream, msgRequest, neverReader, openCall, requestHeaders } from './stall-helpers.js';
 
 /** Far beyond every honest deadline here: only shedding can free a stalled call's slot in time. */
 const STALL_MS = 20_000;
 const DEADLINE_MS = 6000;
 
-const pb = Buffer.from([0x0a, 1, 0x78]); // Msg { text: 'x' }
-const MSG = Buffer.concat([Buffer.from([0, 0, 0, 0, pb.length]), pb]);
-const request = (method: string): string[] => [
-  ':method', 'POST', ':scheme', 'http', ':path', `/edge.test.TestService/${method}`, ':authority', 'localhost',
-  'content-type', 'application/grpc', 'te', 'trailers',
-];
-
-/** A never-reading client (window 0, PINGs answered) with `calls` ServerStream calls on streams 1, 3, ... */
-async function neverReader(port: number, calls: number): Promise<H2Client> {
-  const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, 0] });
-  c.autoPong = true;
-  for (let id = 1; id < 2 * calls; id += 2) c.send(c.headersFrame(id, request('ServerStream')), rawFrame(FrameType.DATA, Flag.END_STREAM, id, MSG));
-  return c;
-}
-
-/** Open one more ServerStream call on `c`, stream `id`. */
-function openCall(c: H2Client, id: number): void {
-  c.send(c.headersFrame(id, request('ServerStream')), rawFrame(FrameType.DATA, Flag.END_STREAM, id, MSG));
-}
+const MSG = msgRequest('x');
 
 /** A handler that writes until its call is aborted (it stalls on a client that gives no window). */
-async function endless(_req: Msg, call: ServerWriter<Msg>, ctx: CallContext): Promise<void> {
-  const data = Buffer.alloc(4096, 1);
-  while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);
-}
+const { ServerStream: endless } = endlessStream();
 
 const deadline = () => ({ deadline: Date.now() + DEADLINE_MS });
 
@@ -164,7 +144,7 @@ test('never-readers and a rapid-reset client against the Zero\'s queue (2 + 16):
       for (let id = 1; !stop && !c.closed && id < 0x7fff0000; ) {
         const parts: Buffer[] = [];
         for (let j = 0; j < 16; j++, id += 2) {
-          parts.push(c.headersFrame(id, request('Unary')), rawFrame(FrameType.DATA, Flag.END_STREAM, id, MSG), rawFrame(FrameType.RST_STREAM, 0, id, Buffer.from([0, 0, 0, ErrorCode.CANCEL])));
+          parts.push(c.headersFrame(id, requestHeaders('Unary')), rawFrame(FrameType.DATA, Flag.END_STREAM, id, MSG), rawFrame(FrameType.RST_STREAM, 0, id, Buffer.from([0, 0, 0, ErrorCode.CANCEL])));
         }
         c.send(...parts);
         resets += 16;

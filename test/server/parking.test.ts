@@ -10,37 +10,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallContext, ServerWriter } from '../../src/index.js';
 import { ErrorCode } from '../../src/http2/errors.js';
-import { Flag, FrameType, SettingId } from '../../src/http2/frame/constants.js';
+import { FrameType } from '../../src/http2/frame/constants.js';
 import { H2Client, headerValue, rawFrame, u32 } from '../support/h2-client.js';
 import { collect, grpc, startHarness, unary, until, type Msg } from '../grpc/helpers.js';
+import { openCall, zeroWindowClient } from './stall-helpers.js';
 
 const STALL_MS = 20_000;
 const deadline = () => ({ deadline: Date.now() + 6000 });
-
-/** One request message, Msg { text, count }, with its 5-octet prefix. */
-function grpcMessage(text: string, count: number): Buffer {
-  const t = Buffer.from(text);
-  const pb = Buffer.concat([Buffer.from([0x0a, t.length]), t, Buffer.from([0x10, count])]);
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(pb.length, 1);
-  return Buffer.concat([prefix, pb]);
-}
-
-/** Open a ServerStream call on stream `id` (request sent whole, END_STREAM). */
-function openCall(c: H2Client, id: number, count = 0, extra: string[] = []): void {
-  const headers = [
-    ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/ServerStream', ':authority', 'localhost',
-    'content-type', 'application/grpc', 'te', 'trailers', ...extra,
-  ];
-  c.send(c.headersFrame(id, headers), rawFrame(FrameType.DATA, Flag.END_STREAM, id, grpcMessage('x', count)));
-}
-
-/** A client that gives the server no stream window (until it sends WINDOW_UPDATE) and answers PINGs. */
-async function zeroWindowClient(port: number): Promise<H2Client> {
-  const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, 0] });
-  c.autoPong = true;
-  return c;
-}
 
 /** Handlers: `count` 4 KB messages for a raw client's call (endless when 0); 3 small ones for grpc-js. */
 function handlers() {
@@ -97,7 +73,7 @@ test('a call whose client does not read parks: others run on its slot; when the 
   try {
     assert.equal((await unary(h.client, 'Unary', { text: 'warm' })).text, 'warm');
     c = await zeroWindowClient(h.port);
-    openCall(c, 1, 40); // 40 x 4 KB: past the stream's 64 KB write mark, so write() waits
+    openCall(c, 1, 'x', 40); // 40 x 4 KB: past the stream's 64 KB write mark, so write() waits
     await until(() => h.server.stats.parked === 1 && h.server.stats.running === 0, 'the blocked call parked, off its slot');
     // The only running slot is free: honest calls run at once (before: they waited behind it).
     assert.equal((await unary(h.client, 'Unary', { text: 'honest' }, new grpc.Metadata(), deadline())).text, 'honest');
@@ -159,7 +135,7 @@ test('a parked call reset by its client, cut with its connection, or past its de
     // Past its deadline: DEADLINE_EXCEEDED, and RST_STREAM(CANCEL) as for a running call.
     const d = await zeroWindowClient(h.port);
     peers.push(d);
-    openCall(d, 1, 0, ['grpc-timeout', '300m']);
+    openCall(d, 1, 'x', 0, ['grpc-timeout', '300m']);
     await until(() => h.server.stats.parked === 1 && h.server.stats.running === 0, 'D\'s call parked');
     await d.expectRst(1, ErrorCode.CANCEL, 5000);
     await until(() => seen.aborted === 3 && h.server.stats.parked === 0, 'D\'s call aborted, its place free');

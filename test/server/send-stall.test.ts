@@ -7,53 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server } from '../../src/index.js';
-import type { CallContext, ServerWriter } from '../../src/index.js';
+import type { ServerWriter } from '../../src/index.js';
 import { ErrorCode } from '../../src/http2/errors.js';
 import { Flag, FrameType, SettingId } from '../../src/http2/frame/constants.js';
 import { getProfile, profileNames } from '../../src/server/profile.js';
 import { H2Client, rawFrame, u32 } from '../support/h2-client.js';
 import { collect, grpc, startHarness, unary, until, type Msg } from '../grpc/helpers.js';
+import { endlessStream, msgRequest, neverReader, openCall, requestHeaders } from './stall-helpers.js';
 
 /** The timeout the tests use (the profiles' 30-60 s, scaled down). */
 const STALL_MS = 1000;
-
-/** One gRPC request message (Msg { text, count }) with its 5-octet prefix. */
-function grpcMessage(text: string, count: number): Buffer {
-  const t = Buffer.from(text);
-  const pb = Buffer.concat([Buffer.from([0x0a, t.length]), t, Buffer.from([0x10, count])]);
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(pb.length, 1);
-  return Buffer.concat([prefix, pb]);
-}
-
-/** Open a ServerStream call on `id` and send its request, END_STREAM included. */
-function serverStreamCall(c: H2Client, id: number, text = 'x'): void {
-  const headers = [
-    ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/ServerStream', ':authority', 'localhost',
-    'content-type', 'application/grpc', 'te', 'trailers',
-  ];
-  c.send(c.headersFrame(id, headers), rawFrame(FrameType.DATA, Flag.END_STREAM, id, grpcMessage(text, 0)));
-}
-
-/** A client that gives the server no stream window and never reads, but answers PINGs. */
-async function neverReader(port: number, id = 1): Promise<H2Client> {
-  const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, 0] });
-  c.autoPong = true;
-  serverStreamCall(c, id);
-  return c;
-}
-
-/** A handler that streams 4 KB messages until its call ends; counts the aborts it sees. */
-function endlessStream() {
-  const seen = { started: 0, aborted: 0 };
-  const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
-    seen.started++;
-    ctx.signal.addEventListener('abort', () => seen.aborted++);
-    const data = Buffer.alloc(4096, 1);
-    while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);
-  };
-  return { seen, ServerStream };
-}
 
 test('sendStallTimeoutMs: checked at new Server, set by every profile, counted in server.stats', () => {
   for (const bad of [-1, 1.5, NaN, 2 ** 31]) {
@@ -132,7 +95,7 @@ test('the connection window stays at 0 with data queued: GOAWAY(ENHANCE_YOUR_CAL
   // a large stream window, but the connection window stays at the default 65,535
   const c = await H2Client.connect(h.port, { settings: [SettingId.INITIAL_WINDOW_SIZE, 1 << 20] });
   c.autoPong = true;
-  serverStreamCall(c, 1);
+  openCall(c, 1);
   try {
     const g = await c.expectGoaway(ErrorCode.ENHANCE_YOUR_CALM, 10 * STALL_MS);
     assert.match(g.debug.toString(), /send stall/);
@@ -226,11 +189,8 @@ test('a unary request that never ends holds no job slot and is reset after the t
   const h = await startHarness({ Unary }, { maxRunning: 1, maxConnections: 2, http2: { sendStallTimeoutMs: STALL_MS } });
   const c = await H2Client.connect(h.port);
   c.autoPong = true;
-  const headers = [
-    ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/Unary', ':authority', 'localhost',
-    'content-type', 'application/grpc', 'te', 'trailers',
-  ];
-  const req = grpcMessage('slow', 0);
+  const headers = requestHeaders('Unary');
+  const req = msgRequest('slow');
   try {
     // stream 1: HEADERS only, never END_STREAM
     c.send(c.headersFrame(1, headers));

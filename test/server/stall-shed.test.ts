@@ -8,51 +8,20 @@
 // clients that give no window and never read (answering PINGs), and grpc-js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CallContext, ServerWriter } from '../../src/index.js';
 import { ErrorCode } from '../../src/http2/errors.js';
-import { Flag, FrameType, SettingId } from '../../src/http2/frame/constants.js';
+import { FrameType } from '../../src/http2/frame/constants.js';
 import { H2Client, rawFrame } from '../support/h2-client.js';
 import { callError, grpc, startHarness, unary, until, type Msg } from '../grpc/helpers.js';
+import { endlessStream, neverReader, openCall } from './stall-helpers.js';
 
 /** sendStallTimeoutMs here: the shed threshold is then its 1 s cap. */
 const STALL_MS = 3000;
-
-/** A never-reading client (window 0, PINGs answered) with `calls` ServerStream calls open on streams 1, 3, ... */
-async function neverReader(port: number, calls = 1): Promise<H2Client> {
-  const c = await H2Client.connect(port, { settings: [SettingId.INITIAL_WINDOW_SIZE, 0] });
-  c.autoPong = true;
-  const pb = Buffer.from([0x0a, 1, 0x78]); // Msg { text: 'x' }
-  const msg = Buffer.concat([Buffer.from([0, 0, 0, 0, pb.length]), pb]);
-  const headers = [
-    ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/ServerStream', ':authority', 'localhost',
-    'content-type', 'application/grpc', 'te', 'trailers',
-  ];
-  for (let id = 1; id < 2 * calls; id += 2) c.send(c.headersFrame(id, headers), rawFrame(FrameType.DATA, Flag.END_STREAM, id, msg));
-  return c;
-}
-
-/** Open one more ServerStream call on `c`, stream `id`. */
-function openCall(c: H2Client, id: number): void {
-  const pb = Buffer.from([0x0a, 1, 0x78]);
-  const msg = Buffer.concat([Buffer.from([0, 0, 0, 0, pb.length]), pb]);
-  const headers = [
-    ':method', 'POST', ':scheme', 'http', ':path', '/edge.test.TestService/ServerStream', ':authority', 'localhost',
-    'content-type', 'application/grpc', 'te', 'trailers',
-  ];
-  c.send(c.headersFrame(id, headers), rawFrame(FrameType.DATA, Flag.END_STREAM, id, msg));
-}
 
 // A blocked call parks (gives its running slot back) while a parking place is free (maxWaiting of
 // them); past that it keeps its slot, and it is such a call that stalls the queue and is shed.
 
 test('parking full (1 running, 1 parked, 1 waiting): refused before the threshold; past it the blocked running call is shed, then the oldest parked one for the next blocked call', async () => {
-  const seen = { started: 0, aborted: 0 };
-  const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
-    seen.started++;
-    ctx.signal.addEventListener('abort', () => seen.aborted++);
-    const data = Buffer.alloc(4096, 1);
-    while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);
-  };
+  const { seen, ServerStream } = endlessStream();
   const Unary = (req: Msg) => ({ text: req.text }) as Msg;
   const h = await startHarness({ Unary, ServerStream }, { maxRunning: 1, maxWaiting: 1, http2: { sendStallTimeoutMs: STALL_MS } });
   const peers: H2Client[] = [];
@@ -95,13 +64,7 @@ test('parking full (1 running, 1 parked, 1 waiting): refused before the threshol
 });
 
 test('a shed call takes its connection\'s waiting calls along: the honest newcomer runs at once, not behind them', async () => {
-  const seen = { started: 0, aborted: 0 };
-  const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
-    seen.started++;
-    ctx.signal.addEventListener('abort', () => seen.aborted++);
-    const data = Buffer.alloc(4096, 1);
-    while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);
-  };
+  const { seen, ServerStream } = endlessStream();
   // A stall timeout far beyond the honest call's deadline: only shedding can let it through in time.
   const h = await startHarness(
     { Unary: (req: Msg) => ({ text: req.text }) as Msg, ServerStream },
@@ -136,12 +99,7 @@ test('a shed call takes its connection\'s waiting calls along: the honest newcom
 });
 
 test('a connection that has shown a stall has its waiting calls dropped too, not only the shed call\'s', async () => {
-  const seen = { started: 0 };
-  const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
-    seen.started++;
-    const data = Buffer.alloc(4096, 1);
-    while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);
-  };
+  const { seen, ServerStream } = endlessStream();
   const h = await startHarness(
     { Unary: (req: Msg) => ({ text: req.text }) as Msg, ServerStream },
     { maxRunning: 1, maxWaiting: 2, http2: { sendStallTimeoutMs: 20_000 } },
@@ -184,10 +142,7 @@ test('a connection that has shown a stall has its waiting calls dropped too, not
 });
 
 test('sendStallTimeoutMs 0 (no stall clock), maxWaiting 0 (no parking place): a full queue of never-readers refuses, nothing is shed', async () => {
-  const ServerStream = async (_req: Msg, call: ServerWriter<Msg>, ctx: CallContext) => {
-    const data = Buffer.alloc(4096, 1);
-    while (!ctx.signal.aborted) await call.write({ text: 'm', data } as Msg);
-  };
+  const { ServerStream } = endlessStream();
   const h = await startHarness({ Unary: (req: Msg) => req, ServerStream }, { maxRunning: 1, maxWaiting: 0, http2: { sendStallTimeoutMs: 0 } });
   let a: H2Client | undefined;
   try {
