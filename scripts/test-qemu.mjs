@@ -27,10 +27,14 @@
 //      qemu-user with a sysroot holding only Debian's C libraries (no Node anywhere, none on PATH);
 //      grpc-js calls it, SIGTERM must stop it with exit code 0, and V8 must take the code cache. A
 //      probe executable (test/build/sea-probe.ts) checks the board's flags apply inside: same heap
-//      limit as the emulated node started with the profile's flags. armv7l's Node (20.11) has no SEA
+//      limit as the emulated node started with the profile's flags; and that the server's reclaim
+//      after a burst of connections gets its gc() in-process (forced full GCs reported, no global
+//      gc()). armv7l's Node (20.11) has no SEA
 //      execArgv, so it runs with NODE_OPTIONS as the systemd unit in firmware-notes.md sets it (its
 //      launcher's re-exec cannot run here: without binfmt_misc the kernel cannot exec an ARM binary;
 //      test/build/sea.test.ts covers that launcher on the host).
+//      Step 3 also runs that probe, bundled, on each emulated node version (with --all-versions:
+//      every supported major), for the same reclaim check.
 // No binfmt_misc is assumed: the emulator is always invoked explicitly, so test files run one
 // emulated process each (`node --test` would spawn child processes the kernel cannot exec).
 import { spawn } from 'node:child_process';
@@ -308,10 +312,26 @@ async function bundleTests(arch, tally, memTable) {
         }
         memTable.push({ server: server.name, board: profile.name, arch, node: ARCHES[arch].version, kb: b.raw / 1024, gzkb: b.gzip / 1024, emu, host });
       }
+      // The reclaim's in-process gc() on this emulated node, with the board's flags.
+      const probe = await bundle({ profile, entry: 'test/build/sea-probe.ts', name: 'probe', outdir });
+      const r = reclaimProbe(run(ARCHES[arch].qemu, [...emuArgs(arch), ...profile.node.flags, probe.file, 'reclaim'], { env: emuEnv(home), timeout: 120_000 }));
+      if (r.ok) tally.pass++;
+      else tally.fail++;
+      console.log(`   ${r.ok ? 'ok  ' : 'FAIL'} ${profile.name} bundle: the reclaim gets its gc() in-process on qemu ${arch}: ${r.what}${r.ok ? '' : `\n${clip(r.output)}`}`);
     }
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/**
+ * What test/build/sea-probe.ts said when run as `probe reclaim` (a spawnSync result): ok when the
+ * server's reclaim made forced full GCs with a gc() it got in-process, leaving none on the global.
+ */
+function reclaimProbe(p) {
+  const seen = JSON.parse(/EDGE-SEA (\{.*\})/.exec(p.stdout ?? '')?.[1] ?? 'null');
+  const ok = p.status === 0 && seen?.reclaimGcs > 0 && seen.globalGc === 'undefined' && !seen.execArgv.includes('--expose-gc');
+  return { ok, what: `${seen?.reclaimGcs} forced full GCs, global gc ${seen?.globalGc}, node ${seen?.version}`, output: `${p.stdout}${p.stderr}` };
 }
 
 // ---------------------------------------------------------------- single executables under emulation
@@ -355,8 +375,8 @@ async function seaTests(arch, tally) {
   try {
     for (const name of Object.keys(made)) copyFileSync(made[name].file, join(dir, name));
     // No node on PATH: the run directory (the two executables) is all of it. Without SEA execArgv the
-    // flags that this Node accepts in NODE_OPTIONS go there, as the systemd unit sets them (Node 20.11
-    // refuses --optimize-for-size and --expose-gc there; the launcher sets those in-process).
+    // flags that this Node accepts in NODE_OPTIONS go there, as the systemd unit sets them (not
+    // --optimize-for-size: the launcher sets it in-process), the same ones the blob was made with.
     const env = { PATH: dir, HOME: home, LANG: 'C.UTF-8', HOST: '127.0.0.1', PORT: '0' };
     const viaEnv = made.greeter.flagsVia !== 'SEA execArgv';
     if (viaEnv) env.NODE_OPTIONS = envFlags(seaNode(profile), profile.node.flags).join(' ');
@@ -388,6 +408,8 @@ async function seaTests(arch, tally) {
       `the ${profile.name} flags apply inside the executable: heap limit ${seen?.heapSizeLimit} = ${wantLimit} (node ${SEA_NODE[arch]} ${profile.node.flags.join(' ')}), baked board ${seen?.target}, execArgv ${JSON.stringify(seen?.execArgv)}`,
       `${p.stdout}${p.stderr}`,
     );
+    const r = reclaimProbe(run(emu[0], [...emu.slice(1), join(dir, 'probe'), 'reclaim'], { cwd: dir, env, timeout: 120_000 }));
+    check(r.ok, `the reclaim after a burst of connections gets its gc() inside the ${profile.name} executable, no --expose-gc: ${r.what}`, r.output);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });

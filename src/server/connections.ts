@@ -14,6 +14,7 @@
 // Members are protocol-neutral (Member): HTTP/2 connections (Http2ServerConnection), a TLS socket
 // in its handshake (the Server's placeholder), and anything else that can say how long it has
 // been idle and how to close (an HTTP/1.1 connection, say).
+import { v8gc } from './builtins.js';
 
 /**
  * Memory after a burst (issue 14): connections that have closed leave garbage in V8's old space
@@ -25,12 +26,11 @@
  * RECLAIM_AFTER closes, two full GCs run once no connection has closed for RECLAIM_QUIET_MS (the
  * first frees the objects and their buffers, the second lets V8 unmap the pages that frees; with one,
  * RSS stayed up until the memory reducer came): never while connections keep closing (a flood that
- * goes on; V8 collects as usual meanwhile), at most once per RECLAIM_AFTER closes. Only where node
- * runs with --expose-gc (the profiles' node flags); without it, nothing happens.
+ * goes on; V8 collects as usual meanwhile), at most once per RECLAIM_AFTER closes. gc() comes from
+ * v8gc() (no --expose-gc needed); ServerOptions.reclaimMemory false turns the reclaim off.
  */
-const RECLAIM_AFTER = 128;
+export const RECLAIM_AFTER = 128;
 const RECLAIM_QUIET_MS = 2000;
-const G = globalThis as { gc?: () => void };
 
 /** What the set needs of one connection, whatever its protocol. */
 export interface Member {
@@ -61,9 +61,12 @@ export class ConnectionSet {
   /** Evicted members still closing: no longer counted, still waited for by a stop. */
   readonly #leaving = new Set<Member>();
   readonly #max: number;
+  /** ServerOptions.reclaimMemory, and false once V8 has given no gc(). */
+  #reclaims: boolean;
 
-  constructor(max: number) {
+  constructor(max: number, reclaimMemory = true) {
     this.#max = max;
+    this.#reclaims = reclaimMemory;
   }
 
   /** Connections counted toward the cap. */
@@ -115,15 +118,17 @@ export class ConnectionSet {
   /** The member closed (or handed its place to another). */
   delete(m: Member): void {
     if (!this.#open.delete(m)) this.#leaving.delete(m);
-    if (++this.#gone < RECLAIM_AFTER || typeof G.gc !== 'function') return;
+    if (++this.#gone < RECLAIM_AFTER || !this.#reclaims) return;
     if (this.#reclaim === null) (this.#reclaim = setTimeout(ConnectionSet.#collect, RECLAIM_QUIET_MS, this)).unref();
     else this.#reclaim.refresh();
   }
 
   static #collect(set: ConnectionSet): void {
     set.#gone = 0;
-    G.gc!();
-    G.gc!();
+    const gc = v8gc();
+    if (!gc) return void (set.#reclaims = false);
+    gc();
+    gc();
   }
 
   /** Every connection not closed yet, evicted ones included (src/observe reads their counters). */

@@ -92,11 +92,11 @@ function profileTable(rows: ProfileRow[]): Record<string, TargetProfile> {
 
 // BEGIN GENERATED PROFILES (from targets/*.json by `node scripts/build.mjs --sync-profiles`; do not edit)
 const PROFILES: Record<string, TargetProfile> = profileTable([
-  ["host-x64","A development or CI machine (x86-64 Linux), the default when no target is named.","x64",["18","20","22","24"],"node18",["--max-old-space-size=1536","--max-semi-space-size=2","--expose-gc"],2048,176,[32,256,256,1048576,4194304,16384,16384,4194304,4194304,300000,10000,1024,120000,20000,5000,0,0,60000]],
-  ["pi-zero-2w","Raspberry Pi Zero 2 W: 512 MB RAM shared with the GPU, 32-bit Raspberry Pi OS (armv7l). Small windows, few queue slots.","arm",["18","20"],"node18",["--max-old-space-size=64","--max-semi-space-size=1","--optimize-for-size","--expose-gc"],128,150,[2,16,16,32768,131072,16384,8192,1048576,1048576,60000,10000,64,30000,10000,5000,0,0,30000]],
-  ["pi3b","Raspberry Pi 3 B/B+: 1 GB RAM, 32-bit Raspberry Pi OS (armv7l).","arm",["18","20"],"node18",["--max-old-space-size=128","--max-semi-space-size=2","--expose-gc"],256,150,[4,32,32,65535,262144,16384,8192,2097152,2097152,120000,10000,128,30000,10000,5000,0,0,30000]],
-  ["pi4b","Raspberry Pi 4 B (2 GB or more; use pi3b on a 1 GB board): 64-bit Raspberry Pi OS (arm64).","arm64",["18","20","22"],"node18",["--max-old-space-size=384","--max-semi-space-size=8","--expose-gc"],512,160,[8,64,100,262144,1048576,16384,16384,4194304,4194304,300000,10000,256,60000,20000,5000,0,0,60000]],
-  ["pi5","Raspberry Pi 5 (4 or 8 GB): 64-bit Raspberry Pi OS (arm64).","arm64",["18","20","22"],"node18",["--max-old-space-size=768","--max-semi-space-size=16","--expose-gc"],1024,160,[16,128,128,524288,2097152,16384,16384,4194304,4194304,300000,10000,512,60000,20000,5000,0,0,60000]],
+  ["host-x64","A development or CI machine (x86-64 Linux), the default when no target is named.","x64",["18","20","22","24"],"node18",["--max-old-space-size=1536","--max-semi-space-size=2"],2048,176,[32,256,256,1048576,4194304,16384,16384,4194304,4194304,300000,10000,1024,120000,20000,5000,0,0,60000]],
+  ["pi-zero-2w","Raspberry Pi Zero 2 W: 512 MB RAM shared with the GPU, 32-bit Raspberry Pi OS (armv7l). Small windows, few queue slots.","arm",["18","20"],"node18",["--max-old-space-size=64","--max-semi-space-size=1","--optimize-for-size"],128,150,[2,16,16,32768,131072,16384,8192,1048576,1048576,60000,10000,64,30000,10000,5000,0,0,30000]],
+  ["pi3b","Raspberry Pi 3 B/B+: 1 GB RAM, 32-bit Raspberry Pi OS (armv7l).","arm",["18","20"],"node18",["--max-old-space-size=128","--max-semi-space-size=2"],256,150,[4,32,32,65535,262144,16384,8192,2097152,2097152,120000,10000,128,30000,10000,5000,0,0,30000]],
+  ["pi4b","Raspberry Pi 4 B (2 GB or more; use pi3b on a 1 GB board): 64-bit Raspberry Pi OS (arm64).","arm64",["18","20","22"],"node18",["--max-old-space-size=384","--max-semi-space-size=8"],512,160,[8,64,100,262144,1048576,16384,16384,4194304,4194304,300000,10000,256,60000,20000,5000,0,0,60000]],
+  ["pi5","Raspberry Pi 5 (4 or 8 GB): 64-bit Raspberry Pi OS (arm64).","arm64",["18","20","22"],"node18",["--max-old-space-size=768","--max-semi-space-size=16"],1024,160,[16,128,128,524288,2097152,16384,16384,4194304,4194304,300000,10000,512,60000,20000,5000,0,0,60000]],
 ]);
 // END GENERATED PROFILES
 

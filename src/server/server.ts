@@ -70,6 +70,12 @@ export interface ServerOptions {
    */
   maxConnections?: number;
   /**
+   * Two full GCs once 128 connections have closed and none has for 2 s, so that what a burst left
+   * in V8's heap comes back while the server is quiet (src/server/connections.ts). Default true;
+   * needs no --expose-gc.
+   */
+  reclaimMemory?: boolean;
+  /**
    * gRPC-Web, Connect and HTTP/1.1 on the same port: `webProtocols({ cors })` from grpc-edge
    * (src/web). Without it an HTTP/1.1 request gets a short "505 HTTP Version Not Supported".
    */
@@ -126,7 +132,7 @@ export interface ServerView {
 
 const OPTION_KEYS = new Set([
   'profile', 'maxRunning', 'maxWaiting', 'maxReceiveMessageLength', 'maxSendMessageLength', 'interceptors',
-  'http2', 'compression', 'requireTeTrailers', 'onHandlerError', 'maxConnections', 'web',
+  'http2', 'compression', 'requireTeTrailers', 'onHandlerError', 'maxConnections', 'web', 'reclaimMemory',
 ]);
 
 /** Reject misspelt and mistyped options at construction (keys set to undefined are ignored). */
@@ -140,8 +146,8 @@ function checkOptions(o: ServerOptions): void {
   if (o.interceptors !== undefined && !Array.isArray(o.interceptors)) {
     throw new TypeError('Server: interceptors must be an array of functions (ctx, next) => Promise<void>');
   }
-  if (o.requireTeTrailers !== undefined && typeof o.requireTeTrailers !== 'boolean') {
-    throw new TypeError('Server: requireTeTrailers must be a boolean');
+  for (const k of ['requireTeTrailers', 'reclaimMemory'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new TypeError(`Server: ${k} must be a boolean`);
   }
   if (o.onHandlerError !== undefined && typeof o.onHandlerError !== 'function') {
     throw new TypeError('Server: onHandlerError must be a function (error, ctx) => void');
@@ -295,7 +301,7 @@ export class Server {
     if (!(max === Infinity || (Number.isInteger(max) && max >= 1))) {
       throw new RangeError(`Server: maxConnections must be an integer >= 1 or Infinity, got ${String(max)}`);
     }
-    this.#conns = new ConnectionSet((this.#maxConnections = max));
+    this.#conns = new ConnectionSet((this.#maxConnections = max), options.reclaimMemory);
     this.#web = options.web;
     this.terminated = new Promise<void>((r) => (this.resolveTerminated = r));
   }

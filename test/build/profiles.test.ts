@@ -106,6 +106,9 @@ test('memory flags hold the heap inside the memory budget', () => {
     assert.ok(oldSpace + 3 * semi <= p.memoryBudgetMB * 0.8, `${name}: heap leaves 20% of the budget to the rest`);
     assert.ok(semi <= 64);
     for (const f of p.node.flags) assert.match(f, /^--[a-z][a-z0-9-]*(=\d+)?$/, `${name}: flag ${f}`);
+    // The reclaim takes gc() in-process (src/server/builtins.ts v8gc): --expose-gc would only put a
+    // global gc() in the application, and Node 20.11 refuses it in NODE_OPTIONS (the SEA unit's).
+    assert.ok(!p.node.flags.includes('--expose-gc'), `${name}: no --expose-gc`);
     // Worst case the queue holds one full-size request per running and waiting call.
     const queued = (p.server.maxRunning + p.server.maxWaiting) * p.server.maxReceiveMessageLength;
     assert.ok(queued <= oldSpace * 1024 * 1024, `${name}: ${queued} queued bytes fit the old space`);
