@@ -1,6 +1,6 @@
 // grpc-edge public API. Services, examples and the CLI import only from here.
 export { Server } from './server/server.js';
-export type { ServerOptions, ServerStats, WebHook } from './server/server.js';
+export type { Http1Hook, ServerOptions, ServerStats, WebHook } from './server/server.js';
 export { webProtocols } from './web/index.js';
 export type { WebOptions, WebProtocols, CorsOptions, PlainAnswer, GetRoute } from './web/index.js';
 export { ServerCredentials } from './server/credentials.js';

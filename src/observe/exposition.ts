@@ -146,8 +146,8 @@ export function renderText(s: Snapshot): string {
     'HTTP/2 limits hit: refused streams (max_concurrent_streams, also after GOAWAY), 431 answers (header_list_size), reads paused for a peer that does not read (outbound_buffer), and connections closed with GOAWAY for a flood or timeout.',
   );
   for (const l of LIMITS) o.sample('grpc_edge_http2_limit_hits_total', `limit="${l}"`, h.limits[l]);
-  o.one('grpc_edge_received_bytes_total', 'counter', 'Bytes read from HTTP/2 client sockets.', h.bytesIn);
-  o.one('grpc_edge_sent_bytes_total', 'counter', 'Bytes written to HTTP/2 client sockets.', h.bytesOut);
+  o.one('grpc_edge_received_bytes_total', 'counter', 'Bytes read from client sockets (HTTP/2 and HTTP/1.1).', h.bytesIn);
+  o.one('grpc_edge_sent_bytes_total', 'counter', 'Bytes written to client sockets (HTTP/2 and HTTP/1.1).', h.bytesOut);
 
   const mem = s.memory;
   o.one('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', mem.rss);

@@ -7,16 +7,24 @@
 // A server without enableObserve() carries none of this module (bundles leave it out) and its calls
 // pay one undefined-check when they start and one when they end (CallOptions.observer).
 //
-// Served over HTTP/2 (a GET stream that is not a gRPC call: CallObserver.httpGet) and, when the
-// server has the web protocols on (new Server({ web: webProtocols() })), through their GET routes
-// over HTTP/1.1 (what Prometheus and browsers use for http:// URLs) and HTTP/2. Without them an
-// HTTP/1.1 client gets the server's 505. Counters the server keeps anyway (server.stats, each connection's
-// HTTP/2 counters) are read when a scrape comes, not counted twice.
+// Served over HTTP/2 (a GET stream that is not a gRPC call: CallObserver.httpGet) and over HTTP/1.1
+// (what Prometheus, curl and browsers use for http:// URLs) on the same port: through the web
+// protocols' GET routes when the server has them on (new Server({ web: webProtocols() })), else
+// through our own Http1Hook on src/http1's transport (node:http's parser and the same limits), which
+// answers our routes and nothing else: other GETs 404, other methods on our routes 405, and
+// anything that looks like a gRPC call the server's "505: this port speaks gRPC over HTTP/2". No
+// gRPC-Web, Connect or JSON code comes with it. Counters the server keeps anyway (server.stats,
+// each connection's HTTP/2 counters, the HTTP/1.1 sockets' byte counts) are read when a scrape
+// comes, not counted twice.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
-import type { ServerStream } from '../http2/api.js';
+import type { Socket } from 'node:net';
+import type { Http2Options, ServerStream } from '../http2/api.js';
 import { Http2ServerConnection } from '../http2/connection.js';
-import type { Server, ServerObserver, ServerView } from '../server/server.js';
+import type { CallOptions } from '../grpc/call.js';
+import { Http1Server } from '../http1/server.js';
+import type { Http1Stream } from '../http1/server.js';
+import type { Server, ServerObserver, ServerView, TrackedConnection } from '../server/server.js';
 import { AccessPolicy, bearerToken } from './access.js';
 import type { AccessOptions } from './access.js';
 import { VERSION, renderJson, renderText } from './exposition.js';
@@ -60,11 +68,15 @@ export interface PlainResponse {
   body: Buffer;
   /** WWW-Authenticate, for 401. */
   authenticate?: string;
+  /** Allow, for 405. */
+  allow?: string;
 }
 
 /** A plain GET route as src/web's addGetRoute takes it (WebProtocols, GetRoute / PlainAnswer). */
 interface GetRoutes {
   addGetRoute(path: string, handler: (request: ServerStream) => { status: number; contentType: string; body: Buffer; headers: string[] }): void;
+  /** The web protocols' HTTP/1.1 transport (its byte counts). */
+  http1Server: Http1Server;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -86,6 +98,8 @@ export class Observe extends CallRegistry implements ServerObserver {
   readonly #timer: NodeJS.Timeout;
   #eldLast = { p50: 0, p99: 0, max: 0 };
   #stopped = false;
+  /** Our HTTP/1.1 transport (made at the first HTTP/1.1 connection of a server without the web protocols). */
+  #h1: Http1Server | undefined;
 
   constructor(server: Server, options: ObserveOptions = {}) {
     super();
@@ -158,6 +172,13 @@ export class Observe extends CallRegistry implements ServerObserver {
     http2.bytesOut = closed.bytesOut;
     for (const l of LIMITS) http2.limits[l] = closed.limits[l];
     for (const m of this.#view.connections.members()) if (m instanceof Http2ServerConnection) addConnection(http2, m);
+    // HTTP/1.1 sockets (ours, or the web protocols'): their bytes join the same byte counters.
+    const h1 = this.#h1 ?? (this.#view.web as Partial<GetRoutes> | undefined)?.http1Server;
+    if (h1 !== undefined) {
+      const b = h1.bytes;
+      http2.bytesIn += b.in;
+      http2.bytesOut += b.out;
+    }
     const mem = process.memoryUsage();
     const up = process.uptime();
     const now = Date.now();
@@ -214,18 +235,21 @@ export class Observe extends CallRegistry implements ServerObserver {
   handle(req: PlainRequest): PlainResponse {
     const q = req.path.indexOf('?');
     const path = q < 0 ? req.path : req.path.slice(0, q);
-    const ours = this.#metrics ? path === '/metrics' : false;
-    const page = this.#page && (path === '/' || path === '/index.html' || path === '/status.json');
-    if (!ours && !page) return { status: 404, contentType: TEXT, body: Buffer.from('not found\n') };
+    if (!this.#serves(path)) return text(404, 'not found');
     const token = bearerToken(req.authorization) ?? (q < 0 ? undefined : queryToken(req.path.slice(q + 1)));
     const allowed = this.#access.check(req.remoteAddress, token);
     if (allowed === 401) {
-      return { status: 401, contentType: TEXT, body: Buffer.from('unauthorized\n'), authenticate: 'Bearer realm="grpc-edge"' };
+      return text(401, 'unauthorized', { authenticate: 'Bearer realm="grpc-edge"' });
     }
-    if (allowed === 403) return { status: 403, contentType: TEXT, body: Buffer.from('forbidden\n') };
-    if (ours) return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: Buffer.from(this.metricsText()) };
+    if (allowed === 403) return text(403, 'forbidden');
+    if (path === '/metrics') return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: Buffer.from(this.metricsText()) };
     if (path === '/status.json') return { status: 200, contentType: 'application/json', body: Buffer.from(this.statusJson()) };
     return { status: 200, contentType: 'text/html; charset=utf-8', body: Buffer.from(STATUS_PAGE) };
+  }
+
+  /** Whether `path` (without its query) is one of the routes this Observe serves. */
+  #serves(path: string): boolean {
+    return path === '/metrics' ? this.#metrics : this.#page && (path === '/' || path === '/index.html' || path === '/status.json');
   }
 
   /** The request of `stream` (HTTP/2, or HTTP/1.1 through src/web) answered by handle(). */
@@ -239,33 +263,86 @@ export class Observe extends CallRegistry implements ServerObserver {
       else if (h[i] === ':path') path = h[i + 1]!;
       else if (h[i] === 'origin') origin = h[i + 1];
     }
-    if (this.#stopped) return { status: 404, contentType: TEXT, body: Buffer.from('not found\n') };
+    if (this.#stopped) return text(404, 'not found');
     // A browser sends Origin on cross-origin requests (not on the page's own same-origin GETs): a
     // page elsewhere must not read a loopback-allowed board's figures through the visitor's browser,
     // whatever CORS the web protocols allow for the RPCs.
-    if (origin !== undefined) return { status: 403, contentType: TEXT, body: Buffer.from('forbidden\n') };
+    if (origin !== undefined) return text(403, 'forbidden');
     try {
       return this.handle({ path, remoteAddress: stream.peer.remoteAddress, authorization });
     } catch {
-      return { status: 500, contentType: TEXT, body: Buffer.from('internal error\n') };
+      return text(500, 'internal error');
     }
   }
 
   /** ServerObserver: a GET on an HTTP/2 stream that is not a gRPC call (servers without src/web). */
   httpGet(stream: ServerStream): void {
-    stream.ondata = (chunk) => stream.consume(chunk.length);
-    stream.onend = null;
-    stream.onclose = null;
-    const r = this.#answer(stream);
-    const out = [':status', String(r.status), 'content-type', r.contentType, 'content-length', String(r.body.length), ...extraHeaders(r)];
-    stream.respond(out, false);
-    stream.write(r.body);
-    stream.end();
+    reply(stream, this.#answer(stream), false);
+  }
+
+  /**
+   * ServerObserver (Http1Hook): an HTTP/1.1 connection of a server without the web protocols (with
+   * them, the server gives it to theirs, which serve our routes too).
+   */
+  http1(socket: Socket, opts: CallOptions, limits: Http2Options, track: (conn: TrackedConnection) => void): void {
+    (this.#h1 ??= new Http1Server((stream) => this.#http1Request(stream))).accept(socket, opts, limits, track);
+  }
+
+  /** One HTTP/1.1 request on our own transport: our GET (and HEAD) routes, a short answer otherwise. */
+  #http1Request(stream: ServerStream): void {
+    const h = stream.headers;
+    let method = '';
+    let path = '/';
+    let ct = '';
+    for (let i = 0; i + 1 < h.length; i += 2) {
+      if (h[i] === ':method') method = h[i + 1]!;
+      else if (h[i] === ':path') path = h[i + 1]!;
+      else if (h[i] === 'content-type') ct = h[i + 1]!;
+    }
+    const q = path.indexOf('?');
+    const bare = q < 0 ? path : path.slice(0, q);
+    const get = method === 'GET' || method === 'HEAD';
+    if (get) return reply(stream, this.#answer(stream), method === 'HEAD');
+    // A gRPC call (or a gRPC-Web / Connect one: the web protocols are off) over HTTP/1.1: the
+    // server's own answer without an HTTP/1.1 hook.
+    if (ct.toLowerCase().startsWith('application/grpc') || (method === 'POST' && this.#view.serviceNames.has(serviceOf(bare)))) {
+      (stream as Http1Stream).keepAlive = false;
+      return reply(stream, text(505, 'this port speaks gRPC over HTTP/2'), false);
+    }
+    return this.#serves(bare)
+      ? reply(stream, text(405, `${method} not allowed: GET or HEAD`, { allow: 'GET, HEAD' }), false)
+      : reply(stream, text(404, 'not found'), false);
   }
 }
 
+/** Write `r` as the answer on `stream` (HTTP/2 or HTTP/1.1); `head`: headers only (HEAD). */
+function reply(stream: ServerStream, r: PlainResponse, head: boolean): void {
+  stream.ondata = (chunk) => stream.consume(chunk.length);
+  stream.onend = null;
+  stream.onclose = null;
+  const out = [':status', String(r.status), 'content-type', r.contentType, 'content-length', String(r.body.length), ...extraHeaders(r)];
+  stream.respond(out, head);
+  if (head) return;
+  stream.write(r.body);
+  stream.end();
+}
+
+/** "/pkg.Service/Method" -> "pkg.Service". */
+function serviceOf(path: string): string {
+  const slash = path.indexOf('/', 1);
+  return slash < 0 ? '' : path.slice(1, slash);
+}
+
+/** A one-line text/plain answer. */
+function text(status: number, line: string, more?: Pick<PlainResponse, 'authenticate' | 'allow'>): PlainResponse {
+  return { status, contentType: TEXT, body: Buffer.from(`${line}\n`), ...more };
+}
+
 function extraHeaders(r: PlainResponse): string[] {
-  return r.authenticate === undefined ? ['cache-control', 'no-store'] : ['cache-control', 'no-store', 'www-authenticate', r.authenticate];
+  const h = ['cache-control', 'no-store'];
+  if (r.authenticate !== undefined) h.push('www-authenticate', r.authenticate);
+  if (r.allow !== undefined) h.push('allow', r.allow);
+  return h;
 }
 
 function queryToken(query: string): string | undefined {

@@ -77,7 +77,8 @@ export interface ServerOptions {
   reclaimMemory?: boolean;
   /**
    * gRPC-Web, Connect and HTTP/1.1 on the same port: `webProtocols({ cors })` from grpc-edge
-   * (src/web). Without it an HTTP/1.1 request gets a short "505 HTTP Version Not Supported".
+   * (src/web). Without it HTTP/1.1 is served only for src/observe's routes when enableObserve() is
+   * on (its own Http1Hook); otherwise an HTTP/1.1 request gets a short "505 HTTP Version Not Supported".
    */
   web?: WebHook;
 }
@@ -89,15 +90,25 @@ export interface TrackedConnection extends Member {
 }
 
 /**
+ * Takes a server's HTTP/1.x connections (the server imports no HTTP/1.1 code: an opt-in module
+ * brings src/http1's transport). Installed by the web protocols (`web`), or by src/observe
+ * (Server.observe()) for its GET routes; when both are on, the web protocols' one serves both
+ * (src/observe adds its routes to theirs). With none installed: the fixed 505 answer.
+ */
+export interface Http1Hook {
+  /**
+   * A connection whose first octets are not the HTTP/2 preface (they are pushed back onto the
+   * paused socket), or a TLS one that chose http/1.1 by ALPN. `track` puts the connection in the
+   * server's set (cap, stop, stats).
+   */
+  http1(socket: Socket, opts: CallOptions, limits: Http2Options, track: (conn: TrackedConnection) => void): void;
+}
+
+/**
  * What src/web plugs into a server (the server imports none of it, so bundles without web
  * protocols carry none of it): the connections that are not HTTP/2, and every HTTP/2 stream.
  */
-export interface WebHook {
-  /**
-   * A connection whose first octets are not the HTTP/2 preface (they are pushed back onto the
-   * paused socket). `track` puts the connection in the server's set (cap, stop, stats).
-   */
-  http1(socket: Socket, opts: CallOptions, limits: Http2Options, track: (conn: TrackedConnection) => void): void;
+export interface WebHook extends Http1Hook {
   /** One HTTP/2 stream: gRPC goes to serveCall, the web protocols to their adapters. */
   stream(stream: ServerStream, opts: CallOptions): void;
 }
@@ -113,9 +124,10 @@ export interface ServerStats extends JobQueueStats, LifetimeCounters {
 
 /**
  * What src/observe installs with Server.observe(): it counts calls (CallObserver), sums the
- * counters of each connection as it closes, and answers plain HTTP GETs (CallObserver.httpGet).
+ * counters of each connection as it closes, and answers plain HTTP GETs (CallObserver.httpGet on
+ * HTTP/2; its Http1Hook takes HTTP/1.1 connections when the server has no web protocols).
  */
-export interface ServerObserver extends CallObserver {
+export interface ServerObserver extends CallObserver, Http1Hook {
   closed(session: Http2ServerConnection): void;
 }
 
@@ -533,8 +545,7 @@ export class Server {
       const session = new Http2ServerConnection(socket, peer, this.#http2, web === undefined ? (stream: ServerStream) => serveCall(stream, opts) : (stream: ServerStream) => web.stream(stream, opts), this.#counters);
       session.onclose = () => {
         this.#conns.delete(session);
-        const o = this.callOptions.observer as ServerObserver | undefined;
-        if (o !== undefined) o.closed(session);
+        (this.callOptions.observer as ServerObserver | undefined)?.closed(session);
         this.checkTerminated();
       };
       if (room) {
@@ -547,8 +558,10 @@ export class Server {
       if (head !== undefined) session.onData(head);
     };
     const http1 = (): void => {
-      if (web !== undefined && room) {
-        web.http1(socket, opts, this.#http2, this.#track);
+      // The web protocols' HTTP/1.1, else src/observe's (its GET routes only), else the 505.
+      const hook: Http1Hook | undefined = web ?? (this.callOptions.observer as ServerObserver | undefined);
+      if (room && hook) {
+        hook.http1(socket, opts, this.#http2, this.#track);
         return;
       }
       // One fixed answer, then close (the socket stays in the set until it has).

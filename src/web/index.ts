@@ -15,7 +15,7 @@ import { Cors } from './cors.js';
 import type { CorsOptions } from './cors.js';
 import { dispatch } from './dispatch.js';
 import type { GetRoute, WebConfig } from './dispatch.js';
-import { Http1Server } from './http1.js';
+import { Http1Server } from '../http1/server.js';
 
 export type { CorsOptions } from './cors.js';
 export type { PlainAnswer, GetRoute } from './dispatch.js';
@@ -34,6 +34,8 @@ export interface WebProtocols extends WebHook {
    * `path` with a plain HTTP response, on HTTP/1.1 and HTTP/2.
    */
   addGetRoute(path: string, handler: GetRoute): void;
+  /** Internal: the HTTP/1.1 transport (src/observe reads its socket byte counts). */
+  readonly http1Server: Http1Server;
 }
 
 /** The web protocols, for `new Server({ web: webProtocols(options) })`. */
@@ -48,6 +50,7 @@ export function webProtocols(options: WebOptions = {}): WebProtocols {
   return {
     http1: (socket: Socket, opts: CallOptions, limits: Http2Options, track: (c: TrackedConnection) => void) => h1.accept(socket, opts, limits, track),
     stream: (stream: ServerStream, opts: CallOptions) => serve(stream, opts, false),
+    http1Server: h1,
     addGetRoute: (path: string, handler: GetRoute) => {
       if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError('addGetRoute: path must start with "/"');
       cfg.pages.set(path, handler);

@@ -3,7 +3,8 @@
 // server.stats and the calls made. Screenshots (desktop and phone size) are kept as artifacts in
 // build/artifacts/observe/.
 //
-// Plain http://, as a phone on the LAN would open it: HTTP/1.1 through the web protocols.
+// Plain http://, as a phone on the LAN would open it: HTTP/1.1, through the web protocols, and
+// without them through src/observe's own HTTP/1.1.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -106,6 +107,34 @@ test('chromium renders the status page: figures from server.stats, refreshed, sc
       assert.ok(statSync(f).size > 10_000, `${f} is a real screenshot`);
       assert.deepEqual([...readFileSync(f).subarray(1, 4)], [0x50, 0x4e, 0x47], 'PNG');
     }
+  } finally {
+    observe.stop();
+    server.forceShutdown();
+    await server.terminated;
+  }
+});
+
+test('chromium loads the status page over http:// from a server without the web protocols (src/observe\'s own HTTP/1.1)', { skip, timeout: 120_000 }, async () => {
+  const server = new Server({ profile: 'pi-zero-2w' });
+  server.addService(loadServices(descriptor)[serviceNames.Greeter]!, greeterHandlers);
+  const port = await server.bind('127.0.0.1:0');
+  const observe = enableObserve(server, { sampleIntervalMs: 500 });
+  try {
+    const def = protoLoader.loadSync(fromRoot('protos/helloworld.proto'), { keepCase: true });
+    const pkg = grpc.loadPackageDefinition(def) as any;
+    const client = new pkg.helloworld.Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve, reject) => client.SayHello({ name: 'c' }, (err: Error | null) => (err ? reject(err) : resolve())));
+    }
+    client.close();
+    const dom = await chromium(`http://127.0.0.1:${port}/`, ['--dump-dom']);
+    assert.match(dom, /<title>grpc-edge status<\/title>/);
+    assert.ok(Number(/data-updates="(\d+)"/.exec(dom)?.[1]) >= 2, 'the page refreshed itself from status.json more than once');
+    assert.equal(text(dom, 'err'), '', 'no fetch error shown');
+    assert.equal(text(dom, 'calls-total'), '3');
+    assert.equal(text(dom, 'profile'), 'pi-zero-2w');
+    // Only HTTP/1.1 streams came from chromium: the HTTP/2 streams are the grpc-js calls'.
+    assert.equal(observe.snapshot().http2.streamsOpened, 3);
   } finally {
     observe.stop();
     server.forceShutdown();

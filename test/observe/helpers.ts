@@ -14,9 +14,9 @@ export interface Got {
   body: string;
 }
 
-/** GET `url` with curl; `http2`: prior knowledge (h2c), else HTTP/1.1. */
-export function curl(url: string, opts: { http2?: boolean; headers?: string[] } = {}): Promise<Got> {
-  const args = ['-s', '-S', '-i', '--max-time', '10', opts.http2 === false ? '--http1.1' : '--http2-prior-knowledge'];
+/** GET `url` with curl; `http2`: prior knowledge (h2c), else HTTP/1.1; `args`: more curl arguments (-X POST, -d ...). */
+export function curl(url: string, opts: { http2?: boolean; headers?: string[]; args?: string[] } = {}): Promise<Got> {
+  const args = ['-s', '-S', '-i', '--max-time', '10', opts.http2 === false ? '--http1.1' : '--http2-prior-knowledge', ...(opts.args ?? [])];
   for (const h of opts.headers ?? []) args.push('-H', h);
   args.push(url);
   return new Promise((resolve, reject) => {

@@ -3,7 +3,8 @@
 // grpc_server_handled_total through its HTTP API after calls from grpc-js.
 //
 // Prometheus scrapes over HTTP/1.1, or over HTTP/2 when TLS offers h2 (ALPN): both are run here,
-// plain http:// through the web protocols' HTTP/1.1 (with a bearer token), https:// over HTTP/2.
+// plain http:// over HTTP/1.1 (with a bearer token) with the web protocols on (their HTTP/1.1 serves
+// the routes) and off (src/observe's own), https:// over HTTP/2.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,14 +40,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Start prometheus scraping `target` ('127.0.0.1:port'); resolves with its HTTP API base URL. */
-async function startPrometheus(name: string, target: string, scrape: string): Promise<{ api: string; log: () => string }> {
+/** Start prometheus scraping `targets` ('127.0.0.1:port', ...); resolves with its HTTP API base URL. */
+async function startPrometheus(name: string, targets: string[], scrape: string): Promise<{ api: string; log: () => string }> {
   const port = await freePort();
   const dir = join(tmp, name);
   const config = join(tmp, `${name}.yml`);
   writeFileSync(
     config,
-    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: edge\n${scrape}    static_configs:\n      - targets: ['${target}']\n`,
+    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: edge\n${scrape}    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`,
   );
   const child = spawn(
     PROMETHEUS,
@@ -113,7 +114,7 @@ test('Prometheus scrapes /metrics over TLS (HTTP/2 by ALPN): up == 1 and the Gre
   try {
     await greeterCalls(port, 5, true);
     const scrape = `    scheme: https\n    tls_config:\n      ca_file: ${fixture('ca.pem')}\n      server_name: localhost\n`;
-    const { api, log } = await startPrometheus('tls', `127.0.0.1:${port}`, scrape);
+    const { api, log } = await startPrometheus('tls', [`127.0.0.1:${port}`], scrape);
     const up = await until(api, 'up{job="edge"}', (v) => v.length === 1 && v[0]!.value[1] === '1', log);
     assert.equal(up[0]!.metric.instance, `127.0.0.1:${port}`);
     const handled = await until(api, HANDLED, (v) => v.length === 1 && Number(v[0]!.value[1]) >= 5, log);
@@ -127,24 +128,39 @@ test('Prometheus scrapes /metrics over TLS (HTTP/2 by ALPN): up == 1 and the Gre
   }
 });
 
-test('Prometheus scrapes http:// /metrics over HTTP/1.1 (web protocols on), with a bearer token: up == 1 and the handled count', { skip }, async () => {
-  const server = new Server({ web: webProtocols() });
-  server.addService(loadServices(descriptor)[serviceNames.Greeter]!, greeterHandlers);
-  const port = await server.bind('127.0.0.1:0');
-  const observe = enableObserve(server, { token: 'prom-token', allow: [] });
+test('Prometheus scrapes http:// /metrics over HTTP/1.1, web protocols on and off, with a bearer token: up == 1 and the handled count for both', { skip }, async () => {
+  // Two servers, one job: with the web protocols (their HTTP/1.1 serves the routes) and without
+  // (src/observe's own HTTP/1.1).
+  const servers = [new Server({ web: webProtocols() }), new Server()];
+  const ports: number[] = [];
+  const observes = [];
   try {
-    await greeterCalls(port, 3, false);
+    for (const server of servers) {
+      server.addService(loadServices(descriptor)[serviceNames.Greeter]!, greeterHandlers);
+      ports.push(await server.bind('127.0.0.1:0'));
+      observes.push(enableObserve(server, { token: 'prom-token', allow: [] }));
+    }
+    await greeterCalls(ports[0]!, 3, false);
+    await greeterCalls(ports[1]!, 4, false);
     writeFileSync(join(tmp, 'token'), 'prom-token\n');
     const scrape = `    authorization:\n      credentials_file: ${join(tmp, 'token')}\n`;
-    const { api, log } = await startPrometheus('h1', `127.0.0.1:${port}`, scrape);
-    await until(api, 'up{job="edge"}', (v) => v.length === 1 && v[0]!.value[1] === '1', log);
-    const handled = await until(api, HANDLED, (v) => v.length === 1 && Number(v[0]!.value[1]) >= 3, log);
-    assert.equal(Number(handled[0]!.value[1]), 3);
-    const info = await until(api, 'grpc_edge_info', (v) => v.length === 1, log);
-    assert.equal(info[0]!.metric.profile, 'host-x64');
+    const { api, log } = await startPrometheus('h1', ports.map((p) => `127.0.0.1:${p}`), scrape);
+    const up = await until(api, 'up{job="edge"}', (v) => v.length === 2 && v.every((x) => x.value[1] === '1'), log);
+    assert.deepEqual(up.map((v) => v.metric.instance).sort(), ports.map((p) => `127.0.0.1:${p}`).sort());
+    const handled = await until(api, HANDLED, (v) => v.length === 2 && v.every((x) => Number(x.value[1]) >= 3), log);
+    const byPort = new Map(handled.map((v) => [v.metric.instance, Number(v.value[1])]));
+    assert.equal(byPort.get(`127.0.0.1:${ports[0]}`), 3);
+    assert.equal(byPort.get(`127.0.0.1:${ports[1]}`), 4);
+    const info = await until(api, 'grpc_edge_info', (v) => v.length === 2, log);
+    assert.ok(info.every((v) => v.metric.profile === 'host-x64'));
+    // The scrapes came over HTTP/1.1 (no HTTP/2 stream but the grpc-js calls'), and their bytes are
+    // in the byte counters (a scrape's answer is several KB).
+    assert.deepEqual(observes.map((o) => o.snapshot().http2.streamsOpened), [3, 4]);
+    const sent = await until(api, 'grpc_edge_sent_bytes_total', (v) => v.length === 2 && v.every((x) => Number(x.value[1]) > 10_000), log);
+    assert.equal(sent.length, 2);
   } finally {
-    observe.stop();
-    server.forceShutdown();
-    await server.terminated;
+    for (const o of observes) o.stop();
+    for (const server of servers) server.forceShutdown();
+    await Promise.all(servers.map((server) => server.terminated));
   }
 });

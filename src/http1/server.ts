@@ -1,8 +1,10 @@
 // HTTP/1.1 on the gRPC port, parsed by node:http's own parser (llhttp): the server's accept path
-// hands over every connection whose first octets are not the HTTP/2 preface (src/server/server.ts
-// #sniff pushes them back onto the socket). Each request becomes an Http1Stream, a ServerStream as
-// the call engine and the web protocols know it from HTTP/2, and goes to the same dispatch
-// (dispatch.ts) as an HTTP/2 stream.
+// hands every connection whose first octets are not the HTTP/2 preface to its Http1Hook (src/server/
+// server.ts #sniff pushes them back onto the socket), and the hook to an Http1Server here. Each
+// request becomes an Http1Stream, a ServerStream as the call engine, the web protocols and
+// src/observe know it from HTTP/2, and goes to the hook's dispatch: the web protocols' (src/web/
+// dispatch.ts, as an HTTP/2 stream), or src/observe's GET routes alone when the web protocols are
+// off. Nothing here knows gRPC-Web, Connect or JSON, so src/observe carries none of them.
 //
 // Limits: header size (the profile's maxHeaderListSize, 431 past it), slow headers (408 after the
 // handshake timeout; node:http's own check, run every second), idle keep-alive connections (the
@@ -19,7 +21,7 @@ import type { CallOptions } from '../grpc/call.js';
 
 type Http = typeof import('node:http');
 let http: Http | undefined;
-// Loaded on first use, so that only a server that enables the web protocols loads node:http.
+// Loaded on first use, so that only a server that sees an HTTP/1.1 connection loads node:http.
 const nodeHttp = (): Http => (http ??= createRequire(import.meta.url)('node:http') as Http);
 
 /** Request body octets delivered and not consumed before the socket stops being read. */
@@ -221,12 +223,24 @@ class Http1Connection implements TrackedConnection {
 
 export type Http1Dispatch = (stream: ServerStream, opts: CallOptions, http1: boolean) => void;
 
-/** One node:http server (never listening) per web hook, fed the sniffed connections. */
+/** One node:http server (never listening) per Http1Hook, fed the sniffed connections. */
 export class Http1Server {
   #server: HttpServer | null = null;
   readonly #conns = new WeakMap<Socket, Http1Connection>();
+  readonly #open = new Set<Socket>();
   readonly #dispatch: Http1Dispatch;
   #stallMs = 0;
+  /** Bytes read from / written to the connections closed so far. */
+  #bytesIn = 0;
+  #bytesOut = 0;
+
+  /** Bytes read from and written to this server's client sockets (closed ones, and open ones now). */
+  get bytes(): { in: number; out: number } {
+    let i = this.#bytesIn;
+    let o = this.#bytesOut;
+    for (const s of this.#open) (i += s.bytesRead), (o += s.bytesWritten);
+    return { in: i, out: o };
+  }
 
   constructor(dispatch: Http1Dispatch) {
     this.#dispatch = dispatch;
@@ -241,6 +255,12 @@ export class Http1Server {
     }
     const conn = new Http1Connection(socket, peer, opts);
     this.#conns.set(socket, conn);
+    this.#open.add(socket);
+    socket.once('close', () => {
+      this.#open.delete(socket);
+      this.#bytesIn += socket.bytesRead;
+      this.#bytesOut += socket.bytesWritten;
+    });
     track(conn);
     server.emit('connection', socket);
   }
