@@ -8,12 +8,29 @@
 // value of the wrong JSON type, an unknown enum name, a number out of its type's range.
 // Printing: lowerCamelCase names, 64-bit integers as strings, bytes as base64, enums by name,
 // fields without presence at their default left out.
-// Not special-cased: the well-known types with a JSON form of their own (Timestamp, Duration,
-// Struct, wrappers, Any, FieldMask) go as ordinary messages.
+//
+// The well-known types with a JSON form of their own (wkt.ts has the value forms), both ways:
+//   Timestamp   "2026-12-02T03:00:00.250Z" (printed in UTC with 0, 3, 6 or 9 fractional digits;
+//               offsets accepted), 0001-01-01 to 9999-12-31
+//   Duration    "-1.5s" (0, 3, 6 or 9 fractional digits), up to +-315,576,000,000 s
+//   wrappers    DoubleValue ... BytesValue as their bare value (Int64Value, UInt64Value as strings)
+//   Struct, Value, ListValue, NullValue   plain JSON (object, any value, array, null)
+//   FieldMask   "fooBar,baz.quxQuux" (the paths in lowerCamelCase, comma-joined)
+//   Empty       {} (an ordinary message)
+//   Any         {"@type": "type.googleapis.com/pkg.Msg", ...Msg's fields}, or
+//               {"@type": ".../google.protobuf.Duration", "value": "1s"} for a type above; the
+//               type is looked up among the service's loaded descriptors (unknown: INVALID_ARGUMENT)
+// The handler sees them as a binary call's handler does ({ seconds: "1", nanos: 0 }, an Any's
+// type_url and value bytes...). A response that has no JSON form (a Timestamp out of range, an
+// Any of a type not loaded) fails the call with INTERNAL, as protobuf-es's toJson throws.
 import type protobuf from 'protobufjs/light.js';
 import type { MessageCodec } from '../grpc/method.js';
-import { GrpcError, Status } from '../grpc/status.js';
+import { GrpcError } from '../grpc/status.js';
 import { DECODE_OPTIONS } from '../proto/load.js';
+import { invalid, jsonName, noJson, durationFromJson, durationToJson, fieldMaskFromJson, fieldMaskToJson, listFromJson, listToJson, structFromJson, structToJson, timestampFromJson, timestampToJson, valueFromJson, valueToJson } from './wkt.js';
+import type { Obj } from './wkt.js';
+
+export { jsonName } from './wkt.js';
 
 type PbType = protobuf.Type;
 type PbField = protobuf.Field;
@@ -24,23 +41,10 @@ type PbEnum = protobuf.Enum;
 const isType = (t: unknown): t is PbType => t !== null && typeof t === 'object' && 'fieldsArray' in t;
 const isEnum = (t: unknown): t is PbEnum => t !== null && typeof t === 'object' && 'valuesById' in t;
 
-const PRINT_OPTIONS: protobuf.IConversionOptions = { longs: String, enums: String, bytes: String, json: true };
-
-/** protoc's ToJsonName: "foo_bar_baz" -> "fooBarBaz". */
-export function jsonName(name: string): string {
-  let out = '';
-  let upper = false;
-  for (const c of name) {
-    if (c === '_') upper = true;
-    else {
-      out += upper ? c.toUpperCase() : c;
-      upper = false;
-    }
-  }
-  return out;
-}
-
-const invalid = (message: string): GrpcError => new GrpcError(Status.INVALID_ARGUMENT, message);
+// No `json: true`: it would unpack an Any by protobufjs's own lookup and print non-finite floats;
+// both are done here (fieldToJson, anyToJson). `defaults`: a wrapper's or a Timestamp's zero fields
+// are there to print (messageToJson leaves out the defaults of fields without presence).
+const PRINT_OPTIONS: protobuf.IConversionOptions = { longs: String, enums: String, bytes: String, defaults: true };
 
 // Per type: JSON name and .proto name -> field.
 const fieldsByName = new WeakMap<PbType, Map<string, PbField>>();
@@ -58,44 +62,100 @@ function fieldsOf(type: PbType): Map<string, PbField> {
   return m;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A JSON value (parsed) -> the plain object Type.fromObject takes (.proto field names). */
-function fromJson(type: PbType, v: unknown, where: string): Record<string, unknown> {
+/** A well-known type's own JSON form: JSON value -> plain object, and back. */
+type Form = [(v: unknown, at: string, type: PbType) => Obj, (o: Obj, type: PbType) => unknown];
+// Wrappers (DoubleValue ... BytesValue): the bare value of their one field.
+const WRAPPER: Form = [(v, at, type) => ({ value: fieldFromJson(fieldsOf(type).get('value')!, v, at) }), (o, type) => fieldToJson(fieldsOf(type).get('value')!, o.value)];
+const FORMS: Record<string, Form> = {
+  Any: [anyFromJson, anyToJson],
+  Timestamp: [timestampFromJson, timestampToJson],
+  Duration: [durationFromJson, durationToJson],
+  FieldMask: [fieldMaskFromJson, fieldMaskToJson],
+  Struct: [structFromJson, structToJson],
+  Value: [valueFromJson, valueToJson],
+  ListValue: [listFromJson, listToJson],
+};
+/** The JSON form of `type` if it is a well-known type with one of its own (Empty is an ordinary message). */
+function formOf(type: PbType): Form | undefined {
+  const name = /^\.google\.protobuf\.(\w+)$/.exec(type.fullName)?.[1] ?? '';
+  return Object.hasOwn(FORMS, name) ? FORMS[name] : /^(Double|Float|U?Int32|U?Int64|Bool|String|Bytes)Value$/.test(name) ? WRAPPER : undefined;
+}
+
+/** Takes JSON null as a value: google.protobuf.Value (a null Value) and the NullValue enum. */
+const takesNull = (t: PbField['resolvedType']): boolean => /^\.google\.protobuf\.(Null)?Value$/.test(t?.fullName ?? '');
+
+/** The message type an Any's type URL names ("type.googleapis.com/pkg.Msg"), among `from`'s loaded types. */
+function anyType(from: PbType, url: string): PbType | undefined {
+  // Walked by hand: protobufjs's lookup() caches every name asked for, misses too, and these
+  // names come from clients.
+  let o: unknown = from.root;
+  for (const part of url.slice(url.lastIndexOf('/') + 1).split('.')) {
+    const nested = (o as { nested?: Obj }).nested;
+    if (nested === undefined || !Object.hasOwn(nested, part)) return undefined;
+    o = nested[part];
+  }
+  return isType(o) ? o : undefined;
+}
+
+// ---- parsing: a JSON value (parsed) -> the plain object Type.fromObject takes (.proto field names)
+
+// No depth limit of its own: protobufjs's fromObject refuses messages nested too deep ("maximum
+// nesting depth exceeded"), and JSON nested too deep for the stack fails too (decode() catches it).
+function messageFromJson(type: PbType, v: unknown, where: string): Obj {
+  const form = formOf(type);
+  if (form !== undefined) return form[0](v, where, type);
   if (!isObject(v)) throw invalid(`${where}: expected a JSON object for ${type.name}`);
   const fields = fieldsOf(type);
-  const out: Record<string, unknown> = {};
+  const out: Obj = {};
   for (const key of Object.keys(v)) {
     const f = fields.get(key);
     if (f === undefined) throw invalid(`${where}: unknown field "${key}" in ${type.fullName.slice(1)}`);
     const val = v[key];
-    if (val === null) continue;
+    if (val === null && (f.map || f.repeated || !takesNull(f.resolvedType))) continue;
     const at = `${where}.${key}`;
     if (f.map) {
       if (!isObject(val)) throw invalid(`${at}: expected a JSON object (map)`);
-      const m: Record<string, unknown> = {};
-      for (const k of Object.keys(val)) m[k] = scalarOrMessage(f, val[k], `${at}["${k}"]`);
+      const m: Obj = {};
+      for (const mk of Object.keys(val)) m[mk] = fieldFromJson(f, val[mk], `${at}["${mk}"]`);
       out[f.name] = m;
     } else if (f.repeated) {
       if (!Array.isArray(val)) throw invalid(`${at}: expected a JSON array`);
-      out[f.name] = val.map((x, i) => scalarOrMessage(f, x, `${at}[${i}]`));
+      out[f.name] = val.map((x, i) => fieldFromJson(f, x, `${at}[${i}]`));
     } else {
-      out[f.name] = scalarOrMessage(f, val, at);
+      out[f.name] = fieldFromJson(f, val, at);
     }
   }
   return out;
 }
 
-const INT32 = new Set(['int32', 'sint32', 'sfixed32']);
-const UINT32 = new Set(['uint32', 'fixed32']);
-const INT64 = new Set(['int64', 'sint64', 'sfixed64', 'uint64', 'fixed64']);
+function anyFromJson(v: unknown, at: string, type: PbType): Obj {
+  if (isObject(v) && Object.keys(v).length === 0) return {};
+  const url = isObject(v) ? v['@type'] : undefined;
+  const t = typeof url === 'string' ? anyType(type, url) : undefined;
+  if (t === undefined) throw invalid(`${at}: expected an Any whose "@type" names a type of this service, got ${JSON.stringify(url)}`);
+  // {"@type": ..., "value": <the type's own JSON form>}, or the message's fields beside "@type".
+  const { '@type': _, ...fields } = v as Obj;
+  const inner = messageFromJson(t, formOf(t) !== undefined || (t.fullName === '.google.protobuf.Empty' && 'value' in fields) ? fields.value : fields, at);
+  let value: Uint8Array;
+  try {
+    value = t.encode(t.fromObject(inner)).finish();
+  } catch (err) {
+    throw invalid(`${at}: ${(err as Error).message}`);
+  }
+  return { type_url: url, value };
+}
+
 const INTEGER = /^-?\d+$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
-function scalarOrMessage(f: PbField, v: unknown, at: string): unknown {
+/** One value of field `f` (a singular field's, or one element of a repeated or map field). */
+function fieldFromJson(f: PbField, v: unknown, at: string): unknown {
   const t = f.resolvedType;
-  if (isType(t)) return fromJson(t, v, at);
+  if (isType(t)) return messageFromJson(t, v, at);
   if (isEnum(t)) {
+    if (v === null && takesNull(t)) return 0;
     if (typeof v === 'string') {
       if (!(v in t.values)) throw invalid(`${at}: unknown value "${v}" of enum ${t.name}`);
       return v;
@@ -118,27 +178,23 @@ function scalarOrMessage(f: PbField, v: unknown, at: string): unknown {
   }
   if (type === 'double' || type === 'float') {
     if (typeof v === 'number') return v;
-    if (v === 'NaN') return NaN;
-    if (v === 'Infinity') return Infinity;
-    if (v === '-Infinity') return -Infinity;
-    if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+    // Decimal or exponent notation in a string, "NaN", "Infinity", "-Infinity".
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (!Number.isNaN(n) || v === 'NaN') return n;
     throw invalid(`${at}: expected a number`);
   }
   // Integers: JSON numbers, or decimal strings (how 64-bit ones are printed).
   const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : '') : typeof v === 'string' ? v : '';
   if (!INTEGER.test(s)) throw invalid(`${at}: expected an integer`);
-  if (INT64.has(type)) {
-    const n = BigInt(s);
-    const unsigned = type === 'uint64' || type === 'fixed64';
-    if (unsigned ? n < 0n || n >= 1n << 64n : n < -(1n << 63n) || n >= 1n << 63n) throw invalid(`${at}: out of range for ${type}`);
-    return s;
-  }
-  const n = Number(s);
-  if (INT32.has(type) ? n < -0x80000000 || n > 0x7fffffff : UINT32.has(type) ? n < 0 || n > 0xffffffff : true) {
-    throw invalid(`${at}: out of range for ${type}`);
-  }
-  return n;
+  const long = type.endsWith('64');
+  const bits = long ? 64n : 32n;
+  const n = BigInt(s);
+  // uint32, uint64, fixed32, fixed64 are unsigned.
+  if (/^(u|f)/.test(type) ? n < 0n || n >> bits !== 0n : n < -(1n << (bits - 1n)) || n >= 1n << (bits - 1n)) throw invalid(`${at}: out of range for ${type}`);
+  return long ? s : Number(s);
 }
+
+// ---- printing: Type.toObject's output (.proto names) -> proto3 JSON
 
 /** A field without presence at its default value is left out of the JSON (proto3 JSON "omits" them). */
 function isDefault(f: PbField, v: unknown): boolean {
@@ -149,27 +205,44 @@ function isDefault(f: PbField, v: unknown): boolean {
   return isEnum(t) && typeof v === 'string' && t.values[v] === 0;
 }
 
-/** Type.toObject's output (.proto names) -> proto3 JSON (lowerCamelCase names). */
-function toJson(type: PbType, o: Record<string, unknown>): Record<string, unknown> {
+function messageToJson(type: PbType, o: Obj): unknown {
+  const form = formOf(type);
+  if (form !== undefined) return form[1](o, type);
   const fields = fieldsOf(type);
-  const out: Record<string, unknown> = {};
+  const out: Obj = {};
   for (const key of Object.keys(o)) {
     const f = fields.get(key);
     const val = o[key];
     if (f === undefined || val === undefined || (f.partOf === null && isDefault(f, val))) continue;
-    const t = f.resolvedType;
-    let j = val;
-    if (isType(t) && val !== null) {
-      if (f.map) {
-        const m: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(val as Record<string, unknown>)) m[k] = toJson(t, x as Record<string, unknown>);
-        j = m;
-      } else if (f.repeated) j = (val as Record<string, unknown>[]).map((x) => toJson(t, x));
-      else j = toJson(t, val as Record<string, unknown>);
-    }
+    let j: unknown;
+    if (val === null) j = null;
+    else if (f.map) {
+      const m: Obj = {};
+      for (const [mk, x] of Object.entries(val as Obj)) m[mk] = fieldToJson(f, x);
+      j = m;
+    } else if (f.repeated) j = (val as unknown[]).map((x) => fieldToJson(f, x));
+    else j = fieldToJson(f, val);
     out[jsonName(f.name)] = j;
   }
   return out;
+}
+
+function fieldToJson(f: PbField, x: unknown): unknown {
+  const t = f.resolvedType;
+  if (isType(t)) return messageToJson(t, x as Obj);
+  if (isEnum(t)) return takesNull(t) ? null : x;
+  // NaN and the infinities as "NaN", "Infinity", "-Infinity" (JSON has no such numbers).
+  if (typeof x === 'number' && !Number.isFinite(x)) return String(x);
+  return x;
+}
+
+function anyToJson(o: Obj, type: PbType): Obj {
+  const url = o.type_url as string | undefined;
+  if (url === undefined || url === '') return {};
+  const t = anyType(type, url);
+  if (t === undefined) throw noJson(`Any of unknown type "${url}"`);
+  const inner = messageToJson(t, t.toObject(t.decode(Buffer.from((o.value as string | undefined) ?? '', 'base64')), PRINT_OPTIONS));
+  return formOf(t) !== undefined ? { '@type': url, value: inner } : { '@type': url, ...(inner as Obj) };
 }
 
 const codecs = new WeakMap<PbType, MessageCodec<unknown>>();
@@ -180,8 +253,8 @@ export function jsonCodec(type: PbType): MessageCodec<unknown> {
   if (c !== undefined) return c;
   c = {
     encode(message: unknown): Uint8Array {
-      const m = type.fromObject(message as Record<string, unknown>);
-      return Buffer.from(JSON.stringify(toJson(type, type.toObject(m, PRINT_OPTIONS))), 'utf8');
+      const m = type.fromObject(message as Obj);
+      return Buffer.from(JSON.stringify(messageToJson(type, type.toObject(m, PRINT_OPTIONS))), 'utf8');
     },
     decode(bytes: Uint8Array): unknown {
       let v: unknown;
@@ -192,7 +265,7 @@ export function jsonCodec(type: PbType): MessageCodec<unknown> {
       }
       let m: protobuf.Message;
       try {
-        m = type.fromObject(fromJson(type, v, 'request'));
+        m = type.fromObject(messageFromJson(type, v, 'request'));
       } catch (err) {
         throw err instanceof GrpcError ? err : invalid(`request: ${(err as Error).message}`);
       }

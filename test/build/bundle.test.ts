@@ -174,7 +174,7 @@ test('GRPC_EDGE_TARGET overrides the baked board at run time', async () => {
 
 test('the Greeter bundle carries none of the web protocols (opt-in: only web.ts imports them)', () => {
   const code = readFileSync(built.file, 'utf8');
-  for (const marker of ['node:http', 'application/grpc-web', 'connect-protocol-version', 'access-control-expose-headers', 'trailer-']) {
+  for (const marker of ['node:http', 'application/grpc-web', 'connect-protocol-version', 'access-control-expose-headers', 'trailer-', 'has no ProtoJSON form']) {
     assert.ok(!code.includes(marker), `"${marker}" in the gRPC-only Greeter bundle`);
   }
   // What it does carry for HTTP/1.1: the one fixed answer (src/server/server.ts HTTP1_ANSWER).
