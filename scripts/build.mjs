@@ -8,6 +8,7 @@
 //   npm run build -- --sync-profiles                rewrite the profile block of src/server/profile.ts from targets/*.json
 //   npm run build -- --sea [--target <board>] [--sea-node <version>] [--no-code-cache] [--no-strip]
 //                                                   also dist/<board>/<name>: one executable, Node inside (scripts/sea.mjs)
+//   npm run build -- --target pi-zero-2w --analyze [N]   bytes per module and the N largest declarations (scripts/bundle-analyze.mjs)
 //
 // Each bundle is minified, holds the server, protobufjs/light and everything else it imports, and runs
 // as `node dist/<board>/<name>.js` with nothing beside it (no node_modules, no .proto, no JSON).
@@ -84,7 +85,7 @@ export function syncProfiles(write) {
 }
 
 function parseArgs(argv) {
-  const opts = { target: undefined, entry: undefined, name: undefined, sourcemap: false, format: 'cjs', outdir: 'dist', compare: false, sync: false, quiet: false, sea: false, seaNode: undefined, codeCache: true, strip: true };
+  const opts = { target: undefined, entry: undefined, name: undefined, sourcemap: false, format: 'cjs', outdir: 'dist', compare: false, sync: false, quiet: false, sea: false, seaNode: undefined, codeCache: true, strip: true, analyze: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -105,8 +106,9 @@ function parseArgs(argv) {
     else if (a === '--sea-node') opts.seaNode = val().replace(/^v/, '');
     else if (a === '--no-code-cache') opts.codeCache = false;
     else if (a === '--no-strip') opts.strip = false;
+    else if (a === '--analyze') opts.analyze = /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 40;
     else if (a === '-h' || a === '--help') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -194,6 +196,8 @@ async function internalPropsFor(entryPath) {
 /**
  * Bundle `entry` for `profile` into <outdir>/<board>/<name>.js (.mjs for ESM). Returns
  * { file, format, raw, gzip, inputs } where inputs is [path, bytes in output] largest first.
+ * `sourcemap`: true writes <name>.js.map and links it from the bundle; 'external' writes it without
+ * the link (the bundle's bytes stay those of a build without a map).
  */
 export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist'), sourcemap = false, format = 'cjs', extraDefine = {} }) {
   const entryPath = resolve(ROOT, entry);
@@ -223,7 +227,7 @@ export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist')
       format: fmt,
       target: profile.node.esbuildTarget,
       minify: true,
-      sourcemap: sourcemap ? 'linked' : false,
+      sourcemap: sourcemap === 'external' ? 'external' : sourcemap ? 'linked' : false,
       metafile: true,
       logLevel: 'silent',
       mangleProps,
@@ -350,9 +354,13 @@ async function main() {
   let allOk = true;
   const results = [];
   for (const profile of chosen) {
-    const r = await bundle({ profile, entry, name: opts.name, outdir, sourcemap: opts.sourcemap, format: opts.format });
+    const r = await bundle({ profile, entry, name: opts.name, outdir, sourcemap: opts.analyze > 0 && !opts.sourcemap ? 'external' : opts.sourcemap, format: opts.format });
     results.push(r);
     if (!report(profile, r, opts.quiet)) allOk = false;
+    if (opts.analyze > 0) {
+      const { analyzeBundle, printAnalysis } = await import('./bundle-analyze.mjs');
+      printAnalysis(analyzeBundle({ file: r.file, inputs: r.inputs, root: ROOT }), opts.analyze);
+    }
     if (opts.sea) {
       const { buildSea } = await import('./sea.mjs');
       const s = buildSea({ profile, bundleFile: r.file, outFile: r.file.replace(/\.js$/, ''), nodeVersion: opts.seaNode, codeCache: opts.codeCache, strip: opts.strip });
