@@ -189,13 +189,6 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
   return out;
 }
 
-/** The HTTP/2 options a target profile sets (its `server` limits of the same names). */
-const PROFILE_HTTP2_KEYS = [
-  'maxConcurrentStreams', 'initialWindowSize', 'connectionWindowSize', 'maxFrameSize', 'maxHeaderListSize', 'maxConnectionIdleMs',
-  'handshakeTimeoutMs', 'keepaliveTimeMs', 'keepaliveTimeoutMs', 'minPingIntervalMs', 'maxConnectionAgeMs', 'maxConnectionAgeGraceMs',
-  'sendStallTimeoutMs',
-] as const;
-
 interface Listener {
   server: NetServer;
   closed: boolean;
@@ -304,8 +297,9 @@ export class Server {
       if (typeof i !== 'function') throw new TypeError('interceptors must be functions (ctx, next) => Promise<void>');
     }
     // Resolved (range-checked) here so a bad value fails now, not on the first connection.
-    const fromProfile: Http2Options = {};
-    for (const k of PROFILE_HTTP2_KEYS) fromProfile[k] = limits[k];
+    // The profile's limits that are HTTP/2 options (the same names) are their defaults.
+    const fromProfile: Record<string, number> = {};
+    for (const [k, v] of Object.entries(limits)) if (k in DEFAULT_HTTP2_OPTIONS) fromProfile[k] = v;
     this.#http2 = resolveOptions({ ...fromProfile, ...definedOnly(options.http2) });
     this.#handshakeTimeoutMs = this.#http2.handshakeTimeoutMs;
     this.#shedMs = Math.min(STALL_SHED_MS, this.#http2.sendStallTimeoutMs!);

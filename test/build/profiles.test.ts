@@ -13,6 +13,7 @@ import {
   resolveProfile,
   type TargetProfile,
 } from '../../src/server/profile.js';
+import { DEFAULT_HTTP2_OPTIONS } from '../../src/http2/settings.js';
 
 const BOARDS_SMALL_TO_BIG = ['pi-zero-2w', 'pi3b', 'pi4b', 'pi5', 'host-x64'];
 const SERVER_KEYS = [
@@ -35,6 +36,18 @@ const SERVER_KEYS = [
   'maxConnectionAgeGraceMs',
   'sendStallTimeoutMs',
 ] as const;
+
+/**
+ * The limits new Server takes as its own options; every other one is an Http2Options of the same name
+ * (src/server/server.ts passes the profile's limits that are HTTP/2 options to the connections).
+ */
+const SERVER_OPTION_LIMITS = ['maxRunning', 'maxWaiting', 'maxReceiveMessageLength', 'maxSendMessageLength', 'maxConnections'];
+
+test('every server limit of a profile is used: a server option, or an HTTP/2 option of the same name', () => {
+  for (const k of SERVER_KEYS) {
+    assert.notEqual(SERVER_OPTION_LIMITS.includes(k), k in DEFAULT_HTTP2_OPTIONS, `${k}: exactly one of the two`);
+  }
+});
 
 /** Limits where 0 means "off" (no connection age, no limit on its grace). */
 const ZERO_IS_OFF = new Set<string>(['maxConnectionAgeMs', 'maxConnectionAgeGraceMs']);
