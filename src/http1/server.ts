@@ -265,6 +265,18 @@ export class Http1Server {
     server.emit('connection', socket);
   }
 
+  /**
+   * No more connections will come (the hook was taken out): stop node:http's timeout checks (an
+   * interval that would keep this object alive) and close the idle keep-alive connections.
+   */
+  close(): void {
+    this.#server?.close();
+    for (const s of this.#open) {
+      const c = this.#conns.get(s);
+      if (c !== undefined && c.current === null) s.destroy();
+    }
+  }
+
   #create(limits: Http2Options): HttpServer {
     const headersTimeout = limits.handshakeTimeoutMs !== undefined && limits.handshakeTimeoutMs > 0 ? limits.handshakeTimeoutMs : 10_000;
     const server = nodeHttp().createServer({

@@ -140,7 +140,7 @@ export class Observe extends CallRegistry implements ServerObserver {
     server.terminated.then(() => this.stop(), () => this.stop());
   }
 
-  /** Stop counting and serving (GETs are answered 405 again). */
+  /** Stop counting and serving (GETs over HTTP/2 are answered 405 again, HTTP/1.1 gets the 505). */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -148,6 +148,9 @@ export class Observe extends CallRegistry implements ServerObserver {
     this.#eld.disable();
     this.#server.observe(undefined);
     installed.delete(this.#server);
+    // Our HTTP/1.1 transport's timeout checks end; its idle keep-alive connections close (new ones
+    // get the server's 505), a busy one after its answer (404: the routes are gone).
+    this.#h1?.close();
   }
 
   #sample(): void {

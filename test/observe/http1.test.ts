@@ -182,12 +182,21 @@ test('web protocols off, HTTP/1.1: bytes in and out join grpc_edge_received/sent
   }
 });
 
-test('observe stopped (or never on), web protocols off: HTTP/1.1 gets the server\'s fixed 505 again', async () => {
+test('observe stopped (or never on), web protocols off: idle HTTP/1.1 connections close, new ones get the server\'s fixed 505 again', { timeout: 15_000 }, async () => {
   const h = await startHarness(impl);
   const observe = enableObserve(h.server);
   try {
     assert.match(await raw(h.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 OK\r\n/);
+    // A keep-alive connection, idle after its answer, when observe stops: the server closes it.
+    const idle = connect(h.port, '127.0.0.1');
+    let got = '';
+    idle.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const closed = new Promise<void>((resolve) => idle.on('close', () => resolve()));
+    idle.write('GET /status.json HTTP/1.1\r\nHost: x\r\n\r\n');
+    while (!got.includes('"calls"')) await new Promise((r) => setTimeout(r, 10));
+    assert.match(got, /^HTTP\/1\.1 200 OK\r\n[^]*keep-alive/i);
     observe.stop();
+    await closed;
     const r = await raw(h.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.match(r, /^HTTP\/1\.1 505 HTTP Version Not Supported\r\n/);
     assert.match(r, /\r\n\r\nthis port speaks gRPC over HTTP\/2\n$/);
