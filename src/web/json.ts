@@ -27,7 +27,7 @@ import type protobuf from 'protobufjs/light.js';
 import type { MessageCodec } from '../grpc/method.js';
 import { GrpcError } from '../grpc/status.js';
 import { DECODE_OPTIONS } from '../proto/load.js';
-import { invalid, jsonName, noJson, durationFromJson, durationToJson, fieldMaskFromJson, fieldMaskToJson, listFromJson, listToJson, structFromJson, structToJson, timestampFromJson, timestampToJson, valueFromJson, valueToJson } from './wkt.js';
+import { invalid, jsonName, noJson, durationFromJson, durationToJson, fieldMaskFromJson, fieldMaskToJson, timestampFromJson, timestampToJson } from './wkt.js';
 import type { Obj } from './wkt.js';
 
 export { jsonName } from './wkt.js';
@@ -73,9 +73,23 @@ const FORMS: Record<string, Form> = {
   Timestamp: [timestampFromJson, timestampToJson],
   Duration: [durationFromJson, durationToJson],
   FieldMask: [fieldMaskFromJson, fieldMaskToJson],
-  Struct: [structFromJson, structToJson],
-  Value: [valueFromJson, valueToJson],
-  ListValue: [listFromJson, listToJson],
+  // Struct, ListValue: the JSON of their one field (a map, a list of Values); Value: of its one
+  // member that is set (JSON names: google.protobuf.Value's fields are null_value... in a
+  // struct.proto parsed with keepCase, nullValue... in protobufjs's copy; both read as nullValue).
+  Struct: [(v, at, type) => fieldsFromJson(type, { fields: v }, at), (o, type) => (fieldsToJson(type, o).fields ?? {}) as Obj],
+  ListValue: [(v, at, type) => fieldsFromJson(type, { values: v }, at), (o, type) => fieldsToJson(type, o).values ?? []],
+  Value: [
+    (v, at, type) => {
+      const kind = v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v === 'object' ? 'struct' : typeof v === 'boolean' ? 'bool' : typeof v;
+      return fieldsFromJson(type, { [`${kind}Value`]: v }, at);
+    },
+    (o, type) => {
+      const [kind, json] = Object.entries(fieldsToJson(type, o))[0] ?? [];
+      // A number that is not finite has no JSON number (printed "NaN" otherwise).
+      if (kind === undefined || (kind === 'numberValue' && typeof json === 'string')) throw noJson(kind === undefined ? 'a Value with no kind set' : `Value ${json}`);
+      return json;
+    },
+  ],
 };
 /** The JSON form of `type` if it is a well-known type with one of its own (Empty is an ordinary message). */
 function formOf(type: PbType): Form | undefined {
@@ -105,7 +119,11 @@ function anyType(from: PbType, url: string): PbType | undefined {
 // nesting depth exceeded"), and JSON nested too deep for the stack fails too (decode() catches it).
 function messageFromJson(type: PbType, v: unknown, where: string): Obj {
   const form = formOf(type);
-  if (form !== undefined) return form[0](v, where, type);
+  return form !== undefined ? form[0](v, where, type) : fieldsFromJson(type, v, where);
+}
+
+/** A message's fields, as an object of JSON names or .proto names. */
+function fieldsFromJson(type: PbType, v: unknown, where: string): Obj {
   if (!isObject(v)) throw invalid(`${where}: expected a JSON object for ${type.name}`);
   const fields = fieldsOf(type);
   const out: Obj = {};
@@ -134,7 +152,7 @@ function anyFromJson(v: unknown, at: string, type: PbType): Obj {
   if (isObject(v) && Object.keys(v).length === 0) return {};
   const url = isObject(v) ? v['@type'] : undefined;
   const t = typeof url === 'string' ? anyType(type, url) : undefined;
-  if (t === undefined) throw invalid(`${at}: expected an Any whose "@type" names a type of this service, got ${JSON.stringify(url)}`);
+  if (t === undefined) throw invalid(`${at}: expected an Any with a "@type" of this service, got ${JSON.stringify(url)}`);
   // {"@type": ..., "value": <the type's own JSON form>}, or the message's fields beside "@type".
   const { '@type': _, ...fields } = v as Obj;
   const inner = messageFromJson(t, formOf(t) !== undefined || (t.fullName === '.google.protobuf.Empty' && 'value' in fields) ? fields.value : fields, at);
@@ -207,7 +225,10 @@ function isDefault(f: PbField, v: unknown): boolean {
 
 function messageToJson(type: PbType, o: Obj): unknown {
   const form = formOf(type);
-  if (form !== undefined) return form[1](o, type);
+  return form !== undefined ? form[1](o, type) : fieldsToJson(type, o);
+}
+
+function fieldsToJson(type: PbType, o: Obj): Obj {
   const fields = fieldsOf(type);
   const out: Obj = {};
   for (const key of Object.keys(o)) {

@@ -1,7 +1,8 @@
-// The JSON forms of the well-known types whose JSON is not their fields' (protobuf.dev "ProtoJSON
-// Format"): each between its JSON value and the plain object protobufjs's fromObject takes and
-// toObject gives ({ longs: String, defaults: true }: int64 seconds as strings, every field there). json.ts decides when they apply; the
-// wrappers and Any are there too, since they hold other fields and messages.
+// The JSON forms of the well-known types whose JSON is a string of their own (protobuf.dev
+// "ProtoJSON Format"): Timestamp, Duration, FieldMask, each between its JSON value and the plain
+// object protobufjs's fromObject takes and toObject gives ({ longs: String, defaults: true }: int64
+// seconds as strings, every field there). json.ts decides when they apply, and has the wrappers,
+// Struct, Value, ListValue and Any, which are made of other fields and messages.
 import { GrpcError, Status } from '../grpc/status.js';
 
 export type Obj = Record<string, unknown>;
@@ -45,7 +46,7 @@ export function timestampFromJson(v: unknown, at: string): Obj {
   const ms = Date.parse(local + 'Z');
   const seconds = ms / 1000 - (sign === undefined ? 0 : Number(sign + 1) * (Number(oh) * 3600 + Number(om) * 60));
   if (!new Date(ms).toJSON()?.startsWith(local!) || Number(oh) > 23 || Number(om) > 59 || !(seconds >= TS_MIN && seconds <= TS_MAX)) {
-    throw invalid(`${at}: expected an RFC 3339 time from 0001-01-01 to 9999-12-31 ("2026-12-02T03:00:00Z"), got ${JSON.stringify(v)}`);
+    throw invalid(`${at}: expected an RFC 3339 time in years 1 to 9999, got ${JSON.stringify(v)}`);
   }
   return { seconds: String(seconds), nanos: frac === undefined ? 0 : Number(frac.padEnd(9, '0')) };
 }
@@ -65,7 +66,7 @@ const DUR = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
 export function durationFromJson(v: unknown, at: string): Obj {
   const m = typeof v === 'string' ? DUR.exec(v) : null;
   const seconds = Number(m?.[2]);
-  if (m === null || seconds > DUR_MAX) throw invalid(`${at}: expected a duration ("-1.5s") within +-${DUR_MAX}s`);
+  if (m === null || seconds > DUR_MAX) throw invalid(`${at}: expected a duration such as "-1.5s", got ${JSON.stringify(v)}`);
   const nanos = m[3] === undefined ? 0 : Number(m[3].padEnd(9, '0'));
   const neg = m[1] !== undefined;
   return { seconds: String(neg ? -seconds : seconds), nanos: neg && nanos !== 0 ? -nanos : nanos };
@@ -74,9 +75,7 @@ export function durationFromJson(v: unknown, at: string): Obj {
 export function durationToJson(o: Obj): string {
   const seconds = Number(o.seconds);
   const nanos = o.nanos as number;
-  if (!(Math.abs(seconds) <= DUR_MAX && Math.abs(nanos) <= 999999999) || (seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) {
-    throw noJson(`Duration ${seconds}s ${nanos}ns`);
-  }
+  if (!(Math.abs(seconds) <= DUR_MAX && Math.abs(nanos) <= 999999999) || seconds * nanos < 0) throw noJson(`Duration ${seconds}s ${nanos}ns`);
   return (seconds < 0 || nanos < 0 ? '-' : '') + Math.abs(seconds) + fraction(Math.abs(nanos)) + 's';
 }
 
@@ -85,7 +84,7 @@ export function durationToJson(o: Obj): string {
 const snake = (path: string): string => path.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 
 export function fieldMaskFromJson(v: unknown, at: string): Obj {
-  if (typeof v !== 'string' || v.includes('_')) throw invalid(`${at}: expected lowerCamelCase field mask paths ("fooBar,baz.qux")`);
+  if (typeof v !== 'string' || v.includes('_')) throw invalid(`${at}: expected lowerCamelCase paths such as "fooBar,baz.qux"`);
   return { paths: v === '' ? [] : v.split(',').map(snake) };
 }
 
@@ -98,54 +97,4 @@ export function fieldMaskToJson(o: Obj): string {
       return c;
     })
     .join(',');
-}
-
-// ---- Struct, Value, ListValue: plain JSON
-//
-// google.protobuf.Value's fields are null_value, number_value... in a struct.proto parsed with
-// keepCase, and nullValue, numberValue... in protobufjs's own copy of the well-known types. A Value
-// is made with both names (fromObject reads the one its type has) and read by either.
-
-const kind = (k: string, v: unknown): Obj => ({ [`${k}_value`]: v, [`${k}Value`]: v });
-const member = (o: Obj, k: string): unknown => o[`${k}_value`] ?? o[`${k}Value`];
-
-export function valueFromJson(v: unknown, at: string): Obj {
-  if (v === null) return kind('null', 0);
-  const t = typeof v; // what JSON.parse gives: number, string, boolean or object
-  if (t !== 'object') return kind(t === 'boolean' ? 'bool' : t, v);
-  return Array.isArray(v) ? kind('list', listFromJson(v, at)) : kind('struct', structFromJson(v, at));
-}
-
-export function structFromJson(v: unknown, at: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`${at}: expected a JSON object`);
-  const fields: Obj = Object.create(null);
-  for (const [k, x] of Object.entries(v)) fields[k] = valueFromJson(x, `${at}.${k}`);
-  return { fields };
-}
-
-export function listFromJson(v: unknown, at: string): Obj {
-  if (!Array.isArray(v)) throw invalid(`${at}: expected a JSON array`);
-  return { values: v.map((x, i) => valueFromJson(x, `${at}[${i}]`)) };
-}
-
-export function valueToJson(o: Obj): unknown {
-  // toObject sets only the member of the `kind` oneof that is set.
-  if (member(o, 'null') !== undefined) return null;
-  const n = member(o, 'number');
-  if (n !== undefined && !Number.isFinite(n)) throw noJson(`Value ${n}`);
-  const struct = member(o, 'struct');
-  const list = member(o, 'list');
-  const v = n ?? member(o, 'string') ?? member(o, 'bool') ?? (struct && structToJson(struct as Obj)) ?? (list && listToJson(list as Obj));
-  if (v === undefined) throw noJson('a Value with no kind set');
-  return v;
-}
-
-export function structToJson(o: Obj): Obj {
-  const out: Obj = Object.create(null);
-  for (const [k, x] of Object.entries(o.fields as Obj)) out[k] = valueToJson(x as Obj);
-  return out;
-}
-
-export function listToJson(o: Obj): unknown[] {
-  return (o.values as Obj[]).map(valueToJson);
 }
