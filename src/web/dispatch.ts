@@ -119,11 +119,15 @@ export function dispatch(cfg: WebConfig, stream: ServerStream, opts: CallOptions
       return plain(stream, 415, 'gRPC needs HTTP/2; over HTTP/1.1 use gRPC-Web or Connect', extra);
     case 'application/grpc-web':
     case 'application/grpc-web+proto':
+    case 'application/grpc-web+json':
     case 'application/grpc-web-text':
     case 'application/grpc-web-text+proto': {
+      // +json: gRPC-Web's framing around proto3 JSON messages (connect-web's gRPC-Web transport with
+      // useBinaryFormat: false). No client sends grpc-web-text+json (415).
       const text = base.startsWith('application/grpc-web-text');
+      const json = base.endsWith('json');
       const headers = h.map((x, i) => (i % 2 === 1 && h[i - 1] === 'content-type' ? 'application/grpc' : x));
-      return new GrpcWebStream(stream, headers, extra, text, text ? 'application/grpc-web-text+proto' : 'application/grpc-web+proto').serve(opts);
+      return new GrpcWebStream(stream, headers, extra, text, json ? base : text ? 'application/grpc-web-text+proto' : 'application/grpc-web+proto').serve(json ? jsonOptions(opts) : opts);
     }
     case 'application/proto':
     case 'application/json': {

@@ -1,5 +1,6 @@
 // gRPC-Web (gRPC's PROTOCOL-WEB.md) onto the call engine. The request is gRPC's, with content-type
-// application/grpc-web[+proto] or application/grpc-web-text[+proto] (the body base64); the
+// application/grpc-web[+proto], application/grpc-web+json (messages in proto3 JSON, json.ts) or
+// application/grpc-web-text[+proto] (the body base64); the
 // response is gRPC's with the trailers moved into the body: "the trailers are sent as the last
 // message, with the MSB of the flags byte set (0x80) ... formatted as HTTP/1 headers", so it works
 // over HTTP/1.1 and through browsers' fetch.

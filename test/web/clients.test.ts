@@ -1,6 +1,7 @@
 // Real gRPC-Web and Connect clients against the one server: @connectrpc/connect-web (fetch: Node's
 // undici speaks HTTP/1.1 only, so these run over HTTP/1.1) and @connectrpc/connect-node (the same
-// protocols over HTTP/2 with prior knowledge, and over HTTP/1.1), binary and JSON, unary and
+// protocols over HTTP/2 with prior knowledge, and over HTTP/1.1), binary and JSON (Connect's and
+// gRPC-Web's application/grpc-web+json), unary and
 // streaming, and the error paths: deadline, full queue, cancellation, oversized messages.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,10 +30,12 @@ const FLAVOURS: Flavour[] = [
   { name: 'connect-web Connect JSON (HTTP/1.1)', transport: (baseUrl) => web.createConnectTransport({ baseUrl, useBinaryFormat: false }), clientStreaming: false },
   { name: 'connect-web Connect binary (HTTP/1.1)', transport: (baseUrl) => web.createConnectTransport({ baseUrl, useBinaryFormat: true }), clientStreaming: false },
   { name: 'connect-web gRPC-Web (HTTP/1.1)', transport: (baseUrl) => web.createGrpcWebTransport({ baseUrl }), clientStreaming: false },
+  { name: 'connect-web gRPC-Web JSON (HTTP/1.1)', transport: (baseUrl) => web.createGrpcWebTransport({ baseUrl, useBinaryFormat: false }), clientStreaming: false },
   { name: 'connect-node Connect JSON (HTTP/2)', transport: (baseUrl) => node.createConnectTransport({ baseUrl, httpVersion: '2', useBinaryFormat: false }), clientStreaming: true },
   { name: 'connect-node Connect binary (HTTP/2)', transport: (baseUrl) => node.createConnectTransport({ baseUrl, httpVersion: '2', useBinaryFormat: true }), clientStreaming: true },
   { name: 'connect-node gRPC-Web (HTTP/2)', transport: (baseUrl) => node.createGrpcWebTransport({ baseUrl, httpVersion: '2' }), clientStreaming: true },
   { name: 'connect-node gRPC-Web (HTTP/1.1)', transport: (baseUrl) => node.createGrpcWebTransport({ baseUrl, httpVersion: '1.1' }), clientStreaming: true },
+  { name: 'connect-node gRPC-Web JSON (HTTP/2)', transport: (baseUrl) => node.createGrpcWebTransport({ baseUrl, httpVersion: '2', useBinaryFormat: false }), clientStreaming: true },
   { name: 'connect-node Connect JSON (HTTP/1.1)', transport: (baseUrl) => node.createConnectTransport({ baseUrl, httpVersion: '1.1', useBinaryFormat: false }), clientStreaming: true },
   { name: 'connect-node gRPC (HTTP/2, the control)', transport: (baseUrl) => node.createGrpcTransport({ baseUrl }), clientStreaming: true },
 ];

@@ -411,6 +411,8 @@ async function startWkt(): Promise<{ url: string; close(): Promise<void> }> {
 const CLIENTS: [string, (baseUrl: string) => Transport][] = [
   ['connect-web Connect JSON (HTTP/1.1)', (baseUrl) => web.createConnectTransport({ baseUrl, useBinaryFormat: false, jsonOptions: { registry } })],
   ['connect-node Connect JSON (HTTP/2)', (baseUrl) => node.createConnectTransport({ baseUrl, httpVersion: '2', useBinaryFormat: false, jsonOptions: { registry } })],
+  ['connect-web gRPC-Web JSON (HTTP/1.1)', (baseUrl) => web.createGrpcWebTransport({ baseUrl, useBinaryFormat: false, jsonOptions: { registry } })],
+  ['connect-node gRPC-Web JSON (HTTP/2)', (baseUrl) => node.createGrpcWebTransport({ baseUrl, httpVersion: '2', useBinaryFormat: false, jsonOptions: { registry } })],
 ];
 
 for (const [name, transport] of CLIENTS) {
@@ -469,6 +471,39 @@ test('curl-style JSON: a Timestamp sent as RFC 3339 is accepted and comes back Z
     const e = (await r.json()) as { code: string; message: string };
     assert.equal(e.code, 'invalid_argument');
     assert.match(e.message, /^request: expected an Any with a "@type" of this service, got "type\.googleapis\.com\/elsewhere\.Thing"$/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('application/grpc-web+json on the wire: gRPC-Web frames around ProtoJSON, the same content-type back; grpc-web-text+json is 415', async () => {
+  const s = await startWkt();
+  try {
+    /** One gRPC-Web message frame: flags 0, length, body. */
+    const frame = (body: Buffer): Buffer => {
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(body.length, 1);
+      return Buffer.concat([prefix, body]);
+    };
+    const body = frame(Buffer.from('{"timestamp":"2026-12-02T04:00:00+01:00","duration":"-1.5s"}'));
+    const r = await fetch(`${s.url}/webtest.wkt.Wkt/Echo`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+json', 'x-grpc-web': '1' }, body });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/grpc-web+json');
+    const out = Buffer.from(await r.arrayBuffer());
+    const n = out.readUInt32BE(1);
+    assert.equal(out[0], 0);
+    assert.deepEqual(JSON.parse(out.subarray(5, 5 + n).toString()), { timestamp: '2026-12-02T03:00:00Z', duration: '-1.500s' });
+    const trailer = out.subarray(5 + n);
+    assert.equal(trailer[0], 0x80);
+    assert.match(trailer.subarray(5).toString('latin1'), /^grpc-status: 0\r\n/);
+    // A bad Timestamp: INVALID_ARGUMENT in the trailer frame.
+    const bad = await fetch(`${s.url}/webtest.wkt.Wkt/Echo`, { method: 'POST', headers: { 'content-type': 'application/grpc-web+json' }, body: frame(Buffer.from('{"timestamp":"noon"}')) });
+    const badText = Buffer.from(await bad.arrayBuffer()).subarray(5).toString('latin1');
+    assert.match(badText, /grpc-status: 3\r\n/);
+    assert.match(decodeURIComponent(badText), /request\.timestamp: expected an RFC 3339 time/);
+    const text = await fetch(`${s.url}/webtest.wkt.Wkt/Echo`, { method: 'POST', headers: { 'content-type': 'application/grpc-web-text+json' }, body: body.toString('base64') });
+    assert.equal(text.status, 415);
+    await text.arrayBuffer();
   } finally {
     await s.close();
   }
