@@ -21,6 +21,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { join, basename, dirname, extname, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROFILE_TS = join(ROOT, 'src/server/profile.ts');
@@ -131,6 +132,31 @@ const UNAVAILABLE =
 // grpc-edge calls uses it: messages are checked by Type.fromObject, which throws on a wrong field
 // type. The stub still gives setup a function to install, so Type.verify throws the error above.
 const NO_VERIFIER = 'var u=require("edge-unavailable");module.exports=function(){return function(){return u}};';
+// The methods whose only way in a bundle leads to that stub (Root#load and #loadSync read files
+// through util.fetch, util.path and util/fs; Service#create makes an RPC client from rpc.Service)
+// are the stub themselves: the same error, thrown as soon as they are called, without the 1.8 KB
+// of code that would lead there. test/build/bundle-protobuf.test.ts calls each of them in a bundle.
+const STUBBED_METHODS = { 'root.js': ['Root.prototype.load', 'Root.prototype.loadSync'], 'service.js': ['Service.prototype.create'] };
+
+/**
+ * `source` (a protobufjs module) with each `<name> = function ...` statement of `names` assigning
+ * the stub instead. Throws when one is not found: a protobufjs release that changed them.
+ */
+function stubMethods(file, source, names) {
+  const ts = createRequire(join(ROOT, 'package.json'))('typescript');
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+  const cuts = [];
+  for (const st of sf.statements) {
+    const e = ts.isExpressionStatement(st) ? st.expression : null;
+    if (e === null || !ts.isBinaryExpression(e) || e.operatorToken.kind !== ts.SyntaxKind.EqualsToken) continue;
+    if (names.includes(e.left.getText(sf)) && ts.isFunctionExpression(e.right)) cuts.push([e.right.getStart(sf), e.right.end, e.left.getText(sf)]);
+  }
+  const missing = names.filter((n) => !cuts.some((c) => c[2] === n));
+  if (missing.length > 0) throw new Error(`${file}: no \`${missing.join('`, `')} = function\` (protobufjs changed?): update STUBBED_METHODS in scripts/build.mjs`);
+  let out = source;
+  for (const [start, end] of cuts.sort((x, y) => y[0] - x[0])) out = `${out.slice(0, start)}require("edge-unavailable")${out.slice(end)}`;
+  return out;
+}
 const protobufStubs = {
   name: 'protobufjs-stubs',
   setup(b) {
@@ -149,6 +175,10 @@ const protobufStubs = {
     // always has them: scripts/build/float-typed.cjs is the typed-array half alone (0.4 KB), checked
     // against the package by test/build/float-shim.test.ts.
     b.onResolve({ filter: /^@protobufjs\/float$/ }, () => ({ path: join(ROOT, 'scripts/build/float-typed.cjs') }));
+    b.onLoad({ filter: /[\\/]protobufjs[\\/]src[\\/](root|service)\.js$/ }, (a) => ({
+      contents: stubMethods(a.path, readFileSync(a.path, 'utf8'), STUBBED_METHODS[basename(a.path)]),
+      loader: 'js',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'edge-stub' }, (a) => ({
       contents: a.path === './util/fs' ? 'module.exports=null;' : a.path === './verifier' ? NO_VERIFIER : UNAVAILABLE,
       loader: 'js',
