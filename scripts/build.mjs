@@ -132,11 +132,16 @@ const UNAVAILABLE =
 // grpc-edge calls uses it: messages are checked by Type.fromObject, which throws on a wrong field
 // type. The stub still gives setup a function to install, so Type.verify throws the error above.
 const NO_VERIFIER = 'var u=require("edge-unavailable");module.exports=function(){return function(){return u}};';
-// The methods whose only way in a bundle leads to that stub (Root#load and #loadSync read files
-// through util.fetch, util.path and util/fs; Service#create makes an RPC client from rpc.Service)
-// are the stub themselves: the same error, thrown as soon as they are called, without the 1.8 KB
-// of code that would lead there. test/build/bundle-protobuf.test.ts calls each of them in a bundle.
-const STUBBED_METHODS = { 'root.js': ['Root.prototype.load', 'Root.prototype.loadSync'], 'service.js': ['Service.prototype.create'] };
+// The functions whose only way in a bundle leads to that stub (Root#load and #loadSync, and
+// protobuf.load and .loadSync which call them, read files through util.fetch, util.path and
+// util/fs; Service#create makes an RPC client from rpc.Service) are the stub themselves: the same
+// error, thrown as soon as they are called, without the 1.9 KB of code that would lead there.
+// test/build/bundle-protobuf.test.ts calls each of them in a bundle.
+const STUBBED_METHODS = {
+  'root.js': ['Root.prototype.load', 'Root.prototype.loadSync'],
+  'index-light.js': ['protobuf.load', 'protobuf.loadSync'],
+  'service.js': ['Service.prototype.create'],
+};
 
 /**
  * `source` (a protobufjs module) with each `<name> = function ...` statement of `names` assigning
@@ -149,10 +154,10 @@ function stubMethods(file, source, names) {
   for (const st of sf.statements) {
     const e = ts.isExpressionStatement(st) ? st.expression : null;
     if (e === null || !ts.isBinaryExpression(e) || e.operatorToken.kind !== ts.SyntaxKind.EqualsToken) continue;
-    if (names.includes(e.left.getText(sf)) && ts.isFunctionExpression(e.right)) cuts.push([e.right.getStart(sf), e.right.end, e.left.getText(sf)]);
+    if (names.includes(e.left.getText(sf))) cuts.push([e.right.getStart(sf), e.right.end, e.left.getText(sf)]);
   }
   const missing = names.filter((n) => !cuts.some((c) => c[2] === n));
-  if (missing.length > 0) throw new Error(`${file}: no \`${missing.join('`, `')} = function\` (protobufjs changed?): update STUBBED_METHODS in scripts/build.mjs`);
+  if (missing.length > 0) throw new Error(`${file}: no \`${missing.join(' = `, `')} = \` (protobufjs changed?): update STUBBED_METHODS in scripts/build.mjs`);
   let out = source;
   for (const [start, end] of cuts.sort((x, y) => y[0] - x[0])) out = `${out.slice(0, start)}require("edge-unavailable")${out.slice(end)}`;
   return out;
@@ -175,7 +180,7 @@ const protobufStubs = {
     // always has them: scripts/build/float-typed.cjs is the typed-array half alone (0.4 KB), checked
     // against the package by test/build/float-shim.test.ts.
     b.onResolve({ filter: /^@protobufjs\/float$/ }, () => ({ path: join(ROOT, 'scripts/build/float-typed.cjs') }));
-    b.onLoad({ filter: /[\\/]protobufjs[\\/]src[\\/](root|service)\.js$/ }, (a) => ({
+    b.onLoad({ filter: /[\\/]protobufjs[\\/]src[\\/](root|index-light|service)\.js$/ }, (a) => ({
       contents: stubMethods(a.path, readFileSync(a.path, 'utf8'), STUBBED_METHODS[basename(a.path)]),
       loader: 'js',
     }));
