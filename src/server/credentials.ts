@@ -16,7 +16,7 @@ export class ServerCredentials {
   }
 
   /**
-   * TLS with ALPN "h2". `rootCerts` are the CAs client certificates are checked against;
+   * TLS with ALPN "h2" (and "http/1.1", see below). `rootCerts` are the CAs client certificates are checked against;
    * `checkClientCertificate` true requires and verifies a client certificate (mutual TLS).
    */
   static createSsl(
@@ -61,7 +61,9 @@ export class ServerCredentials {
       requestCert: checkClientCertificate,
       rejectUnauthorized: checkClientCertificate,
       // RFC 9113 section 3.2: "The string "h2" identifies the protocol where HTTP/2 uses TLS."
-      ALPNProtocols: ['h2'],
+      // http/1.1 too, for clients that speak nothing else: the server's Http1Hook (web protocols,
+      // metrics) serves them, or its 505 tells them this port speaks gRPC over HTTP/2.
+      ALPNProtocols: ['h2', 'http/1.1'],
     });
   }
 

@@ -350,7 +350,6 @@ export class Server {
       server = createNetServer({ noDelay: true }, (socket) => this.#accept(socket, false, target.path));
     } else {
       if (this.#handshakeTimeoutMs !== undefined && this.#handshakeTimeoutMs > 0) tlsOpts.handshakeTimeout = this.#handshakeTimeoutMs;
-      if (this.#web !== undefined) tlsOpts.ALPNProtocols = ['h2', 'http/1.1'];
       let tlsServer: TlsServer;
       try {
         tlsServer = nodeTls().createServer(tlsOpts, (socket) => this.#accept(socket, true, target.path));
@@ -512,8 +511,9 @@ export class Server {
     if (secure) {
       const tlsSocket = socket as TLSSocket;
       // RFC 9113 section 3.2: "A client that makes a request to an "https" URI uses TLS with the
-      // application-layer protocol negotiation (ALPN) extension" and the "h2" identifier.
-      if (tlsSocket.alpnProtocol !== 'h2' && (this.#web === undefined || tlsSocket.alpnProtocol !== 'http/1.1')) {
+      // application-layer protocol negotiation (ALPN) extension" and the "h2" identifier. A client
+      // that chose http/1.1 goes where a plain-TCP HTTP/1.1 one goes (an Http1Hook, or the 505).
+      if (tlsSocket.alpnProtocol !== 'h2' && tlsSocket.alpnProtocol !== 'http/1.1') {
         socket.destroy();
         return;
       }

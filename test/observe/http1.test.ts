@@ -3,15 +3,18 @@
 // browsers on http:// URLs speak. Same routes, access policy and answers as over HTTP/2 (curl both
 // ways on the same port), anything else a short answer (404, 405, and the server's 505 for gRPC
 // over HTTP/1.1), the transport's limits (431), the HTTP/1.1 sockets' bytes in the byte counters,
-// and the 505 again once observe stops.
+// the 505 again once observe stops, and the same over TLS for a client that chose http/1.1 by ALPN.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { ServerCredentials } from '../../src/index.js';
 import { enableObserve } from '../../src/observe/index.js';
 import type { Msg } from '../grpc/helpers.js';
-import { startHarness } from '../grpc/helpers.js';
-import { curl, promtoolCheck, samples } from './helpers.js';
+import { fixture, startHarness } from '../grpc/helpers.js';
+import { CURL, curl, promtoolCheck, samples } from './helpers.js';
 
 const unary = (client: any, text: string): Promise<Msg> =>
   new Promise((resolve, reject) => client.Unary({ text }, (err: Error | null, res: Msg) => (err ? reject(err) : resolve(res))));
@@ -201,6 +204,33 @@ test('observe stopped (or never on), web protocols off: idle HTTP/1.1 connection
     assert.match(r, /^HTTP\/1\.1 505 HTTP Version Not Supported\r\n/);
     assert.match(r, /\r\n\r\nthis port speaks gRPC over HTTP\/2\n$/);
   } finally {
+    await h.close();
+  }
+});
+
+test('over TLS: a client that picks http/1.1 by ALPN gets the routes (or the 505 without observe); h2 as before', async () => {
+  const creds = ServerCredentials.createSsl(null, [{ private_key: readFileSync(fixture('server.key')), cert_chain: readFileSync(fixture('server.pem')) }]);
+  const h = await startHarness(impl, {}, { credentials: creds, target: 'localhost:0' });
+  const observe = enableObserve(h.server);
+  /** curl https://localhost:<port><path> with `version`: "<http_version> <status>\n<body>". */
+  const get = (path: string, version: string): Promise<string> =>
+    new Promise((resolve, reject) =>
+      execFile(
+        CURL,
+        ['-s', '-S', '--max-time', '10', '--cacert', fixture('ca.pem'), '--resolve', `localhost:${h.port}:127.0.0.1`, version, '-w', '%{http_version} %{http_code}\n', `https://localhost:${h.port}${path}`],
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+  try {
+    const one = await get('/metrics', '--http1.1');
+    assert.match(one, /grpc_edge_info\{/);
+    assert.match(one, /^1\.1 200$/m);
+    assert.match(await get('/metrics', '--http2'), /^2 200$/m);
+    assert.match(await get('/nope', '--http1.1'), /^1\.1 404$/m);
+    observe.stop();
+    assert.equal(await get('/metrics', '--http1.1'), 'this port speaks gRPC over HTTP/2\n1.1 505\n');
+  } finally {
+    observe.stop();
     await h.close();
   }
 });
