@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -96,6 +96,15 @@ test('generator: JSON and TS outputs for a proto with imports, nested types, one
     assert.equal(spawnSync(process.execPath, again).status, 0);
     writeFileSync(join(out, 'svc.ts'), ts + '// edited\n');
     assert.equal(spawnSync(process.execPath, again).status, 1);
+    // --descriptors-only: the same fileDescriptors, and nothing else (no .json, descriptor or types).
+    const only = join(dir, 'only');
+    execFileSync(process.execPath, [GEN, join(dir, 'svc.proto'), '--out', only, '-I', join(dir, 'inc'), '--api-import', 'grpc-edge', '--descriptors-only']);
+    assert.deepEqual(readdirSync(only), ['svc.ts']);
+    const onlyTs = readFileSync(join(only, 'svc.ts'), 'utf8');
+    const descriptorsOf = (text: string): string => /\nexport const fileDescriptors[\s\S]*?\n\];\n/.exec(text)?.[0] ?? 'none';
+    assert.equal(descriptorsOf(onlyTs), descriptorsOf(ts));
+    assert.match(onlyTs, /^import type \{ ProtoFileDescriptor \} from 'grpc-edge';$/m);
+    assert.doesNotMatch(onlyTs, /export (const descriptor|const serviceNames|interface|type) /);
     // A syntax error is reported, not a stack trace, with a non-zero exit.
     writeFileSync(join(dir, 'bad.proto'), 'syntax = "proto3"; message {');
     const bad = spawnSync(process.execPath, [GEN, join(dir, 'bad.proto'), '--out', out], { encoding: 'utf8' });
