@@ -28,8 +28,14 @@ import protobuf from 'protobufjs';
 import descriptorTypes from 'protobufjs/ext/descriptor/index.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve, relative, basename, sep, isAbsolute } from 'node:path';
+import { transformSync } from 'esbuild';
 
 const { Type, Enum, Service, Field, MapField, Namespace } = protobuf;
+
+// protoc's ToJsonName, the function src/web uses at run time: this script runs before any compile,
+// so it transpiles that file (which imports nothing) itself.
+const jsonNameTs = readFileSync(new URL('../src/proto/json-name.ts', import.meta.url), 'utf8');
+const { jsonName } = await import('data:text/javascript,' + encodeURIComponent(transformSync(jsonNameTs, { loader: 'ts', format: 'esm' }).code));
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -126,21 +132,6 @@ const LABEL_OPTIONAL = 1;
 const LABEL_REQUIRED = 2;
 const LABEL_REPEATED = 3;
 
-const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
-
-/** protoc's json_name: underscores dropped, the letter after each one upper-cased. */
-function jsonName(name) {
-  let out = '';
-  let upper = false;
-  for (const c of name) {
-    if (c === '_') upper = true;
-    else {
-      out += upper ? c.toUpperCase() : c;
-      upper = false;
-    }
-  }
-  return out;
-}
 
 /** protoc's name for a map field's entry message: "channel_units" -> "ChannelUnitsEntry". */
 function mapEntryName(fieldName) {
@@ -158,7 +149,7 @@ function knownOptions(options, optionsType, skip = []) {
   let any = false;
   for (const [key, value] of Object.entries(options)) {
     if (skip.includes(key) || key.startsWith('(')) continue;
-    const field = optionsType.fields[camel(key)];
+    const field = optionsType.fields[jsonName(key)];
     if (field === undefined || field.name === 'features' || field.name === 'uninterpretedOption') continue;
     out[field.name] = value;
     any = true;

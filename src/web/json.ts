@@ -27,10 +27,11 @@ import type protobuf from 'protobufjs/light.js';
 import type { MessageCodec } from '../grpc/method.js';
 import { GrpcError } from '../grpc/status.js';
 import { DECODE_OPTIONS } from '../proto/load.js';
-import { invalid, jsonName, noJson, durationFromJson, durationToJson, fieldMaskFromJson, fieldMaskToJson, timestampFromJson, timestampToJson } from './wkt.js';
+import { jsonName } from '../proto/json-name.js';
+import { invalid, noJson, durationFromJson, durationToJson, fieldMaskFromJson, fieldMaskToJson, timestampFromJson, timestampToJson } from './wkt.js';
 import type { Obj } from './wkt.js';
 
-export { jsonName } from './wkt.js';
+export { jsonName } from '../proto/json-name.js';
 
 type PbType = protobuf.Type;
 type PbField = protobuf.Field;

@@ -4,22 +4,9 @@
 // seconds as strings, every field there). json.ts decides when they apply, and has the wrappers,
 // Struct, Value, ListValue and Any, which are made of other fields and messages.
 import { GrpcError, Status } from '../grpc/status.js';
+import { jsonName } from '../proto/json-name.js';
 
 export type Obj = Record<string, unknown>;
-
-/** protoc's ToJsonName: "foo_bar_baz" -> "fooBarBaz". */
-export function jsonName(name: string): string {
-  let out = '';
-  let upper = false;
-  for (const c of name) {
-    if (c === '_') upper = true;
-    else {
-      out += upper ? c.toUpperCase() : c;
-      upper = false;
-    }
-  }
-  return out;
-}
 
 export const invalid = (message: string): GrpcError => new GrpcError(Status.INVALID_ARGUMENT, message);
 
