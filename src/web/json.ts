@@ -2,11 +2,11 @@
 // MessageCodec whose bytes are JSON, so that the call engine runs a Connect JSON call exactly as a
 // binary one (same handler input shape, same limits on the message size, which counts JSON octets).
 //
-// Parsing: field names as lowerCamelCase JSON names or as written in the .proto; 64-bit integers
+// Parsing: field names as JSON names (json_name, lowerCamelCase) or as written in the .proto; 64-bit integers
 // as decimal strings or numbers; bytes as standard or URL-safe base64, padded or not; enums by
 // name or number; null means the default. Anything else is INVALID_ARGUMENT: an unknown field, a
 // value of the wrong JSON type, an unknown enum name, a number out of its type's range.
-// Printing: lowerCamelCase names, 64-bit integers as strings, bytes as base64, enums by name,
+// Printing: lowerCamelCase names (or the field's json_name), 64-bit integers as strings, bytes as base64, enums by name,
 // fields without presence at their default left out.
 //
 // The well-known types with a JSON form of their own (wkt.ts has the value forms), both ways:
@@ -47,7 +47,10 @@ const isEnum = (t: unknown): t is PbEnum => t !== null && typeof t === 'object' 
 // are there to print (messageToJson leaves out the defaults of fields without presence).
 const PRINT_OPTIONS: protobuf.IConversionOptions = { longs: String, enums: String, bytes: String, defaults: true };
 
-// Per type: JSON name and .proto name -> field.
+/** A field's JSON name: its json_name option, else protoc's lowerCamelCase of its name. */
+const keyOf = (f: PbField): string => (f.options?.json_name as string | undefined) ?? jsonName(f.name);
+
+// Per type: JSON name and .proto name (and the lowerCamelCase one) -> field.
 const fieldsByName = new WeakMap<PbType, Map<string, PbField>>();
 function fieldsOf(type: PbType): Map<string, PbField> {
   let m = fieldsByName.get(type);
@@ -57,6 +60,7 @@ function fieldsOf(type: PbType): Map<string, PbField> {
       f.resolve();
       m.set(f.name, f);
       m.set(jsonName(f.name), f);
+      m.set(keyOf(f), f);
     }
     fieldsByName.set(type, m);
   }
@@ -92,10 +96,16 @@ const FORMS: Record<string, Form> = {
     },
   ],
 };
+const forms = new WeakMap<PbType, Form | null>();
 /** The JSON form of `type` if it is a well-known type with one of its own (Empty is an ordinary message). */
 function formOf(type: PbType): Form | undefined {
-  const name = /^\.google\.protobuf\.(\w+)$/.exec(type.fullName)?.[1] ?? '';
-  return Object.hasOwn(FORMS, name) ? FORMS[name] : /^(Double|Float|U?Int32|U?Int64|Bool|String|Bytes)Value$/.test(name) ? WRAPPER : undefined;
+  let form = forms.get(type);
+  if (form === undefined) {
+    const name = /^\.google\.protobuf\.(\w+)$/.exec(type.fullName)?.[1] ?? '';
+    form = Object.hasOwn(FORMS, name) ? FORMS[name]! : /^(Double|Float|U?Int32|U?Int64|Bool|String|Bytes)Value$/.test(name) ? WRAPPER : null;
+    forms.set(type, form);
+  }
+  return form ?? undefined;
 }
 
 /** Takes JSON null as a value: google.protobuf.Value (a null Value) and the NullValue enum. */
@@ -244,7 +254,7 @@ function fieldsToJson(type: PbType, o: Obj): Obj {
       j = m;
     } else if (f.repeated) j = (val as unknown[]).map((x) => fieldToJson(f, x));
     else j = fieldToJson(f, val);
-    out[jsonName(f.name)] = j;
+    out[keyOf(f)] = j;
   }
   return out;
 }

@@ -158,7 +158,7 @@ class Gen {
     return Array.from({ length: this.int(1, 3) }, seg).join('.');
   }
   reading(): Message {
-    return create(Reading, { sensorId: this.string(), celsius: this.number(), takenAt: this.coin() ? this.timestamp() : undefined, period: this.coin() ? this.duration() : undefined });
+    return create(Reading, { sensorId: this.string(), celsius: this.number(), takenAt: this.coin() ? this.timestamp() : undefined, period: this.coin() ? this.duration() : undefined, site: this.string() });
   }
   any(depth = 0): Message {
     switch (this.int(0, depth > 0 ? 8 : 9)) {
@@ -457,10 +457,12 @@ test('curl-style JSON: a Timestamp sent as RFC 3339 is accepted and comes back Z
       const r = await fetch(`${s.url}/webtest.wkt.Wkt/Echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       return [r.status, await r.json()];
     };
-    assert.deepEqual(await post('{"timestamp":"2026-12-02T04:00:00+01:00","duration":"90s","reading":{"takenAt":"2026-12-02T03:00:00.000Z"}}'), [
+    assert.deepEqual(await post('{"timestamp":"2026-12-02T04:00:00+01:00","duration":"90s","reading":{"takenAt":"2026-12-02T03:00:00.000Z","site":"shed"}}'), [
       200,
-      { timestamp: '2026-12-02T03:00:00Z', duration: '90s', reading: { takenAt: '2026-12-02T03:00:00Z' } },
+      { timestamp: '2026-12-02T03:00:00Z', duration: '90s', reading: { takenAt: '2026-12-02T03:00:00Z', where: 'shed' } },
     ]);
+    // A field's json_name is its JSON name, printed and read.
+    assert.deepEqual(await post('{"reading":{"where":"roof"}}'), [200, { reading: { where: 'roof' } }]);
     const [status, err] = await post('{"timestamp":"tomorrow"}');
     assert.equal(status, 400);
     assert.equal(err.code, 'invalid_argument');
