@@ -1,6 +1,6 @@
 // A real browser: Debian's headless chromium loads a page served from one loopback origin, and the
 // page (connect-web, bundled here with esbuild) calls the server on another origin with the
-// Connect protocol (JSON and binary) and gRPC-Web: the Greeter, a server-streaming method, a
+// Connect protocol (JSON and binary) and gRPC-Web (binary and JSON): the Greeter, a server-streaming method, a
 // deadline, and a server that does not allow the page's origin (CORS). The results are read from
 // the page's DOM (chromium --dump-dom, once the page has loaded: its load event waits for the
 // calls, see /hold); a screenshot is kept in artifacts/web-browser.png
@@ -38,6 +38,7 @@ const transports = {
   'connect-json': (baseUrl) => createConnectTransport({ baseUrl }),
   'connect-binary': (baseUrl) => createConnectTransport({ baseUrl, useBinaryFormat: true }),
   'grpc-web': (baseUrl) => createGrpcWebTransport({ baseUrl }),
+  'grpc-web-json': (baseUrl) => createGrpcWebTransport({ baseUrl, useBinaryFormat: false }),
 };
 async function run() {
   const results = {};
@@ -162,7 +163,7 @@ async function inBrowser(tls: boolean): Promise<void> {
     assert.match(dom, /<span id="state">done<\/span>/, dom);
     const out = /<pre id="out">([^<]*)<\/pre>/.exec(dom)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&');
     const results = JSON.parse(out) as Record<string, Record<string, unknown>>;
-    for (const name of ['connect-json', 'connect-binary', 'grpc-web']) {
+    for (const name of ['connect-json', 'connect-binary', 'grpc-web', 'grpc-web-json']) {
       assert.deepEqual(results[name], {
         hello: 'hello browser',
         stream: ['reply 0', 'reply 1', 'reply 2'],
