@@ -12,6 +12,7 @@
 //   npm run soak -- --bundle dist/x/soak.js      reuse a bundle instead of building one
 //   npm run soak -- --node-flags "--expose-gc"   extra node flags after the profile's
 //   npm run soak -- --out soak.json              the JSON (default soak-results/<time>.json)
+//   npm run soak -- --smaps                      the JSON gets every mapping's resident KiB (smaps), idle and after each row
 //
 // The server: scripts/soak/server.ts (the Greeter service and bench.Streamer's server stream, with a
 // report channel), bundled by scripts/build.mjs for --target and run with that profile's node flags,
@@ -33,7 +34,8 @@
 // peak RSS (VmHWM, reset before the row); after-RSS --settle seconds after the attack with the
 // server's heapUsed / external; connections refused / evicted (server.stats counters whose names
 // say refused or evicted, as a difference over the row; "n/a" when server.stats has none); whether
-// the process stayed up and answered a SayHello afterwards. Below the table, per row: the server's
+// the process stayed up and answered a SayHello afterwards. Below the table: what the after-RSS is made
+// of (smaps by kind of mapping against idle, V8's heapTotal and young generation); per row: the server's
 // event-loop delay (p99 / max, sampled every 5 ms), how late the honest client's own sleeps woke,
 // and the CPU seconds other processes used (and the host stole) during the row: p99 figures taken
 // while the machine was busy with other work do not measure the server. Targets (PASS / MISS): 0 failed honest
@@ -67,7 +69,7 @@ export const ROW_IDS = ['mixed', ...FLOOD_ROWS.map(([id]) => id)];
 function parseArgs(argv) {
   const o = {
     target: 'pi-zero-2w', seconds: 30, floodSeconds: undefined, baseline: 8, settle: 10, interval: 10, streamCount: 10,
-    deadlineMs: 5000, rows: ROW_IDS, idle: undefined, conns: 4, attack: {}, fresh: false, bundle: undefined, compile: true, nodeFlags: [], out: undefined,
+    deadlineMs: 5000, rows: ROW_IDS, idle: undefined, conns: 4, attack: {}, fresh: false, bundle: undefined, compile: true, nodeFlags: [], out: undefined, smaps: false,
   };
   const set = {};
   let quick = false;
@@ -99,6 +101,7 @@ function parseArgs(argv) {
     else if (a === '--bundle') o.bundle = resolve(val());
     else if (a === '--no-compile') o.compile = false;
     else if (a === '--fresh') o.fresh = true;
+    else if (a === '--smaps') o.smaps = true;
     else if (a === '--node-flags') o.nodeFlags = val().split(/\s+/).filter(Boolean);
     else if (a === '--out') o.out = resolve(val());
     else if (a === '-h' || a === '--help') {
@@ -277,6 +280,40 @@ function procFigure(fn, ...args) {
   }
 }
 
+/**
+ * RSS of `pid` by kind of mapping (MiB), from /proc/PID/smaps: file (code and data of node and its
+ * libraries, clean and shared: the kernel can drop it under pressure, but VmRSS counts it), heap
+ * (malloc's main brk heap), anon (V8's heap pages, malloc's other arenas and mmaps, stacks). With
+ * `detail`, every mapping with its resident KiB too (for diffs between two moments).
+ */
+function smapsKinds(pid, detail = false) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return null;
+  }
+  const by = { file: 0, heap: 0, anon: 0 };
+  const maps = [];
+  let kind = 'anon';
+  let cur = null;
+  for (const l of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(l);
+    if (m) {
+      kind = m[4] === '' || m[4].startsWith('[anon') ? 'anon' : m[4] === '[heap]' ? 'heap' : m[4].startsWith('/') ? 'file' : 'anon';
+      cur = { at: m[1], kib: (parseInt(m[2], 16) - parseInt(m[1], 16)) / 1024, perms: m[3], name: m[4], rss: 0 };
+      if (detail) maps.push(cur);
+    } else if (l.startsWith('Rss:')) {
+      const k = Number(/(\d+)/.exec(l)[1]);
+      by[kind] += k;
+      if (cur) cur.rss = k;
+    }
+  }
+  const out = { file: round(by.file / 1024, 2), heap: round(by.heap / 1024, 2), anon: round(by.anon / 1024, 2) };
+  if (detail) out.maps = maps.filter((x) => x.rss > 0);
+  return out;
+}
+
 function rssSampler(pid) {
   let max = 0;
   const t = setInterval(() => {
@@ -300,6 +337,7 @@ async function attackRow(ctx, server, clients, row) {
   if (row.id === 'mixed') attackCfg.idle ??= ctx.idleConnections;
   const before = await report(srv);
   const startRssMiB = procFigure(statusMiB, srv.pid, 'VmRSS');
+  const startKinds = smapsKinds(srv.pid, ctx.opts.smaps);
   const hwmReset = resetPeakRss(srv.pid);
   const sampler = rssSampler(srv.pid);
   const cpu0 = procFigure(cpuSeconds, srv.pid);
@@ -318,6 +356,7 @@ async function attackRow(ctx, server, clients, row) {
   const alive = srv.alive();
   const after = alive ? await report(srv) : null;
   const afterRssMiB = alive ? procFigure(statusMiB, srv.pid, 'VmRSS') : null;
+  const afterKinds = alive ? smapsKinds(srv.pid, ctx.opts.smaps) : null;
   const hwm = alive ? procFigure(statusMiB, srv.pid, 'VmHWM') : null;
   const sampled = sampler.stop();
   let answered = false;
@@ -335,8 +374,10 @@ async function attackRow(ctx, server, clients, row) {
     peakFrom: hwmReset ? 'VmHWM' : 'VmRSS sampled every 100 ms',
     startRssMiB,
     afterRssMiB,
-    before: before && { rss: before.rss, heapUsed: before.heapUsed, external: before.external, stats: before.stats },
-    after: after && { rss: after.rss, heapUsed: after.heapUsed, external: after.external, loopDelayMs: after.loopDelayMs, stats: after.stats },
+    startKinds,
+    afterKinds,
+    before: before && memFigures(before),
+    after: after && { ...memFigures(after), loopDelayMs: after.loopDelayMs },
     connections: connectionCounts(before, after),
     up: upAfterAttack && alive && answered,
     exit: alive ? null : { code: srv.child.exitCode, signal: srv.child.signalCode, stderr: srv.stderr().slice(-2000) },
@@ -344,6 +385,9 @@ async function attackRow(ctx, server, clients, row) {
 }
 
 const MiB = 1024 * 1024;
+
+/** The memory figures of a server report (bytes), its stats with them. */
+const memFigures = (r) => ({ rss: r.rss, heapTotal: r.heapTotal, heapUsed: r.heapUsed, external: r.external, spaces: r.spaces, malloced: r.malloced, stats: r.stats });
 
 /** PASS / MISS per target for one row against the baseline and the profile. */
 function verdicts(row, ctx) {
@@ -408,6 +452,23 @@ function table(ctx, rows) {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [fmt(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
+}
+
+/**
+ * What the RSS is made of, idle and after each row: smaps by kind of mapping (files: node's code and
+ * data, paged in on first use; [heap]: malloc's main heap, whose free memory below its last live
+ * chunk stays resident; anon: V8's pages, other threads' malloc arenas, stacks) and V8's own figures.
+ */
+function memoryByKind(ctx, rows) {
+  const i = ctx.idle.kinds;
+  const young = (rep) => (rep?.spaces?.new_space ? f1(rep.spaces.new_space[2] / MiB) : '-');
+  const v8 = (rep) => (rep ? `V8 heapTotal ${f1(rep.heapTotal / MiB)}, young generation ${young(rep)} resident` : 'V8 -');
+  const d = (a, b) => (a === undefined || b === undefined ? '' : ` (${a - b >= 0 ? '+' : ''}${(a - b).toFixed(1)})`);
+  const kinds = (k) => (k ? `files ${f1(k.file)}${d(k.file, i?.file)}, [heap] ${f1(k.heap)}${d(k.heap, i?.heap)}, anon ${f1(k.anon)}${d(k.anon, i?.anon)}` : '-');
+  const lines = [`RSS by kind of mapping, MiB (smaps), ${ctx.opts.settle} s after each row, against idle:`];
+  lines.push(`  idle: files ${f1(i?.file)}, [heap] ${f1(i?.heap)}, anon ${f1(i?.anon)}; ${v8(ctx.idle.report)}`);
+  for (const r of rows) lines.push(`  ${r.label}: ${kinds(r.afterKinds)}; ${v8(r.after)}`);
+  return lines.join('\n');
 }
 
 function attackSummary(r) {
@@ -484,6 +545,8 @@ async function main() {
       rssMiB: procFigure(statusMiB, server.srv.pid, 'VmRSS'),
       heapUsedMiB: idleReport ? idleReport.heapUsed / MiB : null,
       externalMiB: idleReport ? idleReport.external / MiB : null,
+      kinds: smapsKinds(server.srv.pid, opts.smaps),
+      report: idleReport && memFigures(idleReport),
     };
     console.log(`  unloaded: unary p50/p99 ${pp(bres.unary)} ms, stream ${pp(bres.stream)} ms; idle RSS ${f1(ctx.idle.rssMiB)} MiB`);
     const rows = [];
@@ -521,6 +584,7 @@ async function main() {
       `targets: 0 failed honest calls; p99 <= 3x unloaded per kind (floods: or 20 ms); peak RSS <= ${profile.memoryBudgetMB} MiB (memoryBudgetMB); ` +
         `floods: RSS ${opts.settle} s after <= 1.2x the idle RSS (${opts.fresh ? "each row's server before its attack" : 'the first, after the baseline'}); process up. refused / evicted: from server.stats (n/a: not exposed)`,
     );
+    console.log(memoryByKind(ctx, rows));
     console.log('attackers:');
     for (const r of rows) console.log(attackSummary(r));
     const file = opts.out ?? join(ROOT, 'soak-results', meta.date.replace(/[:.]/g, '-') + '.json');

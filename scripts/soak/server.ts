@@ -14,6 +14,7 @@
 //   kill -USR2 <pid>               prints one line "soak-report {json}": process.memoryUsage() and
 //                                  server.stats (whatever counters it has today)
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { Server, ServerCredentials, loadServices } from '../../src/index.js';
 import { descriptor, serviceNames } from '../../examples/greeter/generated/helloworld.js';
 import type { GreeterHandlers } from '../../examples/greeter/generated/helloworld.js';
@@ -47,7 +48,14 @@ process.on('SIGUSR2', () => {
   const late = (ns: number): number => Math.max(0, ns / 1e6 - 5);
   const loopDelayMs = { p50: late(eld.percentile(50)), p99: late(eld.percentile(99)), max: late(eld.max) };
   eld.reset();
-  const report = { t: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, loopDelayMs, stats: server.stats };
+  // V8's spaces (committed / used / resident bytes each) and its own malloc'd memory (compiler zones and the like)
+  const spaces: Record<string, [number, number, number]> = {};
+  for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = [s.space_size, s.space_used_size, s.physical_space_size];
+  const h = v8.getHeapStatistics();
+  const report = {
+    t: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers,
+    spaces, malloced: h.malloced_memory, peakMalloced: h.peak_malloced_memory, loopDelayMs, stats: server.stats,
+  };
   process.stdout.write('soak-report ' + JSON.stringify(report) + '\n');
 });
 const stop = (): void => {

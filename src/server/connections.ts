@@ -28,9 +28,15 @@ import { v8gc } from './builtins.js';
  * RSS stayed up until the memory reducer came): never while connections keep closing (a flood that
  * goes on; V8 collects as usual meanwhile), at most once per RECLAIM_AFTER closes. gc() comes from
  * v8gc() (no --expose-gc needed); ServerOptions.reclaimMemory false turns the reclaim off.
+ *
+ * Why 5.5 s of quiet: a GC shrinks V8's young generation back to its initial size only when the
+ * allocation rate it measures over the last 5 s (V8's GCTracer window) is low; a GC 2 s after a flood
+ * still sees the flood's rate, and instead grows the young generation to its cap or keeps it there (on
+ * pi-zero-2w, 2 MB resident against 0.26 MB idle after `npm run soak`'s rows). Past those 5 s it is
+ * back at 0.26 MB after every row (firmware-notes section 9).
  */
 export const RECLAIM_AFTER = 128;
-const RECLAIM_QUIET_MS = 2000;
+const RECLAIM_QUIET_MS = 5500;
 
 /** What the set needs of one connection, whatever its protocol. */
 export interface Member {
