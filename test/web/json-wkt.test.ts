@@ -1,6 +1,7 @@
 // The well-known types in the ProtoJSON mapping (src/web/json.ts, src/web/wkt.ts), against the
-// canonical implementation: @bufbuild/protobuf's toJson / fromJson (protobuf-es) and real Connect
-// clients (connect-web over HTTP/1.1, connect-node over HTTP/2) in JSON mode.
+// canonical implementation: @bufbuild/protobuf's toJson / fromJson (protobuf-es), Google's own
+// json_format (Debian's python3-protobuf, test/python/protojson_check.py), and real Connect and
+// gRPC-Web clients (connect-web over HTTP/1.1, connect-node over HTTP/2) in JSON mode.
 //
 //   - the server's JSON for a message is exactly protobuf-es's toJson of the same message, and
 //     protobuf-es's JSON reads back into the same message (checked through the binary form), for
@@ -11,11 +12,11 @@
 //     .proto imports, under either naming of google.protobuf.Value's fields.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, createFileRegistry, equals, fromBinary, fromJson, fromJsonString, toJson, toJsonString } from '@bufbuild/protobuf';
+import { create, createFileRegistry, equals, fromBinary, fromJson, fromJsonString, toBinary, toJson, toJsonString } from '@bufbuild/protobuf';
 import type { DescMessage, JsonValue, Message } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema, anyPack } from '@bufbuild/protobuf/wkt';
 import { createClient } from '@connectrpc/connect';
@@ -237,6 +238,29 @@ for (const [naming, descriptor] of [['protobufjs names (nullValue)', DESCRIPTOR]
     }
   });
 }
+
+// Google's own ProtoJSON (python3-protobuf's json_format, upb) as a third implementation.
+const PYTHON = '/usr/bin/python3';
+const pyProbe = spawnSync(PYTHON, ['-c', 'from google.protobuf import json_format'], { encoding: 'utf8' });
+const pySkip = pyProbe.status === 0 ? false : `python3-protobuf not available (${(pyProbe.error?.message ?? pyProbe.stderr).trim()})`;
+
+test("Google's json_format (python3-protobuf) reads our JSON as the same message, and its JSON reads back through ours", { skip: pySkip }, () => {
+  const c = codecsOf(DESCRIPTOR)['webtest.wkt.Holder']!;
+  const g = new Gen(SEED + 3);
+  const msgs = Array.from({ length: 150 }, () => g.holder());
+  const ours = msgs.map((m) => Buffer.from(c.json.encode(c.json.decode(Buffer.from(toJsonString(Holder, m, { registry }))))).toString('utf8'));
+  const input = msgs.map((m, i) => JSON.stringify({ json: ours[i], binary: Buffer.from(toBinary(Holder, m)).toString('base64') })).join('\n') + '\n';
+  const py = spawnSync(PYTHON, [fromRoot('test/python/protojson_check.py'), bufImage(WKT_PROTO), 'webtest.wkt.Holder'], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(py.status, 0, py.stderr);
+  const results = py.stdout.trim().split('\n').map((l) => JSON.parse(l) as { same?: boolean; python?: string; error?: string });
+  assert.equal(results.length, msgs.length);
+  results.forEach((r, i) => {
+    assert.equal(r.error, undefined, `message ${i}: json_format refused ours: ${ours[i]}`);
+    assert.equal(r.same, true, `message ${i}: json_format reads ours differently: ${JSON.stringify(r)}\n${ours[i]}`);
+    const back = fromBinary(Holder, c.binary.encode(c.json.decode(Buffer.from(r.python!))));
+    assert.ok(equals(Holder, back, msgs[i]!, { registry, unpackAny: true }), `message ${i}: json_format's JSON read differently: ${r.python}`);
+  });
+});
 
 test('Timestamp and Duration: the forms printed, offsets and any number of fractional digits read', () => {
   const c = codecsOf(DESCRIPTOR)['webtest.wkt.Holder']!;
