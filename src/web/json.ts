@@ -9,7 +9,8 @@
 // Printing: lowerCamelCase names (or the field's json_name), 64-bit integers as strings, bytes as base64, enums by name,
 // fields without presence at their default left out.
 //
-// The well-known types with a JSON form of their own (wkt.ts has the value forms), both ways:
+// The well-known types with a JSON form of their own (FORMS below; wkt.ts has the string forms of
+// Timestamp, Duration and FieldMask), both ways:
 //   Timestamp   "2026-12-02T03:00:00.250Z" (printed in UTC with 0, 3, 6 or 9 fractional digits;
 //               offsets accepted), 0001-01-01 to 9999-12-31
 //   Duration    "-1.5s" (0, 3, 6 or 9 fractional digits), up to +-315,576,000,000 s

@@ -487,6 +487,10 @@ test('curl-style JSON: a Timestamp sent as RFC 3339 is accepted and comes back Z
     ]);
     // A field's json_name is its JSON name, printed and read.
     assert.deepEqual(await post('{"reading":{"where":"roof"}}'), [200, { reading: { where: 'roof' } }]);
+    // Connect GET (Echo has no side effects): the message in the query, the same JSON mapping.
+    const get = await fetch(`${s.url}/webtest.wkt.Wkt/Echo?connect=v1&encoding=json&message=${encodeURIComponent('{"timestamp":"2026-12-02T04:00:00.5+01:00","fieldMask":"sensorId,takenAt"}')}`);
+    assert.equal(get.status, 200);
+    assert.deepEqual(await get.json(), { timestamp: '2026-12-02T03:00:00.500Z', fieldMask: 'sensorId,takenAt' });
     const [status, err] = await post('{"timestamp":"tomorrow"}');
     assert.equal(status, 400);
     assert.equal(err.code, 'invalid_argument');
