@@ -139,23 +139,7 @@ test('bundled: the metrics-only Greeter serves /metrics over HTTP/1.1 and refuse
 });
 
 test('the bundled npm-start Greeter serves /metrics and /status.json after a grpc-js call', async () => {
-  const child = spawn(process.execPath, [observed.file], {
-    cwd: tmp,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
-  });
+  const port = await startBundle(observed.file);
   const def = protoLoader.loadSync(fromRoot('protos/helloworld.proto'), { keepCase: true });
   const pkg = grpc.loadPackageDefinition(def) as any;
   const client = new pkg.helloworld.Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -181,6 +165,5 @@ test('the bundled npm-start Greeter serves /metrics and /status.json after a grp
   } finally {
     session.close();
     client.close();
-    child.kill('SIGTERM');
   }
 });
