@@ -15,29 +15,15 @@
 //                                  server.stats (whatever counters it has today)
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import { Server, ServerCredentials, loadServices } from '../../src/index.js';
+import { Server, loadServices } from '../../src/index.js';
 import { descriptor, serviceNames } from '../../examples/greeter/generated/helloworld.js';
-import type { GreeterHandlers } from '../../examples/greeter/generated/helloworld.js';
+import { greeter, serve } from '../bench/serve.js';
 import { STREAM_DESCRIPTOR, stream } from '../bench/streamer.js';
-
-const greeter: GreeterHandlers = {
-  SayHello: (req) => ({ message: 'hello ' + req.name }),
-  SayHelloAgain: (req) => ({ message: 'hello ' + req.name }),
-};
 
 const server = new Server();
 server.addService(loadServices(descriptor)[serviceNames.Greeter]!, greeter);
 server.addService(loadServices(STREAM_DESCRIPTOR)['bench.Streamer']!, { Stream: stream });
-server.bind('127.0.0.1:' + (process.argv[2] ?? '0'), ServerCredentials.createInsecure()).then(
-  (port) => {
-    server.start();
-    console.log('listening ' + port);
-  },
-  (err: unknown) => {
-    console.error('soak-server: ' + (err as Error).message);
-    process.exit(1);
-  },
-);
+serve(server, 'soak-server');
 
 // Event-loop delay since the previous report (sampled every 5 ms): how long a ready socket can wait.
 const eld = monitorEventLoopDelay({ resolution: 5 });
@@ -58,8 +44,3 @@ process.on('SIGUSR2', () => {
   };
   process.stdout.write('soak-report ' + JSON.stringify(report) + '\n');
 });
-const stop = (): void => {
-  server.stop(1000).then(() => process.exit(0), () => process.exit(1));
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
