@@ -310,12 +310,14 @@ export async function bundle({ profile, entry, name, outdir = join(ROOT, 'dist')
 // transport (src/http1) is its own entry: the web protocols and src/observe (http:// scrapes without
 // the web protocols) both bring it, and a bundle with both carries it once. It was part of web's
 // 24 KB before; web + http1 is 25 KB now, the well-known types and grpc-web+json (+3.5 KB) and the
-// transport's byte counts and close() (+0.3 KB) having taken web's old room.
+// transport's byte counts and close() (+0.3 KB) having taken web's old room. The transport's limits
+// against hostile HTTP/1.1 peers (request stall, pipelining, send stall of finished answers,
+// maxConnectionAgeMs, counted closes: test/http1/hostile.test.ts) took it from 3.7 to 5.4 KB: 6 KB.
 export const FEATURE_ALLOWANCES_KB = [
   ['health', /^src\/services\/(generated\/)?health\./, 4],
   ['reflection', /^src\/services\/(generated\/)?reflection/, 12],
   ['web', /^src\/web\//, 21],
-  ['http1', /^src\/http1\//, 4],
+  ['http1', /^src\/http1\//, 6],
   ['observe', /^src\/observe\//, 24],
 ];
 

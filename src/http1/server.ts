@@ -6,11 +6,21 @@
 // dispatch.ts, as an HTTP/2 stream), or src/observe's GET routes alone when the web protocols are
 // off. Nothing here knows gRPC-Web, Connect or JSON, so src/observe carries none of them.
 //
-// Limits: header size (the profile's maxHeaderListSize, 431 past it), slow headers (408 after the
-// handshake timeout; node:http's own check, run every second), idle keep-alive connections (the
-// idle timeout), request bodies held to one window (64 KiB) until the call consumes them, a response
-// that a client does not read for sendStallTimeoutMs closes the connection; body size limits are the
-// call engine's (maxReceiveMessageLength) and the Connect unary adapter's.
+// Limits against a hostile HTTP/1.1 peer (test/http1/hostile.test.ts tries each; the soak's h1-* rows
+// too): header size (the profile's maxHeaderListSize, 431 past it; many small headers count the
+// same octets), slow headers (408 after the handshake timeout; node:http's own check, run every
+// second, on every request of a keep-alive connection), malformed or ambiguous framing (llhttp's 400:
+// Content-Length with Transfer-Encoding, two Content-Lengths, obs-fold, bare LF, ...), idle keep-alive
+// connections (the idle timeout; idle ones are the first to go at maxConnections, like HTTP/2's),
+// request bodies held to one window (64 KiB) until the call consumes them, a request body not
+// complete within sendStallTimeoutMs closes the connection (slow POST; a trickled body too), a response (a
+// streamed one, or a complete one the client does not read) that waits that long for the client
+// closes it too, pipelining: one request served at a time per connection (node:http would dispatch
+// every pipelined request at once), at most PIPELINE read ahead, past that the connection closes;
+// maxConnectionAgeMs as on HTTP/2 (connection: close on the next response, then the grace).
+// Body size limits are the call engine's (maxReceiveMessageLength) and the Connect unary adapter's.
+// The closes are counted (Http1Server.ended) and src/observe adds them to
+// grpc_edge_connections_ended_total.
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
@@ -28,13 +38,35 @@ const nodeHttp = (): Http => (http ??= createRequire(import.meta.url)('node:http
 const WINDOW = 65535;
 /** node:http checks its header and request timeouts this often (its default is 30 s). */
 const CHECK_MS = 1000;
+/** Pipelined requests read ahead of the one being answered; one more closes the connection. */
+export const PIPELINE = 16;
+
+/** Connections this transport closed, by reason (src/observe: grpc_edge_connections_ended_total). */
+export interface Http1Ended {
+  /** llhttp would not parse the request (400, or 413 for chunk extensions). */
+  badRequest: number;
+  /** Request head past maxHeaderListSize (431). */
+  headersTooLarge: number;
+  /** Request head not complete within the handshake timeout (408). */
+  headerTimeout: number;
+  /** Request body not complete within sendStallTimeoutMs. */
+  requestStall: number;
+  /** Response not taken by the client for sendStallTimeoutMs. */
+  sendStall: number;
+  /** More than PIPELINE requests read ahead. */
+  pipeline: number;
+  /** maxConnectionAgeMs reached (closed after the response in progress), and its grace over. */
+  maxAge: number;
+  maxAgeGrace: number;
+}
 
 // HTTP/1.1 connection-specific fields (RFC 9110 7.6.1): not part of the request as HTTP/2 sees it.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te']);
 
-const destroyResponse = (res: ServerResponse): void => {
-  res.destroy();
-};
+type Stall = 'sendStall' | 'requestStall';
+
+/** Whether the request has a body (one that may still be on its way). */
+const hasBody = (req: IncomingMessage): boolean => (req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined;
 
 /** One HTTP/1.1 request and its response, as a ServerStream. */
 export class Http1Stream implements ServerStream {
@@ -57,9 +89,16 @@ export class Http1Stream implements ServerStream {
   // that does not read closes the connection, and the call is cancelled.
   readonly #stallMs: number;
   #stall: NodeJS.Timeout | null = null;
+  // Request stall: a request body not complete sendStallTimeoutMs after its head (or after the
+  // call read again, when we had stopped reading). A whole time, not a silence: a body trickled one
+  // octet at a time would otherwise hold its call's running slot for ever. So a Connect
+  // client-streaming call over HTTP/1.1 lasts at most that long too (HTTP/2 has no such bound).
+  #bodyStall: NodeJS.Timeout | null = null;
+  readonly #ended: Http1Ended;
 
-  constructor(req: IncomingMessage, res: ServerResponse, peer: PeerInfo, id: number, stallMs = 0) {
+  constructor(req: IncomingMessage, res: ServerResponse, peer: PeerInfo, id: number, ended: Http1Ended, stallMs = 0) {
     this.#stallMs = stallMs;
+    this.#ended = ended;
     this.#req = req;
     this.#res = res;
     this.peer = peer;
@@ -73,21 +112,28 @@ export class Http1Stream implements ServerStream {
       if (!HOP_BY_HOP.has(name)) h.push(name, raw[i + 1]!);
     }
     this.headers = h;
+    if (stallMs > 0 && hasBody(req)) this.#bodyStall = setTimeout(Http1Stream.#stalled, stallMs, this, 'requestStall');
     req.on('data', (chunk: Buffer) => {
       this.#unconsumed += chunk.length;
       if (this.#unconsumed > WINDOW && !this.#paused) {
         this.#paused = true;
         req.pause();
+        // Not read now: the wait is ours (consume() starts the clock again).
+        if (this.#bodyStall !== null) clearTimeout(this.#bodyStall);
       }
       this.ondata?.(chunk);
     });
-    req.on('end', () => this.onend?.(null));
+    req.on('end', () => {
+      this.#clearBodyStall();
+      this.onend?.(null);
+    });
     res.on('drain', () => {
       this.#clearStall();
       this.ondrain?.();
     });
     res.on('close', () => {
       this.#clearStall();
+      this.#clearBodyStall();
       this.#closed = true;
       // Closed before the response was complete: the client went away (or we reset).
       this.onclose?.(res.writableFinished ? ErrorCode.NO_ERROR : ErrorCode.CANCEL);
@@ -103,6 +149,7 @@ export class Http1Stream implements ServerStream {
     if (this.#paused && this.#unconsumed <= WINDOW >>> 1) {
       this.#paused = false;
       this.#req.resume();
+      if (this.#bodyStall !== null) this.#bodyStall = setTimeout(Http1Stream.#stalled, this.#stallMs, this, 'requestStall');
     }
   }
 
@@ -129,8 +176,7 @@ export class Http1Stream implements ServerStream {
     // A response that goes out before the request body was read: close the connection after it
     // rather than read (and drop) a body of any size to keep it alive.
     const req = this.#req;
-    const hasBody = (req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !req.complete) res.shouldKeepAlive = false;
+    if (hasBody(req) && !req.complete) res.shouldKeepAlive = false;
     try {
       res.writeHead(status, out);
     } catch {
@@ -138,15 +184,42 @@ export class Http1Stream implements ServerStream {
       res.destroy();
       return;
     }
-    if (endStream) res.end();
+    if (endStream) this.#end();
   }
 
   write(data: Buffer): boolean {
     if (this.#res.writableEnded) return true;
     if (!this.#responded) this.respond([':status', '200']);
     const ok = this.#res.write(data);
-    if (!ok && this.#stallMs > 0 && this.#stall === null) this.#stall = setTimeout(destroyResponse, this.#stallMs, this.#res);
+    if (!ok) this.#armStall();
     return ok;
+  }
+
+  /** The response waits for the client to read: closed after sendStallTimeoutMs of it. */
+  #armStall(): void {
+    if (this.#stallMs > 0 && this.#stall === null) this.#stall = setTimeout(Http1Stream.#stalled, this.#stallMs, this, 'sendStall');
+  }
+
+  /** End the response; until the socket has taken all of it, the send stall runs (a client that does not read). */
+  #end(): void {
+    const res = this.#res;
+    res.end();
+    if (!res.writableFinished) this.#armStall();
+  }
+
+  /** A stall ran out: the connection closes (a request's, before any answer: a 408 first, as node:http's own header timeout). */
+  static #stalled(s: Http1Stream, why: Stall): void {
+    s.#ended[why]++;
+    const sock = s.#res.socket;
+    if (why === 'requestStall' && !s.#responded && sock !== null && sock.writable) sock.write('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+    s.#res.destroy();
+  }
+
+  #clearBodyStall(): void {
+    if (this.#bodyStall !== null) {
+      clearTimeout(this.#bodyStall);
+      this.#bodyStall = null;
+    }
   }
 
   #clearStall(): void {
@@ -160,7 +233,7 @@ export class Http1Stream implements ServerStream {
   end(): void {
     if (this.#res.writableEnded) return;
     if (!this.#responded) this.respond([':status', '200']);
-    this.#res.end();
+    this.#end();
   }
 
   /** HTTP/1.1 has no reset of one request: the connection goes. */
@@ -177,6 +250,8 @@ class Http1Connection implements TrackedConnection {
   readonly opts: CallOptions;
   /** The request in progress (node:http serves one request of a connection at a time). */
   current: Http1Stream | null = null;
+  /** Pipelined requests read while `current` is answered, served in turn (at most PIPELINE). */
+  readonly waiting: [IncomingMessage, ServerResponse][] = [];
   closing = false;
   requests = 0;
   #idleSince = Date.now();
@@ -221,6 +296,19 @@ class Http1Connection implements TrackedConnection {
   }
 }
 
+function ageOut(conn: Http1Connection, grace: number, ended: Http1Ended): void {
+  ended.maxAge++;
+  conn.shutdown();
+  if (grace > 0 && grace !== Infinity && !conn.socket.destroyed) {
+    setTimeout(() => {
+      if (!conn.socket.destroyed) {
+        ended.maxAgeGrace++;
+        conn.socket.destroy();
+      }
+    }, grace).unref();
+  }
+}
+
 export type Http1Dispatch = (stream: ServerStream, opts: CallOptions, http1: boolean) => void;
 
 /** One node:http server (never listening) per Http1Hook, fed the sniffed connections. */
@@ -230,6 +318,8 @@ export class Http1Server {
   readonly #open = new Set<Socket>();
   readonly #dispatch: Http1Dispatch;
   #stallMs = 0;
+  /** Connections closed by this transport's limits, by reason. */
+  readonly ended: Http1Ended = { badRequest: 0, headersTooLarge: 0, headerTimeout: 0, requestStall: 0, sendStall: 0, pipeline: 0, maxAge: 0, maxAgeGrace: 0 };
   /** Bytes read from / written to the connections closed so far. */
   #bytesIn = 0;
   #bytesOut = 0;
@@ -256,7 +346,12 @@ export class Http1Server {
     const conn = new Http1Connection(socket, peer, opts);
     this.#conns.set(socket, conn);
     this.#open.add(socket);
+    // maxConnectionAgeMs (+-10%, as on HTTP/2): connection: close on the response in progress (an
+    // idle connection closes now), then maxConnectionAgeGraceMs for it to finish.
+    const age = limits.maxConnectionAgeMs ?? 0;
+    const ageTimer = age > 0 && age !== Infinity ? setTimeout(ageOut, age * (0.9 + 0.2 * Math.random()), conn, limits.maxConnectionAgeGraceMs ?? 0, this.ended) : null;
     socket.once('close', () => {
+      if (ageTimer !== null) clearTimeout(ageTimer);
       this.#open.delete(socket);
       this.#bytesIn += socket.bytesRead;
       this.#bytesOut += socket.bytesWritten;
@@ -288,6 +383,21 @@ export class Http1Server {
       connectionsCheckingInterval: Math.min(CHECK_MS, headersTimeout),
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#request(req, res));
+    // node:http's own answer to a request llhttp refuses or a head too slow or too large (the same
+    // octets as its default), counted.
+    server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) => {
+      const code = e.code ?? '';
+      const why: keyof Http1Ended | null =
+        code === 'HPE_HEADER_OVERFLOW' ? 'headersTooLarge' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'headerTimeout' : code.startsWith('HPE_') ? 'badRequest' : null;
+      if (why !== null) {
+        this.ended[why]++;
+        const status = why === 'headersTooLarge' ? '431 Request Header Fields Too Large' : why === 'headerTimeout' ? '408 Request Timeout' : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? '413 Payload Too Large' : '400 Bad Request';
+        // Only when no response of ours is under way on it (node:http's rule).
+        const cur = this.#conns.get(socket)?.current;
+        if (socket.writable && (cur == null || !cur.responded)) socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+      }
+      socket.destroy();
+    });
     // node:http starts its header/request timeout checks when the server listens; this one never
     // does (it is fed connections), so start them here. The checker's interval is unref'd.
     server.emit('listening');
@@ -296,16 +406,33 @@ export class Http1Server {
 
   #request(req: IncomingMessage, res: ServerResponse): void {
     const conn = this.#conns.get(req.socket as Socket);
-    if (conn === undefined) {
+    if (conn === undefined || conn.socket.destroyed) {
       res.destroy();
       return;
     }
-    const stream = new Http1Stream(req, res, conn.peer, ++conn.requests, this.#stallMs);
+    // Pipelined: node:http dispatches each request as it parses it, answers in order. Served one
+    // at a time here (a connection holds one call, as an HTTP/1.1 client expects), a few read ahead.
+    if (conn.current !== null) {
+      if (conn.waiting.push([req, res]) > PIPELINE) {
+        this.ended.pipeline++;
+        conn.socket.destroy();
+      }
+      return;
+    }
+    this.#handle(conn, req, res);
+  }
+
+  #handle(conn: Http1Connection, req: IncomingMessage, res: ServerResponse): void {
+    const stream = new Http1Stream(req, res, conn.peer, ++conn.requests, this.ended, this.#stallMs);
     conn.current = stream;
     if (conn.closing) res.shouldKeepAlive = false;
     res.once('close', () => {
       if (conn.current === stream) conn.idle();
-      if (conn.closing) conn.socket.destroy();
+      if (conn.closing || conn.socket.destroyed) conn.socket.destroy();
+      else {
+        const next = conn.waiting.shift();
+        if (next !== undefined) this.#handle(conn, next[0], next[1]);
+      }
     });
     try {
       this.#dispatch(stream, conn.opts, true);

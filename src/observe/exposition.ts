@@ -20,8 +20,14 @@ export interface Snapshot {
   eventLoop: { p50: number; p99: number; max: number };
   queue: { running: number; waiting: number; parked: number; rejected: number; completed: number; cancelled: number; maxRunning: number; maxWaiting: number };
   connections: { open: number; capRefused: number; capEvicted: number; closed: number };
-  /** Connections ended by the keepalive and age policies (server.stats, keepalive.ts). */
-  ended: { keepaliveTimeouts: number; idleGoaways: number; ageGoaways: number; ageGraceCloses: number; tooManyPings: number; sendStallCloses: number };
+  /**
+   * Connections ended by the keepalive and age policies (server.stats, keepalive.ts), HTTP/1.1 ones
+   * added (age, send stall), and the HTTP/1.1 transport's own limits (src/http1 Http1Ended).
+   */
+  ended: {
+    keepaliveTimeouts: number; idleGoaways: number; ageGoaways: number; ageGraceCloses: number; tooManyPings: number; sendStallCloses: number;
+    badRequest: number; headersTooLarge: number; headerTimeout: number; requestStall: number; pipeline: number;
+  };
   /** Calls the server ended or refused to keep the board serving (server.stats). */
   shed: { sendStallResets: number; requestStallResets: number; stalledShed: number; fairDropped: number };
   http2: ConnectionTotals;
@@ -113,7 +119,7 @@ export function renderText(s: Snapshot): string {
   reasons(
     o,
     'grpc_edge_connections_ended_total',
-    'Connections the server ended: unanswered keepalive PING, idle, age, age grace period over, too many client PINGs, connection window stalled past sendStallTimeoutMs.',
+    'Connections the server ended: unanswered keepalive PING, idle, age, age grace period over, too many client PINGs, response not read past sendStallTimeoutMs (send_stall); HTTP/1.1: request refused by the parser (bad_request), head too large (headers_too_large) or too slow (header_timeout), request body not complete within sendStallTimeoutMs (request_stall), too many pipelined requests (pipeline).',
     [
       ['keepalive_timeout', k.keepaliveTimeouts],
       ['max_idle', k.idleGoaways],
@@ -121,6 +127,11 @@ export function renderText(s: Snapshot): string {
       ['max_age_grace', k.ageGraceCloses],
       ['too_many_pings', k.tooManyPings],
       ['send_stall', k.sendStallCloses],
+      ['bad_request', k.badRequest],
+      ['headers_too_large', k.headersTooLarge],
+      ['header_timeout', k.headerTimeout],
+      ['request_stall', k.requestStall],
+      ['pipeline', k.pipeline],
     ],
   );
   const d = s.shed;

@@ -177,6 +177,7 @@ export class Observe extends CallRegistry implements ServerObserver {
     for (const m of this.#view.connections.members()) if (m instanceof Http2ServerConnection) addConnection(http2, m);
     // HTTP/1.1 sockets (ours, or the web protocols'): their bytes join the same byte counters.
     const h1 = this.#h1 ?? (this.#view.web as Partial<GetRoutes> | undefined)?.http1Server;
+    const e = h1?.ended;
     if (h1 !== undefined) {
       const b = h1.bytes;
       http2.bytesIn += b.in;
@@ -214,10 +215,15 @@ export class Observe extends CallRegistry implements ServerObserver {
       ended: {
         keepaliveTimeouts: st.keepaliveTimeouts,
         idleGoaways: st.idleGoaways,
-        ageGoaways: st.ageGoaways,
-        ageGraceCloses: st.ageGraceCloses,
+        ageGoaways: st.ageGoaways + (e?.maxAge ?? 0),
+        ageGraceCloses: st.ageGraceCloses + (e?.maxAgeGrace ?? 0),
         tooManyPings: st.tooManyPings,
-        sendStallCloses: st.sendStallCloses,
+        sendStallCloses: st.sendStallCloses + (e?.sendStall ?? 0),
+        badRequest: e?.badRequest ?? 0,
+        headersTooLarge: e?.headersTooLarge ?? 0,
+        headerTimeout: e?.headerTimeout ?? 0,
+        requestStall: e?.requestStall ?? 0,
+        pipeline: e?.pipeline ?? 0,
       },
       shed: { sendStallResets: st.sendStallResets, requestStallResets: st.requestStallResets, stalledShed: st.stalledShed, fairDropped: st.fairDropped },
       http2,

@@ -247,7 +247,7 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
     eventLoop: { p50: 0.001, p99: 0.002, max: 0.003 },
     queue: { running: 1, waiting: 2, parked: 11, rejected: 3, completed: 4, cancelled: 5, maxRunning: 2, maxWaiting: 16 },
     connections: { open: 1, capRefused: 2, capEvicted: 3, closed: 4 },
-    ended: { keepaliveTimeouts: 1, idleGoaways: 2, ageGoaways: 3, ageGraceCloses: 4, tooManyPings: 5, sendStallCloses: 6 },
+    ended: { keepaliveTimeouts: 1, idleGoaways: 2, ageGoaways: 3, ageGraceCloses: 4, tooManyPings: 5, sendStallCloses: 6, badRequest: 12, headersTooLarge: 13, headerTimeout: 14, requestStall: 15, pipeline: 16 },
     shed: { sendStallResets: 7, requestStallResets: 8, stalledShed: 9, fairDropped: 10 },
     http2: newTotals(),
     methods: [m],
@@ -265,6 +265,8 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
   assert.equal(s.get('grpc_edge_service_serving{grpc_service="a\\nb"}'), 0);
   assert.equal(s.get('grpc_edge_connections_ended_total{reason="max_age"}'), 3);
   assert.equal(s.get('grpc_edge_connections_ended_total{reason="send_stall"}'), 6);
+  assert.equal(s.get('grpc_edge_connections_ended_total{reason="header_timeout"}'), 14);
+  assert.equal(s.get('grpc_edge_connections_ended_total{reason="pipeline"}'), 16);
   assert.equal(s.get('grpc_edge_calls_shed_total{reason="request_stall"}'), 8);
   assert.equal(s.get('grpc_edge_calls_shed_total{reason="fair_share"}'), 10);
   assert.equal(s.get('grpc_edge_queue_parked'), 11);
