@@ -26,7 +26,10 @@
 // Rows (ids): unloaded (the honest client alone: the baseline), mixed (issue 9: idle connections past
 // the cap, slowloris, zero-window readers, connect/drop churn, rapid reset, all at once), and one per
 // flood (issue 14: settings, ping, empty-data, continuation, hpack-bomb, ignore-goaway), each flood
-// from --conns connections that reconnect after every GOAWAY. One server process serves every row
+// from --conns connections that reconnect after every GOAWAY, then the HTTP/1.1 rows (h1-slowloris:
+// request heads trickled, keep-alive connections held idle, past the cap; h1-pipeline: pipelined
+// /metrics scrapes, readers and non-readers, and framing llhttp refuses), for which the server turns
+// src/observe on (its HTTP/1.1 path) just before the first. One server process serves every row
 // (as on a board: what a row leaves behind is there for the next), restarted for the next row if it
 // dies; with --fresh, every row gets a new server, warmed by 2 s of honest calls.
 //
@@ -64,7 +67,13 @@ export const FLOOD_ROWS = [
   ['hpack-bomb', 'HPACK bomb'],
   ['ignore-goaway', 'ignores GOAWAY'],
 ];
-export const ROW_IDS = ['mixed', ...FLOOD_ROWS.map(([id]) => id)];
+// HTTP/1.1 rows (scripts/soak/attack.mjs): run last, with src/observe turned on in the server first
+// (SIGHUP), so the rows before them run as they always did.
+export const H1_ROWS = [
+  ['h1-slowloris', 'HTTP/1.1 slowloris'],
+  ['h1-pipeline', 'HTTP/1.1 pipelining'],
+];
+export const ROW_IDS = ['mixed', ...FLOOD_ROWS.map(([id]) => id), ...H1_ROWS.map(([id]) => id)];
 
 function parseArgs(argv) {
   const o = {
@@ -329,9 +338,17 @@ async function startServer(ctx) {
   return { srv, port };
 }
 
+/** The HTTP/1.1 rows need an HTTP/1.1 path: src/observe on in the soak server (SIGHUP, once). */
+async function observeOn(srv) {
+  if (!srv.alive() || srv.stdout().includes('observe on\n')) return;
+  process.kill(srv.pid, 'SIGHUP');
+  for (let i = 0; i < 250 && srv.alive() && !srv.stdout().includes('observe on\n'); i++) await sleep(20);
+}
+
 /** One attack row: the honest client and the attackers for `seconds`, then `settle` seconds of quiet. */
 async function attackRow(ctx, server, clients, row) {
   const { srv, port } = server;
+  if (row.h1) await observeOn(srv);
   const seconds = row.id === 'mixed' ? ctx.opts.seconds : ctx.opts.floodSeconds;
   const attackCfg = { ...ctx.opts.attack, pattern: row.id, conns: ctx.opts.conns };
   if (row.id === 'mixed') attackCfg.idle ??= ctx.idleConnections;
@@ -550,7 +567,7 @@ async function main() {
     };
     console.log(`  unloaded: unary p50/p99 ${pp(bres.unary)} ms, stream ${pp(bres.stream)} ms; idle RSS ${f1(ctx.idle.rssMiB)} MiB`);
     const rows = [];
-    const plan = [{ id: 'mixed', label: 'mixed (issue 9)', flood: false }, ...FLOOD_ROWS.map(([id, label]) => ({ id, label, flood: true }))].filter((r) => opts.rows.includes(r.id));
+    const plan = [{ id: 'mixed', label: 'mixed (issue 9)', flood: false }, ...FLOOD_ROWS.map(([id, label]) => ({ id, label, flood: true })), ...H1_ROWS.map(([id, label]) => ({ id, label, flood: true, h1: true }))].filter((r) => opts.rows.includes(r.id));
     for (const row of plan) {
       let restarted = false;
       if (opts.fresh && rows.length > 0) {

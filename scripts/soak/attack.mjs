@@ -25,6 +25,12 @@
 //                  bomb (a ~4 KB header inserted into the dynamic table once, then HEADERS that
 //                  reference it `bombRefs` times each); and a peer that ignores GOAWAY: it makes a
 //                  connection error (DATA on stream 0) and keeps writing until the socket closes.
+//   HTTP/1.1 rows  (the soak server's src/observe on: /metrics over HTTP/1.1) `h1-slowloris`:
+//                  `h1Slow` connections trickling request heads one octet every 500 ms (from the
+//                  start, or after a complete request on a keep-alive connection) or holding
+//                  keep-alive connections idle; `h1-pipeline`: `conns` connections, half pipelining
+//                  GET /metrics 8 at a time and reading (a scrape flood), half writing 256 at once
+//                  and never reading; one loop of requests llhttp refuses (smuggling shapes).
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { PREFACE, S, concat, continuation, data, frame, headers, ping, rst, settings, settingsAck } from '../../build/test/support/frames.js';
@@ -40,6 +46,7 @@ export const DEFAULTS = {
   rapidReset: 2,
   bombRefs: 4000, // references to the dynamic-table entry per HPACK-bomb header block
   maxConnectsPerLoop: 200000,
+  h1Slow: 96, // h1-slowloris: connections (past pi-zero-2w's maxConnections of 64)
 };
 
 const PORT = Number(process.argv[2]);
@@ -380,9 +387,146 @@ async function mixed() {
   await Promise.all(tasks);
 }
 
+// ---- HTTP/1.1 rows (the soak server has src/observe on for them: /metrics over HTTP/1.1) ----
+
+const H1_GET = 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: soak\r\n\r\n';
+// llhttp refuses these (400): request smuggling shapes.
+const H1_BAD = [
+  'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  'GET /metrics HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n',
+  'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc',
+];
+
+/**
+ * An HTTP/1.1 connection: counts the answers' status codes (`k.status`) and octets read; `read:
+ * false` never reads. `c.answers` counts status lines seen.
+ */
+function h1connect(name, { read = true } = {}) {
+  const k = count(name);
+  k.status ??= {};
+  k.bytesRead ??= 0;
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: HOST, port: PORT, allowHalfOpen: true });
+    const c = { sock, closed: false, k, answers: 0 };
+    open.add(sock);
+    let connected = false;
+    sock.on('error', () => {});
+    sock.once('close', () => {
+      c.closed = true;
+      open.delete(sock);
+      if (connected && !c.destroyedByUs) k.closedByServer++;
+      if (!connected) k.connectErrors++, resolve(null);
+    });
+    sock.once('end', () => (c.closed = true));
+    sock.once('connect', () => {
+      connected = true;
+      k.connects++;
+      resolve(c);
+    });
+    if (!read) return void sock.pause();
+    sock.on('data', (chunk) => {
+      k.bytesRead += chunk.length;
+      for (const m of chunk.toString('latin1').matchAll(/HTTP\/1\.1 (\d{3}) /g)) {
+        k.status[m[1]] = (k.status[m[1]] ?? 0) + 1;
+        c.answers++;
+      }
+    });
+  });
+}
+
+function h1write(c, text) {
+  if (c.closed) return;
+  c.k.bytesWritten += text.length;
+  c.sock.write(text);
+}
+
+/**
+ * h1-slowloris: `h1Slow` connections, reopened when the server closes them, one octet of a request
+ * head every 500 ms: a head from the start (a third), or after one complete GET /metrics on the
+ * same keep-alive connection (a third); the last third send a complete GET /metrics and then hold
+ * the keep-alive connection idle. Answered 408 after handshakeTimeoutMs; all count toward
+ * maxConnections as idle.
+ */
+async function h1SlowSlot(i) {
+  const head = 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: ' + 's'.repeat(400) + '\r\n\r\n';
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await h1connect('h1-slowloris');
+    if (c) {
+      if (i % 3 !== 0) h1write(c, H1_GET);
+      if (i % 3 !== 2) {
+        for (let j = 0; timeLeft() && !c.closed && j < head.length - 1; j++) {
+          h1write(c, head[j]);
+          await sleep(500);
+        }
+      }
+      while (timeLeft() && !c.closed) await sleep(200);
+      drop(c);
+    }
+    if (timeLeft()) await sleep(100);
+  }
+}
+
+/** A reader: batches of 8 pipelined GET /metrics, the next once all 8 are answered (a scrape flood). */
+async function h1PipelineReader() {
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await h1connect('h1-pipeline-read');
+    if (!c) {
+      await sleep(5);
+      continue;
+    }
+    while (timeLeft() && !c.closed) {
+      const want = c.answers + 8;
+      h1write(c, H1_GET.repeat(8));
+      while (timeLeft() && !c.closed && c.answers < want) await sleep(1);
+    }
+    drop(c);
+  }
+}
+
+/** A non-reader: 256 pipelined GET /metrics at once, never reading; reconnect when closed. */
+async function h1PipelineFlood() {
+  const batch = H1_GET.repeat(256);
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await h1connect('h1-pipeline-flood', { read: false });
+    if (!c) {
+      await sleep(5);
+      continue;
+    }
+    h1write(c, batch);
+    // Not reading, only a failing write shows the close: a probe octet of a new head every 200 ms.
+    for (let t = 0; timeLeft() && !c.closed && !c.sock.destroyed; t++) {
+      await sleep(200);
+      if (!c.closed) c.sock.write('G');
+    }
+    drop(c);
+  }
+}
+
+/** Requests llhttp refuses (400 and close), one per connection, in a loop. */
+async function h1BadLoop() {
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await h1connect('h1-bad');
+    if (!c) {
+      await sleep(5);
+      continue;
+    }
+    h1write(c, H1_BAD[n % H1_BAD.length]);
+    while (timeLeft() && !c.closed) await sleep(5);
+    drop(c);
+    await sleep(5);
+  }
+}
+
+const H1 = {
+  'h1-slowloris': () => Promise.all(Array.from({ length: cfg.h1Slow }, (_, i) => h1SlowSlot(i))),
+  // `conns` connections: half scrape-flood readers, half non-reading pipeliners; one loop of bad framing.
+  'h1-pipeline': () =>
+    Promise.all([...Array.from({ length: cfg.conns }, (_, i) => (i % 2 === 0 ? h1PipelineReader() : h1PipelineFlood())), h1BadLoop()]),
+};
+
 // ---- main ----
 
-const PATTERNS = ['mixed', ...Object.keys(FLOODS)];
+const PATTERNS = ['mixed', ...Object.keys(FLOODS), ...Object.keys(H1)];
 
 async function run(line) {
   cfg = { ...DEFAULTS, ...JSON.parse(line) };
@@ -402,7 +546,7 @@ async function run(line) {
     console.log(result({ hardStop: true }));
     process.exit(0);
   }, cfg.ms + 3000);
-  await (cfg.pattern === 'mixed' ? mixed() : flood(cfg.pattern));
+  await (cfg.pattern === 'mixed' ? mixed() : cfg.pattern in H1 ? H1[cfg.pattern]() : flood(cfg.pattern));
   clearTimeout(hardStop);
   for (const s of open) s.destroy();
   console.log(result());

@@ -11,6 +11,7 @@
 // that file's "am I the main module" check would also be true, and it would start a second server.
 //
 //   node soak-server.js [port]     listens on 127.0.0.1 only; prints "listening <port>"
+//   kill -HUP <pid>                src/observe on (the HTTP/1.1 rows' /metrics), prints "observe on"
 //   kill -USR2 <pid>               prints one line "soak-report {json}": process.memoryUsage() and
 //                                  server.stats (whatever counters it has today)
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,6 +20,7 @@ import { Server, loadServices } from '../../src/index.js';
 import { descriptor, serviceNames } from '../../examples/greeter/generated/helloworld.js';
 import { greeter, serve } from '../bench/serve.js';
 import { STREAM_DESCRIPTOR, stream } from '../bench/streamer.js';
+import { enableObserve } from '../../src/observe/index.js';
 
 const server = new Server();
 server.addService(loadServices(descriptor)[serviceNames.Greeter]!, greeter);
@@ -43,4 +45,12 @@ process.on('SIGUSR2', () => {
     spaces, malloced: h.malloced_memory, peakMalloced: h.peak_malloced_memory, loopDelayMs, stats: server.stats,
   };
   process.stdout.write('soak-report ' + JSON.stringify(report) + '\n');
+});
+// SIGHUP: src/observe on from now (/metrics and the status page, over HTTP/1.1 too), for the soak's
+// HTTP/1.1 rows; the rows before it run without, as before. Prints "observe on".
+let observing = false;
+process.on('SIGHUP', () => {
+  if (!observing) enableObserve(server);
+  observing = true;
+  process.stdout.write('observe on\n');
 });
