@@ -1,5 +1,5 @@
 // `npm run soak` end to end with tiny durations: it builds the soak bundle, runs the unloaded
-// baseline, the mixed row and every flood row against it, and prints a table with all rows. What is
+// baseline, the mixed row, every flood row and the HTTP/1.1 rows against it, and prints a table with all rows. What is
 // checked is the shape and that the server stayed up and answered after each row, never a timing
 // figure or a PASS / MISS (those depend on the machine).
 import { test, after } from 'node:test';
@@ -13,7 +13,7 @@ import { fromRoot } from '../support/paths.js';
 const tmp = mkdtempSync(join(tmpdir(), 'edge-soak-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const LABELS = ['unloaded', 'mixed (issue 9)', 'SETTINGS flood', 'PING flood', 'empty-DATA flood', 'CONTINUATION flood', 'HPACK bomb', 'ignores GOAWAY'];
+const LABELS = ['unloaded', 'mixed (issue 9)', 'SETTINGS flood', 'PING flood', 'empty-DATA flood', 'CONTINUATION flood', 'HPACK bomb', 'ignores GOAWAY', 'HTTP/1.1 slowloris', 'HTTP/1.1 pipelining'];
 
 interface SoakRow {
   id: string;
@@ -29,7 +29,7 @@ test('npm run soak with tiny durations: a table with every row, the server up af
   const args = [
     fromRoot('scripts/soak.mjs'),
     '--seconds', '0.3', '--baseline', '0.5', '--settle', '0.1', '--idle', '20', '--no-compile', '--out', out,
-    '--attack', JSON.stringify({ slowloris: 4, zeroWindow: 1, churn: 1, rapidReset: 1 }),
+    '--attack', JSON.stringify({ slowloris: 4, zeroWindow: 1, churn: 1, rapidReset: 1, h1Slow: 6 }),
   ];
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, args, { cwd: fromRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -47,7 +47,7 @@ test('npm run soak with tiny durations: a table with every row, the server up af
   for (const l of tableLines.slice(2)) assert.match(l, /\| yes PASS +\|$/, `server not up after a row: ${l}`);
 
   const json = JSON.parse(readFileSync(out, 'utf8')) as { rows: SoakRow[]; baseline: { unary: { ok: number } } };
-  assert.deepEqual(json.rows.map((r) => r.id), ['mixed', 'settings', 'ping', 'empty-data', 'continuation', 'hpack-bomb', 'ignore-goaway']);
+  assert.deepEqual(json.rows.map((r) => r.id), ['mixed', 'settings', 'ping', 'empty-data', 'continuation', 'hpack-bomb', 'ignore-goaway', 'h1-slowloris', 'h1-pipeline']);
   assert.ok(json.baseline.unary.ok > 0, 'the unloaded baseline made calls');
   for (const r of json.rows) {
     assert.equal(r.up, true, `${r.id}: server not up`);
