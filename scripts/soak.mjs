@@ -404,7 +404,7 @@ async function attackRow(ctx, server, clients, row) {
 const MiB = 1024 * 1024;
 
 /** The memory figures of a server report (bytes), its stats with them. */
-const memFigures = (r) => ({ rss: r.rss, heapTotal: r.heapTotal, heapUsed: r.heapUsed, external: r.external, spaces: r.spaces, malloced: r.malloced, stats: r.stats });
+const memFigures = (r) => ({ ended: r.ended, rss: r.rss, heapTotal: r.heapTotal, heapUsed: r.heapUsed, external: r.external, spaces: r.spaces, malloced: r.malloced, stats: r.stats });
 
 /** PASS / MISS per target for one row against the baseline and the profile. */
 function verdicts(row, ctx) {
@@ -493,7 +493,9 @@ function attackSummary(r) {
   if (!a?.counters) return `  ${r.label}: attacker: ${a?.error ?? 'no result'}`;
   const parts = Object.entries(a.counters).map(([name, k]) => {
     const g = Object.entries(k.goaways).map(([code, n]) => `${code} ${n}`).join(', ');
-    return `${name} ${k.connects} conns, ${(k.bytesWritten / MiB).toFixed(1)} MiB written${g ? `, GOAWAY ${g}` : ''}${k.closedByServer ? `, ${k.closedByServer} closed by the server` : ''}`;
+    // HTTP/1.1 rows: the answers' status codes and the octets read
+    const st = k.status ? Object.entries(k.status).map(([code, n]) => `${code} ${n}`).join(', ') : '';
+    return `${name} ${k.connects} conns, ${(k.bytesWritten / MiB).toFixed(1)} MiB written${k.bytesRead !== undefined ? `, ${(k.bytesRead / MiB).toFixed(1)} MiB read` : ''}${st ? `, answers ${st}` : ''}${g ? `, GOAWAY ${g}` : ''}${k.closedByServer ? `, ${k.closedByServer} closed by the server` : ''}`;
   });
   const errs = Object.entries(r.honest?.errors ?? {}).slice(0, 3).map(([e, n]) => `${n}x ${e}`);
   const conns = r.after?.stats?.connections;
@@ -505,6 +507,7 @@ function attackSummary(r) {
     (r.honest?.lateMs ? `; honest client's own timer lateness p99 / max ${f1(r.honest.lateMs.p99)} / ${f1(r.honest.lateMs.max)} ms` : '') +
     (r.outside ? `\n    outside the soak meanwhile: ${f1(r.outside.cpuSeconds)} CPU-s used by other processes, ${f1(r.outside.stealSeconds)} s stolen by the host` : '') +
     (moved.length ? `\n    server.stats over the row: ${moved.join(', ')}${typeof conns === 'number' ? `; connections open after: ${conns}` : ''}` : '') +
+    (r.after?.ended ? `\n    connections ended by reason (src/observe) after the row: ${Object.entries(r.after.ended).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}` : '') +
     (errs.length ? `\n    honest errors: ${errs.join('; ')}` : '')
   );
 }

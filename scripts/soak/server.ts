@@ -43,14 +43,15 @@ process.on('SIGUSR2', () => {
   const report = {
     t: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers,
     spaces, malloced: h.malloced_memory, peakMalloced: h.peak_malloced_memory, loopDelayMs, stats: server.stats,
+    // with observe on (the HTTP/1.1 rows): grpc_edge_connections_ended_total's figures, HTTP/1.1's closes among them
+    ended: observing?.snapshot().ended,
   };
   process.stdout.write('soak-report ' + JSON.stringify(report) + '\n');
 });
 // SIGHUP: src/observe on from now (/metrics and the status page, over HTTP/1.1 too), for the soak's
 // HTTP/1.1 rows; the rows before it run without, as before. Prints "observe on".
-let observing = false;
+let observing: ReturnType<typeof enableObserve> | undefined;
 process.on('SIGHUP', () => {
-  if (!observing) enableObserve(server);
-  observing = true;
+  observing ??= enableObserve(server);
   process.stdout.write('observe on\n');
 });
