@@ -10,7 +10,7 @@ import type { CallOptions, Route } from '../grpc/call.js';
 import { serveCall } from '../grpc/call.js';
 import type { MethodDefinition } from '../grpc/method.js';
 import { GrpcError, Status } from '../grpc/status.js';
-import { percentDecode } from '../grpc/percent.js';
+import { percentDecode, percentEncode } from '../grpc/percent.js';
 import { headersToMetadata } from '../grpc/metadata-headers.js';
 import type { Metadata } from '../grpc/metadata.js';
 import { jsonCodec } from './json.js';
@@ -93,6 +93,55 @@ export abstract class CallStream implements ServerStream {
   /** Start the call on this stream. */
   serve(opts: CallOptions): void {
     serveCall(this, opts);
+  }
+}
+
+/**
+ * gRPC-Web and Connect streaming: HTTP 200 with the protocol's content-type and the engine's
+ * response headers, then its messages, then the status and trailing metadata in a last frame of the
+ * protocol's own (a Trailers-Only answer is that frame alone, behind the 200). The subclasses say how
+ * a response header is named on the wire and how the last frame is made.
+ */
+export abstract class EnvelopeStream extends CallStream {
+  readonly #contentType: string;
+  #headersSent = false;
+
+  constructor(outer: ServerStream, headers: HeaderList, extra: HeaderList, contentType: string) {
+    super(outer, headers, extra);
+    this.#contentType = contentType;
+  }
+
+  /** The name the engine's response header `name` is sent under, or null to leave it out. */
+  protected abstract headerName(name: string): string | null;
+  /** The last frame: the status and trailing metadata in `trailers`. */
+  protected abstract lastFrame(trailers: HeaderList): Buffer;
+
+  respond(headers: HeaderList, endStream = false): void {
+    if (this.ended) return;
+    const h: HeaderList = [':status', '200', 'content-type', this.#contentType];
+    if (!endStream) {
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        const name = this.headerName(headers[i]!);
+        if (name !== null) h.push(name, headers[i + 1]!);
+      }
+    }
+    this.#headersSent = true;
+    this.outer.respond(h.concat(this.extra), false);
+    // Trailers-Only: the status goes in the last frame, the one place every client reads it.
+    if (endStream) this.end(headers);
+  }
+
+  end(trailers: HeaderList = []): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.outer.write(this.lastFrame(trailers));
+    this.outer.end();
+  }
+
+  protected sendError(err: GrpcError): void {
+    const t = ['grpc-status', String(err.code), 'grpc-message', percentEncode(err.details)];
+    if (this.#headersSent) this.end(t);
+    else this.respond(t, true);
   }
 }
 

@@ -18,7 +18,7 @@ import { PREFIX_LENGTH } from '../grpc/message-framing.js';
 import { GrpcError, Status } from '../grpc/status.js';
 import { encodeTimeout } from '../grpc/timeout.js';
 import { isReservedHeader } from '../grpc/metadata-headers.js';
-import { CallStream, getHeader, statusOf } from './adapter.js';
+import { CallStream, EnvelopeStream, getHeader, statusOf } from './adapter.js';
 
 const END_STREAM = 0x02;
 
@@ -256,29 +256,12 @@ export class ConnectUnaryStream extends CallStream {
 }
 
 /** Connect streaming: envelopes both ways, the status in a final end-stream envelope. */
-export class ConnectStreamStream extends CallStream {
-  readonly #contentType: string;
-  #headersSent = false;
-
-  constructor(outer: ServerStream, headers: HeaderList, extra: HeaderList, contentType: string) {
-    super(outer, headers, extra);
-    this.#contentType = contentType;
-  }
-
-  respond(headers: HeaderList, endStream = false): void {
-    if (this.ended) return;
-    const h: HeaderList = [':status', '200', 'content-type', this.#contentType];
-    if (!endStream) {
-      for (let i = 0; i + 1 < headers.length; i += 2) {
-        const name = headers[i]!;
-        if (name === 'grpc-encoding') h.push('connect-content-encoding', headers[i + 1]!);
-        else if (name === 'grpc-accept-encoding') h.push('connect-accept-encoding', headers[i + 1]!);
-        else if (!isReservedHeader(name)) h.push(name, headers[i + 1]!);
-      }
-    }
-    this.#headersSent = true;
-    this.outer.respond(h.concat(this.extra), false);
-    if (endStream) this.end(headers);
+export class ConnectStreamStream extends EnvelopeStream {
+  /** The encodings under Connect's names; metadata as it is; gRPC's own headers left out. */
+  protected headerName(name: string): string | null {
+    if (name === 'grpc-encoding') return 'connect-content-encoding';
+    if (name === 'grpc-accept-encoding') return 'connect-accept-encoding';
+    return isReservedHeader(name) ? null : name;
   }
 
   write(data: Buffer): boolean {
@@ -286,9 +269,8 @@ export class ConnectStreamStream extends CallStream {
     return this.outer.write(data);
   }
 
-  end(trailers: HeaderList = []): void {
-    if (this.ended) return;
-    this.ended = true;
+  /** The end-stream envelope: {"metadata": {...}, "error": {...} unless OK}. */
+  protected lastFrame(trailers: HeaderList): Buffer {
     const { code, message } = statusOf(trailers);
     const endJson: Record<string, unknown> = { metadata: metadataJson(trailers) };
     if (code !== Status.OK) endJson.error = errorJson(code, message, trailers);
@@ -297,13 +279,6 @@ export class ConnectStreamStream extends CallStream {
     env[0] = END_STREAM;
     env.writeUInt32BE(body.length, 1);
     body.copy(env, PREFIX_LENGTH);
-    this.outer.write(env);
-    this.outer.end();
-  }
-
-  protected sendError(err: GrpcError): void {
-    const t = ['grpc-status', String(err.code), 'grpc-message', encodeURIComponent(err.details)];
-    if (this.#headersSent) this.end(t);
-    else this.respond(t, true);
+    return env;
   }
 }

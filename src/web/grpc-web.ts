@@ -7,8 +7,7 @@
 import type { HeaderList, ServerStream } from '../http2/api.js';
 import { PREFIX_LENGTH } from '../grpc/message-framing.js';
 import { GrpcError, Status } from '../grpc/status.js';
-import { percentEncode } from '../grpc/percent.js';
-import { CallStream } from './adapter.js';
+import { EnvelopeStream } from './adapter.js';
 
 const TRAILER_FLAG = 0x80;
 const BASE64_CHARS = /^[A-Za-z0-9+/=\r\n]*$/;
@@ -28,17 +27,14 @@ export function trailerFrame(trailers: HeaderList): Buffer {
   return out;
 }
 
-export class GrpcWebStream extends CallStream {
+export class GrpcWebStream extends EnvelopeStream {
   readonly #text: boolean;
-  readonly #contentType: string;
   // grpc-web-text: base64 characters of an incomplete quantum, carried to the next chunk.
   #carry = '';
-  #headersSent = false;
 
   constructor(outer: ServerStream, headers: HeaderList, extra: HeaderList, text: boolean, contentType: string) {
-    super(outer, headers, extra);
+    super(outer, headers, extra, contentType);
     this.#text = text;
-    this.#contentType = contentType;
   }
 
   protected override input(chunk: Buffer): void {
@@ -78,19 +74,9 @@ export class GrpcWebStream extends CallStream {
     if (!this.#text) this.outer.consume(n);
   }
 
-  respond(headers: HeaderList, endStream = false): void {
-    if (this.ended) return;
-    const h: HeaderList = [':status', '200', 'content-type', this.#contentType];
-    if (!endStream) {
-      for (let i = 0; i + 1 < headers.length; i += 2) {
-        const name = headers[i]!;
-        if (name !== ':status' && name !== 'content-type') h.push(name, headers[i + 1]!);
-      }
-    }
-    this.#headersSent = true;
-    this.outer.respond(h.concat(this.extra), false);
-    // Trailers-Only: the status goes in a trailer frame, the one place every client reads it.
-    if (endStream) this.end(headers);
+  /** The engine's response headers as they are, but for its own :status and content-type. */
+  protected headerName(name: string): string | null {
+    return name !== ':status' && name !== 'content-type' ? name : null;
   }
 
   write(data: Buffer): boolean {
@@ -98,17 +84,8 @@ export class GrpcWebStream extends CallStream {
     return this.outer.write(this.#text ? Buffer.from(data.toString('base64'), 'latin1') : data);
   }
 
-  end(trailers?: HeaderList): void {
-    if (this.ended) return;
-    this.ended = true;
-    const frame = trailerFrame(trailers ?? []);
-    this.outer.write(this.#text ? Buffer.from(frame.toString('base64'), 'latin1') : frame);
-    this.outer.end();
-  }
-
-  protected sendError(err: GrpcError): void {
-    const t = ['grpc-status', String(err.code), 'grpc-message', percentEncode(err.details)];
-    if (this.#headersSent) this.end(t);
-    else this.respond(t, true);
+  protected lastFrame(trailers: HeaderList): Buffer {
+    const frame = trailerFrame(trailers);
+    return this.#text ? Buffer.from(frame.toString('base64'), 'latin1') : frame;
   }
 }
