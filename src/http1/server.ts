@@ -384,11 +384,12 @@ export class Http1Server {
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#request(req, res));
     // node:http's own answer to a request llhttp refuses or a head too slow or too large (the same
-    // octets as its default), counted.
+    // octets as its default), counted; not a connection that closed (or that we closed: eviction)
+    // in the middle of a request (HPE_INVALID_EOF_STATE).
     server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) => {
       const code = e.code ?? '';
       const why: keyof Http1Ended | null =
-        code === 'HPE_HEADER_OVERFLOW' ? 'headersTooLarge' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'headerTimeout' : code.startsWith('HPE_') ? 'badRequest' : null;
+        code === 'HPE_HEADER_OVERFLOW' ? 'headersTooLarge' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'headerTimeout' : code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE' ? 'badRequest' : null;
       if (why !== null) {
         this.ended[why]++;
         const status = why === 'headersTooLarge' ? '431 Request Header Fields Too Large' : why === 'headerTimeout' ? '408 Request Timeout' : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? '413 Payload Too Large' : '400 Bad Request';
