@@ -416,3 +416,18 @@ test('maxConnectionAgeMs applies to HTTP/1.1: an idle connection closes, a busy 
     await t.close();
   }
 });
+
+test('server.stop(grace) applies to HTTP/1.1: an idle keep-alive connection closes at once, a busy one when the grace is over (its call aborted)', async () => {
+  const s = await startWebServer();
+  const idle = await peer(s.port);
+  idle.sock.write('GET /nope HTTP/1.1\r\nHost: x\r\n\r\n');
+  await until(() => idle.text.includes('\r\n\r\n'), 'answered');
+  const busy = await peer(s.port);
+  busy.sock.write('POST /webtest.Probe/Sleep HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 12\r\n\r\n{"ms":60000}');
+  await until(() => s.server.stats.running === 1, 'the call runs');
+  await s.server.stop(300);
+  assert.equal(s.server.stats.connections, 0);
+  await until(() => idle.ended && busy.ended, 'both closed, as seen by the peers');
+  assert.equal(busy.text, '', 'no answer: the call was cut off, not answered');
+  await until(() => s.state.aborted.length === 1, 'the sleeping call was aborted');
+});
