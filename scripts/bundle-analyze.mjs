@@ -10,6 +10,7 @@
 // Build-time only: nothing here is in any bundle.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, relative, resolve, sep } from 'node:path';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -99,7 +100,8 @@ export function analyzeBundle({ file, inputs, root }) {
   const code = readFileSync(file, 'utf8');
   const map = JSON.parse(readFileSync(`${file}.map`, 'utf8'));
   const { acc, unmapped } = bytesPerSourceLine(code, map);
-  const rel = (s) => s.replace(/^(\.\.\/)+/, '').replace(`${root.replace(/^\//, '').replace(/\/$/, '')}/`, '');
+  // a map's sources are relative to the map's own folder: resolved from there, then named from the root
+  const rel = (s) => relative(root, resolve(dirname(file), map.sourceRoot ?? '', s)).split(sep).join('/');
   const perDecl = new Map();
   const declCache = new Map();
   for (const [key, n] of acc) {
