@@ -71,6 +71,30 @@ const GOAWAY_NAMES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONT
 const open = new Set();
 
 /**
+ * The bookkeeping every attacking socket shares: in `open` until it closes; `c.k` counts its connect
+ * (or connect error) and a close the server made; `resolve` gets `c` once connected, null if the
+ * connect fails; `onClose` runs at the close.
+ */
+function track(c, resolve, onClose) {
+  const { sock, k } = c;
+  open.add(sock);
+  let connected = false;
+  sock.on('error', () => {});
+  sock.once('close', () => {
+    c.closed = true;
+    open.delete(sock);
+    if (connected && !c.destroyedByUs) k.closedByServer++;
+    onClose?.();
+    if (!connected) k.connectErrors++, resolve(null);
+  });
+  sock.once('connect', () => {
+    connected = true;
+    k.connects++;
+    resolve(c);
+  });
+}
+
+/**
  * One attacking connection. `c.goaway` turns true at the first GOAWAY the server sends (found by a
  * small frame scanner that skips payloads), `c.closed` when the socket closes. With `ack`, the
  * server's SETTINGS are acknowledged as an honest peer would; with `read: false` the socket is
@@ -83,28 +107,14 @@ function connect(name, { ack = true, read = true } = {}) {
     // keeps writing after the server has ended its side.
     const sock = net.connect({ host: HOST, port: PORT, allowHalfOpen: true });
     const c = { sock, goaway: false, closed: false, k, waiters: [] };
-    open.add(sock);
     sock.setNoDelay(true);
     const wake = () => {
       const w = c.waiters;
       c.waiters = [];
       for (const f of w) f();
     };
-    let connected = false;
-    sock.on('error', () => {});
-    sock.once('close', () => {
-      c.closed = true;
-      open.delete(sock);
-      if (connected && !c.destroyedByUs) k.closedByServer++;
-      wake();
-      if (!connected) k.connectErrors++, resolve(null);
-    });
+    track(c, resolve, wake);
     sock.on('drain', wake);
-    sock.once('connect', () => {
-      connected = true;
-      k.connects++;
-      resolve(c);
-    });
     if (!read) {
       sock.pause();
       return;
@@ -408,21 +418,8 @@ function h1connect(name, { read = true } = {}) {
   return new Promise((resolve) => {
     const sock = net.connect({ host: HOST, port: PORT, allowHalfOpen: true });
     const c = { sock, closed: false, k, answers: 0 };
-    open.add(sock);
-    let connected = false;
-    sock.on('error', () => {});
-    sock.once('close', () => {
-      c.closed = true;
-      open.delete(sock);
-      if (connected && !c.destroyedByUs) k.closedByServer++;
-      if (!connected) k.connectErrors++, resolve(null);
-    });
+    track(c, resolve);
     sock.once('end', () => (c.closed = true));
-    sock.once('connect', () => {
-      connected = true;
-      k.connects++;
-      resolve(c);
-    });
     if (!read) return void sock.pause();
     sock.on('data', (chunk) => {
       k.bytesRead += chunk.length;
