@@ -34,6 +34,8 @@ export interface Snapshot {
   methods: readonly MethodCounters[];
   /** Registered services and their health ('SERVING' when no health service is given). */
   serving: { name: string; status: string }[];
+  /** Pages rendered for /metrics and /status.json so far (this one included). */
+  renders: number;
 }
 
 const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -173,6 +175,7 @@ export function renderText(s: Snapshot): string {
   o.one('grpc_edge_uptime_seconds', 'gauge', 'Seconds since the process started.', s.uptimeSeconds);
   o.family('grpc_edge_service_serving', 'gauge', 'Registered services: 1 while SERVING (health service), else 0.');
   for (const sv of s.serving) o.sample('grpc_edge_service_serving', `grpc_service="${esc(sv.name)}"`, sv.status === 'SERVING' ? 1 : 0);
+  o.one('grpc_edge_observe_renders_total', 'counter', 'Pages rendered for /metrics and /status.json (a GET within renderCacheMs of the last render reuses it).', s.renders);
   o.family('grpc_edge_info', 'gauge', 'Version, target profile and Node version of this server.');
   o.sample('grpc_edge_info', `version="${esc(s.version)}",profile="${esc(s.profile)}",node="${esc(s.node)}"`, 1);
   return o.text;

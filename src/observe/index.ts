@@ -16,7 +16,7 @@
 // gRPC-Web, Connect or JSON code comes with it. Counters the server keeps anyway (server.stats,
 // each connection's HTTP/2 counters, the HTTP/1.1 sockets' byte counts) are read when a scrape
 // comes, not counted twice.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import type { Http2Options, ServerStream } from '../http2/api.js';
@@ -50,6 +50,13 @@ export interface ObserveOptions extends AccessOptions {
   sampleIntervalMs?: number;
   /** Samples kept for the page's graphs (default 150: 5 minutes at 2 s). */
   historyLength?: number;
+  /**
+   * A GET of /metrics or /status.json within this many ms of that page's last render gets the same
+   * bytes (default 1000; 0: render every time). A scraper looping on /metrics (pipelined HTTP/1.1 or
+   * many HTTP/2 streams) then costs a copy of a buffer, not a render, per answer; Prometheus scrapes
+   * every 15-60 s and never sees the second of staleness.
+   */
+  renderCacheMs?: number;
 }
 
 /** A plain HTTP request as any transport sees it. */
@@ -82,7 +89,7 @@ interface GetRoutes {
 const TEXT = 'text/plain; charset=utf-8';
 /** The Observe installed on each server (one at a time). */
 const installed = new WeakMap<Server, Observe>();
-const OPTION_KEYS = new Set(['metrics', 'page', 'health', 'sampleIntervalMs', 'historyLength', 'token', 'allow']);
+const OPTION_KEYS = new Set(['metrics', 'page', 'health', 'sampleIntervalMs', 'historyLength', 'renderCacheMs', 'token', 'allow']);
 
 /** Counts a server's calls and serves /metrics, / and /status.json for it. Made by enableObserve(). */
 export class Observe extends CallRegistry implements ServerObserver {
@@ -96,6 +103,12 @@ export class Observe extends CallRegistry implements ServerObserver {
   readonly #history: Sample[] = [];
   readonly #historyLength: number;
   readonly #timer: NodeJS.Timeout;
+  readonly #cacheMs: number;
+  /** The last render of /metrics [0] and /status.json [1], and when (performance.now()). */
+  readonly #bodies: (Buffer | undefined)[] = [undefined, undefined];
+  readonly #renderedAt = [0, 0];
+  /** Pages rendered (metricsText() and statusJson() calls): grpc_edge_observe_renders_total. */
+  #renders = 0;
   #eldLast = { p50: 0, p99: 0, max: 0 };
   #stopped = false;
   /** Our HTTP/1.1 transport (made at the first HTTP/1.1 connection of a server without the web protocols). */
@@ -111,6 +124,8 @@ export class Observe extends CallRegistry implements ServerObserver {
     if (!Number.isInteger(interval) || interval < 10) throw new RangeError('observe: sampleIntervalMs must be an integer >= 10');
     const n = options.historyLength ?? 150;
     if (!Number.isInteger(n) || n < 2) throw new RangeError('observe: historyLength must be an integer >= 2');
+    const cacheMs = options.renderCacheMs ?? 1000;
+    if (typeof cacheMs !== 'number' || !Number.isFinite(cacheMs) || cacheMs < 0) throw new RangeError('observe: renderCacheMs must be a finite number >= 0');
     if (options.health !== undefined && typeof options.health?.getStatus !== 'function') {
       throw new TypeError('observe: health must have getStatus(service), like HealthImplementation');
     }
@@ -120,6 +135,7 @@ export class Observe extends CallRegistry implements ServerObserver {
     this.#page = options.page ?? true;
     this.#health = options.health;
     this.#historyLength = n;
+    this.#cacheMs = cacheMs;
     this.#server = server;
     this.#eld = monitorEventLoopDelay({ resolution: 10 });
     this.#eld.enable();
@@ -229,15 +245,33 @@ export class Observe extends CallRegistry implements ServerObserver {
       http2,
       methods: this.methods(),
       serving: [...this.#view.serviceNames].sort().map((name) => ({ name, status: health?.getStatus(name) ?? 'SERVING' })),
+      renders: this.#renders,
     };
   }
 
+  /** /metrics rendered now (counted in grpc_edge_observe_renders_total, this render included). */
   metricsText(): string {
+    this.#renders++;
     return renderText(this.snapshot());
   }
 
+  /** /status.json rendered now (counted like metricsText()). */
   statusJson(): string {
+    this.#renders++;
     return renderJson(this.snapshot(), this.#history);
+  }
+
+  /** Page `i` (0: /metrics, 1: /status.json): its last render if younger than renderCacheMs, else a new one. */
+  #body(i: 0 | 1): Buffer {
+    const now = performance.now();
+    const last = this.#bodies[i];
+    if (last !== undefined && now - this.#renderedAt[i]! < this.#cacheMs) return last;
+    const body = Buffer.from(i === 0 ? this.metricsText() : this.statusJson());
+    if (this.#cacheMs > 0) {
+      this.#bodies[i] = body;
+      this.#renderedAt[i] = now;
+    }
+    return body;
   }
 
   /** Answer one GET, whatever the transport. */
@@ -251,8 +285,8 @@ export class Observe extends CallRegistry implements ServerObserver {
       return text(401, 'unauthorized', { authenticate: 'Bearer realm="grpc-edge"' });
     }
     if (allowed === 403) return text(403, 'forbidden');
-    if (path === '/metrics') return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: Buffer.from(this.metricsText()) };
-    if (path === '/status.json') return { status: 200, contentType: 'application/json', body: Buffer.from(this.statusJson()) };
+    if (path === '/metrics') return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: this.#body(0) };
+    if (path === '/status.json') return { status: 200, contentType: 'application/json', body: this.#body(1) };
     return { status: 200, contentType: 'text/html; charset=utf-8', body: Buffer.from(STATUS_PAGE) };
   }
 

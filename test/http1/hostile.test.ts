@@ -44,7 +44,7 @@ interface Target {
 /** Observe on, web off: the Test service, grpc-js's Unary as the honest call. */
 async function observed(opts: ServerOptions = {}): Promise<Target> {
   const h = await startHarness({ Unary: (req: { text: string }) => ({ text: req.text }) }, opts);
-  const observe = enableObserve(h.server);
+  const observe = enableObserve(h.server, { renderCacheMs: 0 });
   return {
     server: h.server,
     port: h.port,
@@ -62,7 +62,7 @@ async function observed(opts: ServerOptions = {}): Promise<Target> {
 /** Web protocols on (Greeter and Probe), observe on too; grpc-js's SayHello as the honest call. */
 async function web(opts: ServerOptions = {}): Promise<Target> {
   const s = await startWebServer(opts);
-  const observe = enableObserve(s.server);
+  const observe = enableObserve(s.server, { renderCacheMs: 0 });
   const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(GREETER_PROTO)) as any;
   const client = new pkg.helloworld.Greeter(`127.0.0.1:${s.port}`, grpc.credentials.createInsecure());
   return {

@@ -35,7 +35,7 @@ function raw(port: number, request: string): Promise<string> {
 
 test('web protocols off: /metrics, / and /status.json over HTTP/1.1 (curl) as over HTTP/2, gRPC on the same port, promtool passes', async () => {
   const h = await startHarness(impl);
-  const observe = enableObserve(h.server);
+  const observe = enableObserve(h.server, { renderCacheMs: 0 });
   const base = `http://127.0.0.1:${h.port}`;
   try {
     for (let i = 0; i < 3; i++) assert.equal((await unary(h.client, `n${i}`)).text, `n${i}`);
@@ -77,7 +77,7 @@ test('web protocols off, HTTP/1.1: bearer token (header and ?token=), 401 / 403 
   const h = await startHarness(impl);
   const base = `http://127.0.0.1:${h.port}`;
   // Loopback is not on the list: this client is "another address" and needs the token.
-  let observe = enableObserve(h.server, { token: 'tok', allow: ['10.9.9.9'] });
+  let observe = enableObserve(h.server, { renderCacheMs: 0, token: 'tok', allow: ['10.9.9.9'] });
   try {
     await unary(h.client, 'a');
     for (const http2 of [false, true]) {
@@ -99,13 +99,13 @@ test('web protocols off, HTTP/1.1: bearer token (header and ?token=), 401 / 403 
     }
     observe.stop();
     // An allow list without this client's address and no token: 403, figures nowhere.
-    observe = enableObserve(h.server, { allow: ['192.0.2.0/24', '::2'] });
+    observe = enableObserve(h.server, { renderCacheMs: 0, allow: ['192.0.2.0/24', '::2'] });
     const refused = await curl(`${base}/metrics`, { http2: false });
     assert.equal(refused.status, 403);
     assert.equal(refused.body, 'forbidden\n');
     observe.stop();
     // The client's own address on the list: in.
-    observe = enableObserve(h.server, { allow: ['127.0.0.1'] });
+    observe = enableObserve(h.server, { renderCacheMs: 0, allow: ['127.0.0.1'] });
     assert.equal((await curl(`${base}/metrics`, { http2: false })).status, 200);
   } finally {
     observe.stop();
@@ -115,7 +115,7 @@ test('web protocols off, HTTP/1.1: bearer token (header and ?token=), 401 / 403 
 
 test('web protocols off, HTTP/1.1: other paths 404, other methods 405, gRPC (or gRPC-Web, Connect) 505; the transport\'s header limit (431)', async () => {
   const h = await startHarness(impl, { http2: { maxHeaderListSize: 4096 } });
-  const observe = enableObserve(h.server);
+  const observe = enableObserve(h.server, { renderCacheMs: 0 });
   const base = `http://127.0.0.1:${h.port}`;
   try {
     const missing = await curl(`${base}/nope`, { http2: false });
@@ -144,7 +144,7 @@ test('web protocols off, HTTP/1.1: other paths 404, other methods 405, gRPC (or 
 
 test('web protocols off, HTTP/1.1: bytes in and out join grpc_edge_received/sent_bytes_total, open keep-alive sockets counted at scrape time', async () => {
   const h = await startHarness(impl);
-  const observe = enableObserve(h.server);
+  const observe = enableObserve(h.server, { renderCacheMs: 0 });
   const base = `http://127.0.0.1:${h.port}`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const get = (path: string): Promise<{ body: string; socket: import('node:net').Socket }> =>
@@ -187,7 +187,7 @@ test('web protocols off, HTTP/1.1: bytes in and out join grpc_edge_received/sent
 
 test('observe stopped (or never on), web protocols off: idle HTTP/1.1 connections close, new ones get the server\'s fixed 505 again', { timeout: 15_000 }, async () => {
   const h = await startHarness(impl);
-  const observe = enableObserve(h.server);
+  const observe = enableObserve(h.server, { renderCacheMs: 0 });
   try {
     assert.match(await raw(h.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 OK\r\n/);
     // A keep-alive connection, idle after its answer, when observe stops: the server closes it.
@@ -211,7 +211,7 @@ test('observe stopped (or never on), web protocols off: idle HTTP/1.1 connection
 test('over TLS: a client that picks http/1.1 by ALPN gets the routes (or the 505 without observe); h2 as before', async () => {
   const creds = ServerCredentials.createSsl(null, [{ private_key: readFileSync(fixture('server.key')), cert_chain: readFileSync(fixture('server.pem')) }]);
   const h = await startHarness(impl, {}, { credentials: creds, target: 'localhost:0' });
-  const observe = enableObserve(h.server);
+  const observe = enableObserve(h.server, { renderCacheMs: 0 });
   /** curl https://localhost:<port><path> with `version`: "<http_version> <status>\n<body>". */
   const get = (path: string, version: string): Promise<string> =>
     new Promise((resolve, reject) =>

@@ -43,7 +43,7 @@ const UNK = 'grpc_service="unknown",grpc_method="unknown",grpc_type="unknown"';
 
 test('GET /metrics over HTTP/2: grpc-ecosystem counters after grpc-js calls, unknown methods under one label, promtool passes', async () => {
   const h = await startHarness(impl);
-  const observe = enableObserve(h.server);
+  const observe = enableObserve(h.server, { renderCacheMs: 0 });
   try {
     for (let i = 0; i < 3; i++) assert.equal((await unary(h.client, `n${i}`)).text, `n${i}`);
     await assert.rejects(unary(h.client, 'missing'), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND);
@@ -106,7 +106,7 @@ test('GET /metrics over HTTP/2: grpc-ecosystem counters after grpc-js calls, unk
 
 test('/status.json and / over HTTP/2: the figures of server.stats, the page self-contained', async () => {
   const h = await startHarness(impl);
-  enableObserve(h.server, { sampleIntervalMs: 50 });
+  enableObserve(h.server, { renderCacheMs: 0, sampleIntervalMs: 50 });
   try {
     await unary(h.client, 'a');
     await assert.rejects(unary(h.client, 'missing'));
@@ -140,7 +140,7 @@ test('/status.json and / over HTTP/2: the figures of server.stats, the page self
 
 test('access control: token missing or wrong -> 401, address not allowed -> 403, nothing leaks', async () => {
   const h = await startHarness(impl);
-  const observe = enableObserve(h.server, { token: 's3cret-token' });
+  const observe = enableObserve(h.server, { renderCacheMs: 0, token: 's3cret-token' });
   const base = `http://127.0.0.1:${h.port}`;
   try {
     await unary(h.client, 'a');
@@ -160,7 +160,7 @@ test('access control: token missing or wrong -> 401, address not allowed -> 403,
     observe.stop();
 
     // An allow list without loopback and no token: 403.
-    const o2 = enableObserve(h.server, { allow: ['10.0.0.0/8', 'fd00::/8'] });
+    const o2 = enableObserve(h.server, { renderCacheMs: 0, allow: ['10.0.0.0/8', 'fd00::/8'] });
     for (const path of ['/metrics', '/', '/status.json']) {
       const r = await curl(base + path);
       assert.equal(r.status, 403);
@@ -168,7 +168,7 @@ test('access control: token missing or wrong -> 401, address not allowed -> 403,
     }
     o2.stop();
     // The default: loopback allowed.
-    const o3 = enableObserve(h.server);
+    const o3 = enableObserve(h.server, { renderCacheMs: 0 });
     assert.equal((await curl(`${base}/metrics`)).status, 200);
     o3.stop();
   } finally {
@@ -180,7 +180,7 @@ test('off: without enableObserve (or after stop) a GET is answered 405 as before
   const h = await startHarness(impl);
   try {
     assert.equal((await curl(`http://127.0.0.1:${h.port}/metrics`)).status, 405);
-    const o = enableObserve(h.server);
+    const o = enableObserve(h.server, { renderCacheMs: 0 });
     assert.equal((await curl(`http://127.0.0.1:${h.port}/metrics`)).status, 200);
     assert.equal((await curl(`http://127.0.0.1:${h.port}/other`)).status, 404);
     o.stop();
@@ -220,8 +220,9 @@ test('enableObserve checks its options', async () => {
   try {
     assert.throws(() => enableObserve(h.server, { tokn: 'x' } as never), /unknown option "tokn"/);
     assert.throws(() => enableObserve(h.server, { sampleIntervalMs: 0 }), RangeError);
+    for (const bad of [-1, NaN, Infinity, '5' as never]) assert.throws(() => enableObserve(h.server, { renderCacheMs: bad }), /renderCacheMs/);
     assert.throws(() => enableObserve(h.server, { health: {} as never }), /getStatus/);
-    const o = enableObserve(h.server);
+    const o = enableObserve(h.server, { renderCacheMs: 0 });
     assert.throws(() => enableObserve(h.server), /already enabled/);
     o.stop();
     assert.equal((await curl(`http://127.0.0.1:${h.port}/metrics`)).status, 405, 'a refused enableObserve installs nothing');
@@ -252,6 +253,7 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
     http2: newTotals(),
     methods: [m],
     serving: [{ name: 'a\nb', status: 'NOT_SERVING' }],
+    renders: 17,
   };
   const text = renderText(snap);
   const s = samples(text);
@@ -270,6 +272,7 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
   assert.equal(s.get('grpc_edge_calls_shed_total{reason="request_stall"}'), 8);
   assert.equal(s.get('grpc_edge_calls_shed_total{reason="fair_share"}'), 10);
   assert.equal(s.get('grpc_edge_queue_parked'), 11);
+  assert.equal(s.get('grpc_edge_observe_renders_total'), 17);
   const check = promtoolCheck(text);
   assert.equal(check.status, 0, check.output);
   // promtool must be able to fail: a counter without _total and a broken line.
@@ -280,7 +283,7 @@ test('renderText of made-up figures: label values escaped, histogram cumulative,
 
 test('connection cap and HTTP/2 limits show up: evicted connection, 431 answer, PING flood', async () => {
   const h = await startHarness(impl, { maxConnections: 1, http2: { maxPingsPerWindow: 2, maxHeaderListSize: 1024, sendStallTimeoutMs: 300 } });
-  const observe = enableObserve(h.server);
+  const observe = enableObserve(h.server, { renderCacheMs: 0 });
   const base = `http://127.0.0.1:${h.port}`;
   try {
     await unary(h.client, 'x');
@@ -336,7 +339,7 @@ test('connection cap and HTTP/2 limits show up: evicted connection, 431 answer, 
 
 test('with the web protocols on: the same routes over HTTP/1.1 (curl) and HTTP/2, access control on both, cross-origin reads refused', async () => {
   const h = await startHarness(impl, { web: webProtocols({ cors: { origins: '*' } }) });
-  const observe = enableObserve(h.server, { token: 'tok', allow: ['10.9.9.9'] });
+  const observe = enableObserve(h.server, { renderCacheMs: 0, token: 'tok', allow: ['10.9.9.9'] });
   const base = `http://127.0.0.1:${h.port}`;
   try {
     await unary(h.client, 'a');
@@ -360,7 +363,7 @@ test('with the web protocols on: the same routes over HTTP/1.1 (curl) and HTTP/2
     }
     observe.stop();
     assert.equal((await curl(`${base}/metrics`, { http2: false })).status, 404, 'stopped: the routes answer 404');
-    const o2 = enableObserve(h.server, { allow: ['192.168.0.0/16'] });
+    const o2 = enableObserve(h.server, { renderCacheMs: 0, allow: ['192.168.0.0/16'] });
     assert.equal((await curl(`${base}/metrics`, { http2: false })).status, 403);
     o2.stop();
   } finally {
