@@ -70,7 +70,7 @@ export interface ServerOptions {
    */
   maxConnections?: number;
   /**
-   * Two full GCs once 128 connections have closed and none has for 2 s, so that what a burst left
+   * Two full GCs once 128 connections have closed and none has for 5.5 s, so that what a burst left
    * in V8's heap comes back while the server is quiet (src/server/connections.ts). Default true;
    * needs no --expose-gc.
    */
