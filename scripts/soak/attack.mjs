@@ -19,7 +19,9 @@
 //                  that open streams (unary and server-streaming calls) and never read their
 //                  socket (a probe frame a second finds out when the server closed one: it reconnects);
 //                  `churn` loops that connect and drop at once; `rapidReset` connections
-//                  sending HEADERS + RST_STREAM(CANCEL) pairs.
+//                  sending HEADERS + RST_STREAM(CANCEL) pairs; `trickle` connections with
+//                  INITIAL_WINDOW_SIZE 0 that open server streams, read their socket, and hand
+//                  back 1 octet of window on the connection and each stream every 100 ms.
 //   flood rows     (issue 14) `conns` connections, each reconnecting as soon as it sees a GOAWAY
 //                  (or the close): SETTINGS, PING, empty-DATA and CONTINUATION floods; the HPACK
 //                  bomb (a ~4 KB header inserted into the dynamic table once, then HEADERS that
@@ -33,7 +35,7 @@
 //                  and never reading; one loop of requests llhttp refuses (smuggling shapes).
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import { PREFACE, S, concat, continuation, data, frame, headers, ping, rst, settings, settingsAck } from '../../build/test/support/frames.js';
+import { PREFACE, S, concat, continuation, data, frame, headers, ping, rst, settings, settingsAck, windowUpdate } from '../../build/test/support/frames.js';
 import { hpackInt, literalBlock } from '../../build/test/support/h2-client.js';
 
 export const DEFAULTS = {
@@ -44,6 +46,8 @@ export const DEFAULTS = {
   zeroWindowStreams: 8, // streams per zero-window connection
   churn: 4, // parallel connect/drop loops
   rapidReset: 2,
+  trickle: 2, // mixed: connections trickling 1-octet WINDOW_UPDATEs
+  trickleStreams: 4, // server streams per trickling connection
   bombRefs: 4000, // references to the dynamic-table entry per HPACK-bomb header block
   maxConnectsPerLoop: 200000,
   h1Slow: 96, // h1-slowloris: connections (past pi-zero-2w's maxConnections of 64)
@@ -346,6 +350,35 @@ async function zeroWindowSlot() {
   }
 }
 
+/**
+ * INITIAL_WINDOW_SIZE 0, server streams opened, the socket read (the server's SETTINGS ACKed); then
+ * 1 octet of window on the connection and on each stream every 100 ms: a reader that makes a
+ * pretence of progress. Until the server ends the connection (the send stall, or at the cap).
+ */
+async function trickleSlot() {
+  const streamReq = streamMsg('trickle', 100000);
+  for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
+    const c = await connect('trickle');
+    if (c) {
+      const parts = [handshake([S.INITIAL_WINDOW_SIZE, 0])];
+      const ids = [];
+      for (let s = 0; s < cfg.trickleStreams; s++) {
+        const id = 1 + 2 * s;
+        ids.push(id);
+        parts.push(headers(id, STREAM, { endStream: false }), data(id, streamReq, { endStream: true }));
+      }
+      await write(c, Buffer.concat(parts));
+      const drip = Buffer.concat([windowUpdate(0, 1), ...ids.map((id) => windowUpdate(id, 1))]);
+      while (timeLeft() && !c.closed && !c.goaway) {
+        await sleep(100);
+        await write(c, drip);
+      }
+      drop(c);
+    }
+    if (timeLeft()) await sleep(200);
+  }
+}
+
 /** Connect and drop at once: with nothing written, after the preface, or after a half-sent one. */
 async function churnLoop(i) {
   for (let n = 0; timeLeft() && n < cfg.maxConnectsPerLoop; n++) {
@@ -388,6 +421,7 @@ async function mixed() {
   for (let i = 0; i < cfg.zeroWindow; i++) tasks.push(zeroWindowSlot());
   for (let i = 0; i < cfg.churn; i++) tasks.push(churnLoop(i));
   for (let i = 0; i < cfg.rapidReset; i++) tasks.push(rapidResetLoop());
+  for (let i = 0; i < cfg.trickle; i++) tasks.push(trickleSlot());
   // Idle connections arrive in bursts of 50 (a listen backlog is finite; a real flood ramps too).
   for (let i = 0; i < cfg.idle; i++) {
     if (i > 0 && i % 50 === 0) await sleep(10);

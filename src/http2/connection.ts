@@ -124,9 +124,11 @@ export class Http2ServerConnection implements ServerSession {
   connSendWindow = DEFAULT_INITIAL_WINDOW_SIZE;
   /** Since when DATA has waited for connection window (0: not waiting; keepalive.ts sendStall). */
   stallAt = 0;
+  /** DATA octets framed since stallAt (flow.ts STALL_PROGRESS). */
+  stallSent = 0;
   /**
    * Since when some stream's DATA (or the connection's) has been blocked on window, not cleared until
-   * a WINDOW_UPDATE lets data go again (0: none). At a full queue (server.ts onFull) the calls of a
+   * the peer takes enough (flow.ts STALL_PROGRESS) to end a stall (0: none). At a full queue (server.ts onFull) the calls of a
    * connection that has shown a stall that long are shed at once, running or waiting.
    */
   stallShown = 0;

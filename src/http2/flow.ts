@@ -13,6 +13,17 @@ export const STREAM_WRITE_HWM = 65536;
 const PUMP_BUDGET = 256 * 1024;
 /** The largest DATA frame we send, whatever the peer's SETTINGS_MAX_FRAME_SIZE. */
 const MAX_DATA_FRAME = 65536;
+/**
+ * DATA octets that must go out on a stalled stream (or, for the connection window, on the
+ * connection) before its stall ends, unless everything queued goes first: a full frame at the
+ * smallest SETTINGS_MAX_FRAME_SIZE. Any WINDOW_UPDATE used to end a stall, so a peer trickling
+ * 1-octet updates held its streams, slots and queued data for ever while reading nothing; now it
+ * must take 16 KB per sendStallTimeoutMs (0.5 KB/s at 30 s). Honest readers hand window back in
+ * half-window steps (nghttp2, grpc-js, grpc-core: >= 32 KB of the default 64 KB; Go: >= 4 KB, many
+ * per round trip), and small-window clients (h2load/nghttp -w 10) pass 16 KB within a few dozen
+ * round trips, never near a timeout.
+ */
+export const STALL_PROGRESS = 16384;
 
 /**
  * Add a WINDOW_UPDATE increment to a send window. "A sender MUST NOT allow a flow-control window
@@ -136,13 +147,14 @@ export function connDataReceived(c: Http2ServerConnection, n: number): void {
   }
 }
 
+// A WINDOW_UPDATE does not end a stall by itself: what it lets go does (frameData, STALL_PROGRESS).
 export function connWindowUpdate(c: Http2ServerConnection, increment: number): void {
-  if ((c.connSendWindow = growWindow(c.connSendWindow, increment, 0)) > 0) c.stallAt = c.stallShown = 0;
+  c.connSendWindow = growWindow(c.connSendWindow, increment, 0);
   c.scheduleFlush();
 }
 
 export function streamWindowUpdate(c: Http2ServerConnection, s: Http2ServerStream, increment: number): void {
-  if ((s.sendWindow = growWindow(s.sendWindow, increment, s.id)) > 0) s.stallAt = c.stallShown = 0;
+  s.sendWindow = growWindow(s.sendWindow, increment, s.id);
   if (s.pending > 0 || s.local >= Local.END_QUEUED) c.wantsToSend(s);
 }
 
@@ -158,7 +170,6 @@ export function peerInitialWindowChanged(c: Http2ServerConnection, delta: number
     if (s.sendWindow > MAX_WINDOW_SIZE) {
       throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window');
     }
-    if (s.sendWindow > 0) s.stallAt = 0;
     if (delta > 0 && s.pending > 0) c.wantsToSend(s);
   }
 }
@@ -200,6 +211,9 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
           c.connSendWindow -= n;
           budget -= n;
           progress = true;
+          // a stall ends once STALL_PROGRESS went out since it began, or all that was queued
+          if (s.stallAt > 0 && !s.awaitingEnd && ((s.stallSent += n) >= STALL_PROGRESS || s.pending === 0)) unstall(c, s);
+          if (c.stallAt > 0 && (c.stallSent += n) >= STALL_PROGRESS) unstall(c, null);
           // Below the mark again: write() returned false when it went past it (only write() adds).
           if (pend >= STREAM_WRITE_HWM && s.pending < STREAM_WRITE_HWM) c.drainList.push(s);
         }
@@ -218,7 +232,7 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
       if (s.closed || s.local === Local.ENDED || s.pending === 0 || s.sendWindow <= 0) {
         s.inSendQueue = false; // a WINDOW_UPDATE or write() puts it back
         // blocked on the stream window: the stall clock starts (keepalive.ts)
-        if (s.pending > 0 && s.stallAt === 0) c.keepalive.stall(s), (c.stallShown ||= s.stallAt);
+        if (s.pending > 0 && s.stallAt === 0) stall(c, s);
         continue;
       }
       q[w++] = s;
@@ -228,5 +242,21 @@ export function frameData(c: Http2ServerConnection, q: Http2ServerStream[]): voi
     if (c.connSendWindow <= 0 || budget <= 0) break;
   }
   // DATA left waiting for connection window: the stall clock starts (keepalive.ts)
-  if (c.connSendWindow <= 0 && q.length > 0 && c.stallAt === 0) c.keepalive.stall(null), (c.stallShown ||= c.stallAt);
+  if (c.stallAt > 0 && q.length === 0) unstall(c, null); // nothing waits for connection window now
+  else if (c.connSendWindow <= 0 && q.length > 0 && c.stallAt === 0) stall(c, null);
+}
+
+/** DATA of `s` (null: of the connection) is blocked on window: the stall clock starts (keepalive.ts). */
+function stall(c: Http2ServerConnection, s: Http2ServerStream | null): void {
+  c.keepalive.stall(s);
+  if (s === null) c.stallSent = 0;
+  else s.stallSent = 0;
+  c.stallShown ||= s === null ? c.stallAt : s.stallAt;
+}
+
+/** The peer took enough since the stall of `s` (null: of the connection window) began: it ends. */
+function unstall(c: Http2ServerConnection, s: Http2ServerStream | null): void {
+  if (s === null) c.stallAt = 0;
+  else s.stallAt = 0;
+  c.stallShown = 0;
 }

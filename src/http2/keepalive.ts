@@ -20,8 +20,9 @@
 //   again. The connection window: GOAWAY(ENHANCE_YOUR_CALM) and close. Not CANCEL (the client did
 //   not cancel; gRPC maps it to CANCELLED) nor FLOW_CONTROL_ERROR (a window of 0 is no violation):
 //   ENHANCE_YOUR_CALM, "might be generating excessive load" (RFC 9113 7), which gRPC clients read
-//   as RESOURCE_EXHAUSTED. frameData (flow.ts) stamps when DATA gets blocked (stall()), a
-//   WINDOW_UPDATE that opens the window clears the stamp: nothing per frame. A peer that does not
+//   as RESOURCE_EXHAUSTED. frameData (flow.ts) stamps when DATA gets blocked (stall()) and clears
+//   the stamp once STALL_PROGRESS (16 KB) or all that was queued went out since: a peer trickling
+//   1-octet WINDOW_UPDATEs does not start the clock over with each. A peer that does not
 //   read the socket at all stops answering PINGs too: keepalive closes it.
 //   The other way, the same clock: a unary or server-streaming request whose END_STREAM does not
 //   come (src/grpc/call.ts takes no job slot before it does, and calls awaitEnd()) is reset when no

@@ -55,6 +55,8 @@ export class Http2ServerStream extends PendingData implements ServerStream {
    * progress (0: neither; keepalive.ts).
    */
   stallAt = 0;
+  /** DATA octets framed since stallAt (flow.ts STALL_PROGRESS). */
+  stallSent = 0;
   /** awaitEnd() was called and END_STREAM has not come. */
   awaitingEnd = false;
 

@@ -1,8 +1,9 @@
 // sendStallTimeoutMs (src/http2/keepalive.ts): response DATA that waits that long for flow-control
 // window gets its stream reset with RST_STREAM(ENHANCE_YOUR_CALM) (ctx.signal aborts, the queue
 // slot is freed, the connection can be evicted again), or, for the connection window, the
-// connection gets GOAWAY(ENHANCE_YOUR_CALM). A WINDOW_UPDATE that lets data go starts the clock
-// over, so a slow but progressing reader is never cut. Real peers: a raw HTTP/2 client that never
+// connection gets GOAWAY(ENHANCE_YOUR_CALM). Once the peer has taken 16 KB (flow.ts
+// STALL_PROGRESS, or all that was queued) the clock starts over, so a slow but progressing reader is
+// never cut (one that trickles window: send-stall-trickle.test.ts). Real peers: a raw HTTP/2 client that never
 // reads (and answers PINGs, so keepalive keeps it), and grpc-js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,16 +63,17 @@ test('a stream whose client gives no window parks, then is reset (ENHANCE_YOUR_C
   }
 });
 
-test('a WINDOW_UPDATE that lets data go starts the clock over; the clock runs again when updates stop', async () => {
+test('window that lets 16 KB go starts the clock over; the clock runs again when updates stop', async () => {
   const { seen, ServerStream } = endlessStream();
   const h = await startHarness({ ServerStream }, { http2: { sendStallTimeoutMs: STALL_MS } });
   const c = await neverReader(h.port);
   try {
     await c.expectFrame(FrameType.HEADERS, (f) => f.streamId === 1);
-    // 2.4 timeouts' worth of window, 1 KB every STALL_MS / 5: each lets a frame go
+    // 2.4 timeouts' worth of window, 4 KB every STALL_MS / 5 (20 KB per timeout): each lets a
+    // frame go, every 4th ends the stall
     let got = 0;
     for (let i = 0; i < 12; i++) {
-      c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 1, u32(1024)));
+      c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 1, u32(4096)));
       await c.expectFrame(FrameType.DATA, (f) => f.streamId === 1, 10 * STALL_MS);
       got++;
       await new Promise((r) => setTimeout(r, STALL_MS / 5));
