@@ -5,7 +5,9 @@
 // Parsing: field names as JSON names (json_name, lowerCamelCase) or as written in the .proto; 64-bit integers
 // as decimal strings or numbers; bytes as standard or URL-safe base64, padded or not; enums by
 // name or number; null means the default. Anything else is INVALID_ARGUMENT: an unknown field, a
-// value of the wrong JSON type, an unknown enum name, a number out of its type's range.
+// value of the wrong JSON type, an unknown enum name, a number out of its type's range, a name
+// written twice in one JSON object (JSON.parse would keep the last), a field given by both its
+// names, two members of one oneof, null as an element of a list or a map.
 // Printing: lowerCamelCase names (or the field's json_name), 64-bit integers as strings, bytes as base64, enums by name,
 // fields without presence at their default left out.
 //
@@ -142,22 +144,38 @@ function fieldsFromJson(type: PbType, v: unknown, where: string): Obj {
   for (const key of Object.keys(v)) {
     const f = fields.get(key);
     if (f === undefined) throw invalid(`${where}: unknown field "${key}" in ${type.fullName.slice(1)}`);
-    const val = v[key];
-    if (val === null && (f.map || f.repeated || !takesNull(f.resolvedType))) continue;
     const at = `${where}.${key}`;
+    // A field given twice, by its JSON name and its .proto name, is refused (a key written twice
+    // never gets here: duplicateKey). A null that sets nothing counts too; it leaves `undefined`
+    // behind, which fromObject skips.
+    if (Object.hasOwn(out, f.name)) throw invalid(`${at}: field ${f.name} is given twice`);
+    const val = v[key];
+    if (val === null && (f.map || f.repeated || !takesNull(f.resolvedType))) {
+      out[f.name] = undefined;
+      continue;
+    }
+    // Two members of one oneof (a null that sets nothing is not a member given).
+    const other = f.partOf?.oneof.find((n) => n !== f.name && out[n] !== undefined);
+    if (other !== undefined) throw invalid(`${at}: oneof ${f.partOf!.name} is already set by ${other}`);
     if (f.map) {
       if (!isObject(val)) throw invalid(`${at}: expected a JSON object (map)`);
       const m: Obj = {};
-      for (const mk of Object.keys(val)) m[mk] = fieldFromJson(f, val[mk], `${at}["${mk}"]`);
+      for (const mk of Object.keys(val)) m[mk] = elementFromJson(f, val[mk], `${at}["${mk}"]`);
       out[f.name] = m;
     } else if (f.repeated) {
       if (!Array.isArray(val)) throw invalid(`${at}: expected a JSON array`);
-      out[f.name] = val.map((x, i) => fieldFromJson(f, x, `${at}[${i}]`));
+      out[f.name] = val.map((x, i) => elementFromJson(f, x, `${at}[${i}]`));
     } else {
       out[f.name] = fieldFromJson(f, val, at);
     }
   }
   return out;
+}
+
+/** One element of a list or one value of a map: null only where it is a value (Value, NullValue). */
+function elementFromJson(f: PbField, v: unknown, at: string): unknown {
+  if (v === null && !takesNull(f.resolvedType)) throw invalid(`${at}: null is not an element of a list or a map`);
+  return fieldFromJson(f, v, at);
 }
 
 function anyFromJson(v: unknown, at: string, type: PbType): Obj {
@@ -278,6 +296,43 @@ function anyToJson(o: Obj, type: PbType): Obj {
   return formOf(t) !== undefined ? { '@type': url, value: inner } : { '@type': url, ...(inner as Obj) };
 }
 
+/**
+ * The first name written twice in one JSON object of `text`, said with where it is; undefined if
+ * there is none. JSON.parse keeps the last of them without a word, so the text is scanned once more
+ * (JSON that JSON.parse took: no validation here). Any object counts, a Struct's too, as protobuf-es's
+ * fromJsonString and Google's json_format refuse them.
+ */
+function duplicateKey(text: string): string | undefined {
+  // The names met so far in each object open at this point (null: an array).
+  const open: (Set<string> | null)[] = [];
+  let isKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: to the next quote that is not escaped (preceded by an even run of backslashes).
+      const start = i;
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        let b = i;
+        while (text.charCodeAt(b - 1) === 0x5c) b--;
+        if ((i - b) % 2 === 0) break;
+      }
+      if (!isKey) continue;
+      isKey = false;
+      const name: string = text.lastIndexOf('\\', i) > start ? JSON.parse(text.slice(start, i + 1)) : text.slice(start + 1, i);
+      const names = open[open.length - 1]!;
+      if (names.has(name)) return `the name ${JSON.stringify(name)} appears twice in one JSON object (the second at character ${start})`;
+      names.add(name);
+    } else if (c === 0x7b) {
+      open.push(new Set());
+      isKey = true;
+    } else if (c === 0x5b) open.push(null);
+    else if (c === 0x7d || c === 0x5d) open.pop();
+    else if (c === 0x2c) isKey = open[open.length - 1] !== null;
+  }
+  return undefined;
+}
+
 const codecs = new WeakMap<PbType, MessageCodec<unknown>>();
 
 /** The JSON codec of a message type: bytes are UTF-8 JSON. */
@@ -290,12 +345,15 @@ export function jsonCodec(type: PbType): MessageCodec<unknown> {
       return Buffer.from(JSON.stringify(messageToJson(type, type.toObject(m, PRINT_OPTIONS))), 'utf8');
     },
     decode(bytes: Uint8Array): unknown {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
       let v: unknown;
       try {
-        v = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+        v = JSON.parse(text);
       } catch (err) {
         throw invalid(`malformed JSON: ${(err as Error).message}`);
       }
+      const dup = duplicateKey(text);
+      if (dup !== undefined) throw invalid(`request: ${dup}`);
       let m: protobuf.Message;
       try {
         m = type.fromObject(messageFromJson(type, v, 'request'));
