@@ -16,7 +16,8 @@
 //   Timestamp   "2026-12-02T03:00:00.250Z" (printed in UTC with 0, 3, 6 or 9 fractional digits;
 //               offsets accepted), 0001-01-01 to 9999-12-31
 //   Duration    "-1.5s" (0, 3, 6 or 9 fractional digits), up to +-315,576,000,000 s
-//   wrappers    DoubleValue ... BytesValue as their bare value (Int64Value, UInt64Value as strings)
+//   wrappers    DoubleValue ... BytesValue as their bare value (Int64Value, UInt64Value as strings);
+//               {"@type": ".../google.protobuf.Int32Value", "value": null} is an Int32Value of 0
 //   Struct, Value, ListValue, NullValue   plain JSON (object, any value, array, null)
 //   FieldMask   "fooBar,baz.quxQuux" (the paths in lowerCamelCase, comma-joined)
 //   Empty       {} (an ordinary message)
@@ -74,8 +75,10 @@ const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 
 /** A well-known type's own JSON form: JSON value -> plain object, and back. */
 type Form = [(v: unknown, at: string, type: PbType) => Obj, (o: Obj, type: PbType) => unknown];
-// Wrappers (DoubleValue ... BytesValue): the bare value of their one field.
-const WRAPPER: Form = [(v, at, type) => ({ value: fieldFromJson(fieldsOf(type).get('value')!, v, at) }), (o, type) => fieldToJson(fieldsOf(type).get('value')!, o.value)];
+// Wrappers (DoubleValue ... BytesValue): the bare value of their one field; null is that field's
+// default, as for any field (read here only where a wrapper is not a field: an Any's "value", a whole
+// request; a wrapper field given null is left unset, and lists and maps refuse null elements).
+const WRAPPER: Form = [(v, at, type) => (v === null ? {} : { value: fieldFromJson(fieldsOf(type).get('value')!, v, at) }), (o, type) => fieldToJson(fieldsOf(type).get('value')!, o.value)];
 const FORMS: Record<string, Form> = {
   Any: [anyFromJson, anyToJson],
   Timestamp: [timestampFromJson, timestampToJson],

@@ -7,6 +7,8 @@
 //     the last and say nothing);
 //   - null as an element of a list or a map is refused (but for Value and NullValue, whose null is
 //     a value), as protobuf-es refuses it;
+//   - {"@type": ".../google.protobuf.Int32Value", "value": null} in an Any is an Int32Value of 0, as
+//     protobuf-es reads it (and as the default Int32Value json_format prints, "value": 0, reads);
 //   - over HTTP/1.1 and HTTP/2, Connect POST and GET and gRPC-Web JSON, the same bodies get
 //     invalid_argument / grpc-status 3, and a body that only looks alike is served.
 import { test, after, before } from 'node:test';
@@ -16,7 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileRegistry, equals, fromBinary, fromJsonString } from '@bufbuild/protobuf';
+import { createFileRegistry, equals, fromBinary, fromJsonString, toBinary } from '@bufbuild/protobuf';
 import type { DescMessage } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { fromRoot } from '../support/paths.js';
@@ -79,6 +81,9 @@ const ACCEPTED: string[] = [
   '{"nothing":null,"text":null,"ratio":null}',
   '{"text":"","reading":null}',
   '{"struct":{}, "listValue":[], "values":{}, "anys":[], "any":{}}',
+  // null in an Any: a wrapper of its default, a null Value.
+  `{"any":{${ANY('google.protobuf.Int32Value')},"value":null}}`,
+  `{"anys":[{${ANY('google.protobuf.StringValue')},"value":null},{${ANY('google.protobuf.BytesValue')},"value":null},{${ANY('google.protobuf.UInt64Value')},"value":null},{${ANY('google.protobuf.BoolValue')},"value":null},{${ANY('google.protobuf.DoubleValue')},"value":null}]}`,
   `{"any":{${ANY('google.protobuf.Value')},"value":null}}`,
 ];
 
@@ -103,6 +108,12 @@ test('bodies that only look alike read as protobuf-es reads them (binary compare
     const back = fromBinary(Holder, ours(body));
     assert.ok(equals(Holder, back, theirs, { registry, unpackAny: true }), body);
   }
+  // The null wrapper in an Any is the wrapper's default: value bytes empty, as protobuf-es packs it.
+  const any = (fromBinary(Holder, ours(`{"any":{${ANY('google.protobuf.Int32Value')},"value":null}}`)) as any).any;
+  assert.deepEqual([any.typeUrl, any.value.length], ['type.googleapis.com/google.protobuf.Int32Value', 0]);
+  // A Timestamp's null in an Any stays refused, as protobuf-es and json_format refuse it.
+  assert.throws(() => json.decode(Buffer.from(`{"any":{${ANY('google.protobuf.Timestamp')},"value":null}}`)), (e: unknown) => e instanceof GrpcError && /^request\.any: expected an RFC 3339 time/.test(e.details));
+  assert.throws(() => fromJsonString(Holder, `{"any":{${ANY('google.protobuf.Timestamp')},"value":null}}`, { registry }));
 });
 
 const PYTHON = '/usr/bin/python3';
@@ -115,9 +126,10 @@ function pyParse(bodies: string[]): { binary?: string; error?: string }[] {
   return py.stdout.trim().split('\n').map((l) => JSON.parse(l));
 }
 
-test("Google's json_format: refuses the same repeated names, reads the accepted bodies as we do", { skip: pySkip }, () => {
+test("Google's json_format: refuses the same repeated names, reads the accepted bodies as we do, and an Any's default wrapper as our null one", { skip: pySkip }, () => {
   // json_format refuses a name written twice (its JSON loader's duplicate check, any depth). It
-  // takes the last of a field's two names: that is not compared.
+  // takes the last of a field's two names, and reads a null inside an Any's wrapper as a Python
+  // TypeError (int(None)): those two are not compared.
   const dupes = REFUSED.filter(([, re]) => /appears twice/.test(re.source)).map(([b]) => b);
   pyParse(dupes).forEach((r, i) => assert.match(r.error ?? '', /duplicate key/, `json_format accepts ${dupes[i]}`));
   const plain = ACCEPTED.filter((b) => !/"value":null\}/.test(b));
@@ -125,6 +137,9 @@ test("Google's json_format: refuses the same repeated names, reads the accepted 
     assert.equal(r.error, undefined, plain[i]);
     assert.ok(equals(Holder, fromBinary(Holder, Buffer.from(r.binary!, 'base64')), fromBinary(Holder, ours(plain[i]!)), { registry, unpackAny: true }), plain[i]);
   });
+  // The Any that json_format prints for a default Int32Value ("value": 0) is the one our null gives.
+  const [zero] = pyParse([`{"any":{${ANY('google.protobuf.Int32Value')},"value":0}}`]);
+  assert.deepEqual(Buffer.from(zero!.binary!, 'base64'), Buffer.from(toBinary(Holder, fromBinary(Holder, ours(`{"any":{${ANY('google.protobuf.Int32Value')},"value":null}}`)))));
 });
 
 // ---- on the wire
@@ -183,4 +198,6 @@ test('on the wire: Connect POST over HTTP/1.1 and HTTP/2, Connect GET, gRPC-Web 
     assert.equal(r.status, 200, body);
     assert.ok(equals(Holder, fromJsonString(Holder, await r.text(), { registry }), fromJsonString(Holder, body, { registry }), { registry, unpackAny: true }), body);
   }
+  const [s, t] = await h2Post('/webtest.wkt.Wkt/Echo', `{"any":{${ANY('google.protobuf.Int32Value')},"value":null}}`);
+  assert.deepEqual([s, JSON.parse(t)], [200, { any: { '@type': 'type.googleapis.com/google.protobuf.Int32Value', value: 0 } }]);
 });
