@@ -13,6 +13,11 @@
 //   npm run soak -- --node-flags "--expose-gc"   extra node flags after the profile's
 //   npm run soak -- --out soak.json              the JSON (default soak-results/<time>.json)
 //   npm run soak -- --smaps                      the JSON gets every mapping's resident KiB (smaps), idle and after each row
+//   npm run soak -- --allocator jemalloc         the server on jemalloc (default glibc): LD_PRELOAD of Debian's
+//                                                /usr/lib/<multiarch>/libjemalloc.so.2 and MALLOC_CONF=dirty_decay_ms:1000,muzzy_decay_ms:0
+//                                                in the server's environment only (not the clients'); fails if
+//                                                the library is missing (apt-get install libjemalloc2)
+//   npm run soak -- --allocator jemalloc --jemalloc /path/libjemalloc.so.2 --malloc-conf CONF   another library or setting
 //
 // The server: scripts/soak/server.ts (the Greeter service and bench.Streamer's server stream, with a
 // report channel), bundled by scripts/build.mjs for --target and run with that profile's node flags,
@@ -47,11 +52,14 @@
 // idle RSS, measured after the unloaded baseline (with --fresh, or after a restart, the row's own
 // server's idle RSS just before its attack), so what piles up over the rows counts; the column
 // still shows each row's RSS just before its attack too; the process stayed up.
+// The allocator (header and JSON "allocator"): what /proc/PID/maps of the server shows, checked at
+// every server start (jemalloc mapped with --allocator jemalloc, no malloc replacement without it).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { allocatorSetting, checkAllocator, describeAllocator, glibcVersion, mappedAllocators } from './bench/allocator.mjs';
 import { verifyWithGrpcJs } from './bench/probe.mjs';
 import { HAVE_TASKSET, cpuSeconds, machineCpuSeconds, pin, pinSelf, resetPeakRss, spawnServer, statusMiB, stopServer } from './bench/proc.mjs';
 
@@ -79,6 +87,7 @@ function parseArgs(argv) {
   const o = {
     target: 'pi-zero-2w', seconds: 30, floodSeconds: undefined, baseline: 8, settle: 10, interval: 10, streamCount: 10,
     deadlineMs: 5000, rows: ROW_IDS, idle: undefined, conns: 4, attack: {}, fresh: false, bundle: undefined, compile: true, nodeFlags: [], out: undefined, smaps: false,
+    allocator: 'glibc', jemalloc: undefined, mallocConf: undefined,
   };
   const set = {};
   let quick = false;
@@ -111,6 +120,9 @@ function parseArgs(argv) {
     else if (a === '--no-compile') o.compile = false;
     else if (a === '--fresh') o.fresh = true;
     else if (a === '--smaps') o.smaps = true;
+    else if (a === '--allocator') o.allocator = val();
+    else if (a === '--jemalloc') o.jemalloc = resolve(val());
+    else if (a === '--malloc-conf') o.mallocConf = val();
     else if (a === '--node-flags') o.nodeFlags = val().split(/\s+/).filter(Boolean);
     else if (a === '--out') o.out = resolve(val());
     else if (a === '-h' || a === '--help') {
@@ -332,8 +344,11 @@ function rssSampler(pid) {
 }
 
 async function startServer(ctx) {
-  const srv = spawnServer([process.execPath, ...ctx.flags, ctx.bundle, '0'], { cpu: SERVER_CPU });
+  const srv = spawnServer([process.execPath, ...ctx.flags, ctx.bundle, '0'], { cpu: SERVER_CPU, env: ctx.allocator.env });
   const port = await srv.ready();
+  // On the allocator asked for (and only the server: the clients' maps are recorded once, in main)
+  const mapped = checkAllocator(srv.pid, ctx.allocator);
+  if (mapped !== null) ctx.allocatorMapped = mapped;
   await verifyWithGrpcJs(port);
   return { srv, port };
 }
@@ -515,6 +530,8 @@ function attackSummary(r) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const profile = loadProfile(opts.target);
+  // Before anything is built: a missing library fails here, with what to install.
+  const allocator = allocatorSetting(opts.allocator, { library: opts.jemalloc, ...(opts.mallocConf !== undefined ? { conf: opts.mallocConf } : {}) });
   const flags = [...(profile.node?.flags ?? []), ...opts.nodeFlags];
   const cap = profile.server?.maxConnections;
   const idleConnections = opts.idle ?? (typeof cap === 'number' ? Math.max(500, 2 * cap) : 1000);
@@ -538,6 +555,7 @@ async function main() {
       loadavg: os.loadavg().map((x) => round(x, 2)),
       target: opts.target,
       nodeFlags: flags,
+      allocator: { name: allocator.name, library: allocator.library, mallocConf: allocator.conf, glibc: glibcVersion() },
       memoryBudgetMB: profile.memoryBudgetMB,
       maxConnections: cap ?? null,
       idleConnections,
@@ -549,13 +567,17 @@ async function main() {
       `grpc-edge soak: ${meta.date.slice(0, 16).replace('T', ' ')} UTC, ${opts.target} bundle with ${flags.join(' ') || 'no flags'}, node ${meta.node}, ` +
         `nproc ${meta.nproc}, load ${meta.loadavg.join(' ')}${HAVE_TASKSET ? ', server on CPU 0, honest client on CPU 1, attackers unpinned at nice 10' : ''}`,
     );
+    console.log(`  allocator: ${describeAllocator(allocator)}`);
     console.log(
       `  baseline ${opts.baseline} s, mixed ${opts.seconds} s (${idleConnections} idle connections${cap ? `, cap ${cap}` : ', no maxConnections in the profile'}), ` +
         `floods ${opts.floodSeconds} s from ${opts.conns} connections, ${opts.settle} s settle; honest client every ${opts.interval} ms`,
     );
-    const ctx = { opts, flags, bundle, idleConnections, budgetMiB: profile.memoryBudgetMB, baseline: null, idle: null };
+    const ctx = { opts, flags, bundle, idleConnections, budgetMiB: profile.memoryBudgetMB, baseline: null, idle: null, allocator, allocatorMapped: null };
     server = await startServer(ctx);
     clients = await startClients(ctx, server.port);
+    // What each process has mapped (malloc replacements): the server's as asked, the clients' as the caller's environment has it.
+    meta.allocator.serverMapped = ctx.allocatorMapped;
+    meta.allocator.clientsMapped = clients.pids.map((pid) => mappedAllocators(pid));
     const bres = (await clients.run(opts.baseline)).honest;
     if (bres.error) throw new Error(`unloaded baseline failed: ${bres.error}`);
     ctx.baseline = bres;
