@@ -15,6 +15,10 @@
 //                                      and status page on), column edge+metrics, unary only
 //   npm run bench -- --baseline /work/main   also the Greeter bundle built from another checkout
 //                                      (column edge@base, unary only): before/after in one run
+//   npm run bench -- --jemalloc [--jemalloc-lib PATH] [--malloc-conf CONF]   also grpc-edge on jemalloc (column edge+jemalloc:
+//                                      the same bundles and flags, LD_PRELOAD of Debian's libjemalloc2 and
+//                                      MALLOC_CONF=dirty_decay_ms:1000,muzzy_decay_ms:0 in that server's
+//                                      environment only, scripts/bench/allocator.mjs), with its ratios to grpc-edge
 //
 // Servers (each its own process, pinned to CPU 0; the load generators and this script on CPU 1):
 //   grpc-edge   the Greeter bundle (npm run build -- --target host-x64 --entry examples/greeter/server.ts)
@@ -45,6 +49,7 @@ import { gzipSync } from 'node:zlib';
 import { h2load, writeBody } from './bench/h2load.mjs';
 import { verifyWithGrpcJs, waitFirstAnswer } from './bench/probe.mjs';
 import { HAVE_TASKSET, cpuSeconds, freePort, pin, pinSelf, resetPeakRss, spawnServer, statusMiB, stopServer } from './bench/proc.mjs';
+import { allocatorSetting, checkAllocator, describeAllocator } from './bench/allocator.mjs';
 import { FIGURES, floorLines, get, median, medianFigures, rangeFigures, table, verdict } from './bench/stats.mjs';
 import { cpuProfile } from './bench/cpu-profile.mjs';
 import { seaColdStarts } from './bench/sea-cold.mjs';
@@ -54,7 +59,7 @@ const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 
 function parseArgs(argv) {
-  const o = { rounds: 3, seconds: 5, warmup: 1, coldStarts: 3, python: true, stream: true, build: true, floor: true, profileFlags: false, nodeFlags: [], cpuProf: false, out: undefined, sea: false, seaOnly: false, seaRuns: 10, seaPlatforms: ['host', 'arm64', 'armv7l'], metrics: false, baseline: undefined };
+  const o = { rounds: 3, seconds: 5, warmup: 1, coldStarts: 3, python: true, stream: true, build: true, floor: true, profileFlags: false, nodeFlags: [], cpuProf: false, out: undefined, sea: false, seaOnly: false, seaRuns: 10, seaPlatforms: ['host', 'arm64', 'armv7l'], metrics: false, baseline: undefined, jemalloc: false, jemallocLib: undefined, mallocConf: undefined };
   let quick = false;
   const set = { rounds: false, seconds: false, warmup: false };
   for (let i = 0; i < argv.length; i++) {
@@ -89,6 +94,9 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = val();
     else if (a === '--metrics') o.metrics = true;
     else if (a === '--baseline') o.baseline = val();
+    else if (a === '--jemalloc') o.jemalloc = true;
+    else if (a === '--jemalloc-lib') (o.jemalloc = true), (o.jemallocLib = val());
+    else if (a === '--malloc-conf') (o.jemalloc = true), (o.mallocConf = val());
     else if (a === '-h' || a === '--help') {
       const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
       console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
@@ -238,6 +246,7 @@ async function unarySession(s, ctx) {
   const srv = spawnServer(s.unary(port), { cpu: SERVER_CPU, env: s.env });
   try {
     colds.push(await waitFirstAnswer(port, srv.t0, 20000, srv.alive));
+    if (s.allocator) checkAllocator(srv.pid, s.allocator);
     const coldStartMs = median(colds);
     await verifyWithGrpcJs(port);
     await sleep(200);
@@ -262,6 +271,7 @@ async function streamSession(s, ctx) {
   const srv = spawnServer(s.stream(0), { cpu: SERVER_CPU, env: s.env });
   try {
     const port = await srv.ready();
+    if (s.allocator) checkAllocator(srv.pid, s.allocator);
     const cpu0 = cpuSeconds(srv.pid);
     const argv = [...pin(LOAD_CPU), process.execPath, join(ROOT, 'scripts/bench/stream-client.mjs'), String(port), String(Math.round(ctx.opts.seconds * 1000))];
     const out = await new Promise((resolve, reject) => {
@@ -294,8 +304,34 @@ function machine() {
   };
 }
 
+/** The figures compared between grpc-edge on glibc and on jemalloc. */
+const AB_FIGURES = ['unary1.rps', 'unary8.rps', 'unary8.p99Ms', 'unary1.cpuPer100k', 'unary8.cpuPer100k', 'stream.perSecond', 'stream.cpuPer100k', 'idleRssMiB', 'peakRssMiB', 'coldStartMs'];
+
+/** edge+jemalloc / grpc-edge: the ratio of the medians, and the range of the same-round ratios. */
+function allocatorRatioFigures(rounds, medians) {
+  const out = {};
+  for (const key of AB_FIGURES) {
+    const perRound = [];
+    for (const r of rounds.filter((x) => x.server === 'edge' && !x.error)) {
+      const j = rounds.find((x) => x.server === 'edgeJemalloc' && x.round === r.round && !x.error);
+      if (j) perRound.push(get(j.figures, key) / get(r.figures, key));
+    }
+    const ok = perRound.filter(Number.isFinite);
+    out[key] = { ratio: get(medians.edgeJemalloc, key) / get(medians.edge, key), min: ok.length ? Math.min(...ok) : NaN, max: ok.length ? Math.max(...ok) : NaN };
+  }
+  return out;
+}
+
+function allocatorRatios(rounds, medians) {
+  const r = allocatorRatioFigures(rounds, medians);
+  const label = (key) => FIGURES.find((f) => f.key === key)?.label ?? key;
+  return AB_FIGURES.map((k) => `  ${label(k)}: ${Number.isFinite(r[k].ratio) ? r[k].ratio.toFixed(3) + 'x' : '-'}${Number.isFinite(r[k].min) ? ` (${r[k].min.toFixed(3)}-${r[k].max.toFixed(3)})` : ''}`).join('\n');
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  // a missing library fails before anything is built
+  const jemalloc = opts.jemalloc ? allocatorSetting('jemalloc', { library: opts.jemallocLib, ...(opts.mallocConf !== undefined ? { conf: opts.mallocConf } : {}) }) : undefined;
   if (opts.seaOnly) {
     await seaColdStarts({ runs: opts.seaRuns, platforms: opts.seaPlatforms });
     return;
@@ -332,6 +368,11 @@ async function main() {
     if (opts.profileFlags) {
       const flags = [...opts.nodeFlags, ...hostProfile.node.flags];
       servers.push({ id: 'edgeFlags', label: 'edge+flags', unary: node(flags, edge.greeter), stream: node(flags, edge.stream), env: { HOST: '127.0.0.1' } });
+    }
+    if (jemalloc) {
+      // The A/B pair: grpc-edge checked to run on glibc's malloc, edge+jemalloc on jemalloc.
+      servers[0].allocator = allocatorSetting('glibc');
+      servers.push({ id: 'edgeJemalloc', label: 'edge+jemalloc', allocator: jemalloc, unary: node(opts.nodeFlags, edge.greeter), stream: node(opts.nodeFlags, edge.stream), env: { HOST: '127.0.0.1', ...jemalloc.env } });
     }
     if (opts.python && pythonHasGrpc()) {
       const py = join(ROOT, 'scripts/bench/grpcio-greeter.py');
@@ -393,6 +434,10 @@ async function main() {
     console.log(
       `ratio = grpc-edge / grpc-js (medians); range = min-max over the ${opts.rounds} round(s)` + (starts ? `, cold start: over all ${starts} starts` : ''),
     );
+    if (jemalloc) {
+      console.log(`edge+jemalloc: ${describeAllocator(jemalloc)}; edge+jemalloc / grpc-edge (medians, and min-max of the per-round ratios):`);
+      console.log(allocatorRatios(rounds, medians));
+    }
     if (opts.floor) {
       console.log('node floor (scripts/bench/floor-server.cjs: bare Node answering precomputed bytes, no HPACK decoding, no protobuf):');
       const lines = floorLines(medians.floor, ranges.floor);
@@ -406,7 +451,8 @@ async function main() {
     const file = opts.out ?? join(resultsDir, meta.date.replace(/[:.]/g, '-') + '.json');
     mkdirSync(dirname(file), { recursive: true });
     const serverList = servers.map((s) => ({ id: s.id, label: s.label, ...(s.reference ? { reference: true } : {}) }));
-    writeFileSync(file, JSON.stringify({ meta, servers: serverList, sizes, rounds, medians, ranges, ratios, ...(sea ? { sea } : {}) }, null, 2) + '\n');
+    const extra = { ...(sea ? { sea } : {}), ...(jemalloc ? { jemalloc: { library: jemalloc.library, mallocConf: jemalloc.conf, ratios: allocatorRatioFigures(rounds, medians) } } : {}) };
+    writeFileSync(file, JSON.stringify({ meta, servers: serverList, sizes, rounds, medians, ranges, ratios, ...extra }, null, 2) + '\n');
     console.log(`every round: ${relative(ROOT, file)}`);
     if (failures > 0) {
       console.error(`${failures} session(s) failed`);
