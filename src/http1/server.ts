@@ -17,7 +17,8 @@
 // streamed one, or a complete one the client does not read) that waits that long for the client
 // closes it too, pipelining: one request served at a time per connection (node:http would dispatch
 // every pipelined request at once), at most PIPELINE read ahead, past that the connection closes;
-// maxConnectionAgeMs as on HTTP/2 (connection: close on the next response, then the grace).
+// maxConnectionAgeMs as on HTTP/2 (connection: close on the next response, then the grace), and a
+// lingering close after an answer that goes out before the body was read (lingerSoon, bounded).
 // Body size limits are the call engine's (maxReceiveMessageLength) and the Connect unary adapter's.
 // The closes are counted (Http1Server.ended) and src/observe adds them to
 // grpc_edge_connections_ended_total.
@@ -38,6 +39,43 @@ const nodeHttp = (): Http => (http ??= createRequire(import.meta.url)('node:http
 const WINDOW = 65535;
 /** node:http checks its header and request timeouts this often (its default is 30 s). */
 const CHECK_MS = 1000;
+/**
+ * Lingering close (nginx's lingering_close): an answer that goes out before the request body was
+ * read (a 404, 415 or 413 to a large POST) closes the connection; destroyed at once, with the body
+ * still arriving, its socket makes the kernel answer with a RST, and a client still writing gets
+ * EPIPE / ECONNRESET instead of the answer (node's http.request did, every time, for a 32 MB POST).
+ * So the answer is followed by our FIN and the socket stays open: up to LINGER_BYTES of the body are
+ * read and dropped (a client that writes all before it reads gets to read), then reading stops
+ * (the client's writes block, no RST); it is destroyed at the client's FIN, at the end of the body,
+ * or after LINGER_MS. A hostile client costs at most LINGER_BYTES of reading and one idle socket
+ * (first to be evicted at the cap) for LINGER_MS.
+ */
+// 256 KB, a literal: esbuild keeps an unused `256 * 1024` in bundles that never use src/http1
+export const LINGER_BYTES = 262144;
+const LINGER_MS = 1000;
+const LINGER_REQ = /* @__PURE__ */ Symbol('lingerReq');
+type Lingering = Socket & { [LINGER_REQ]?: IncomingMessage };
+
+/** node:http calls destroySoon() after the last response: for an early answer, this in its place. */
+function lingerSoon(this: Lingering): void {
+  const req = this[LINGER_REQ]!;
+  this[LINGER_REQ] = undefined;
+  if (this.writable) this.end();
+  const cut = (): void => {
+    this.destroy();
+  };
+  const timer = setTimeout(cut, LINGER_MS);
+  this.once('close', () => clearTimeout(timer));
+  this.once('end', cut);
+  req.removeAllListeners('data');
+  let read = 0;
+  req.on('data', (c: Buffer) => {
+    if ((read += c.length) > LINGER_BYTES) req.pause();
+  });
+  req.once('end', cut);
+  req.resume();
+}
+
 /** Pipelined requests read ahead of the one being answered; one more closes the connection. */
 export const PIPELINE = 16;
 
@@ -176,7 +214,11 @@ export class Http1Stream implements ServerStream {
     // A response that goes out before the request body was read: close the connection after it
     // rather than read (and drop) a body of any size to keep it alive.
     const req = this.#req;
-    if (hasBody(req) && !req.complete) res.shouldKeepAlive = false;
+    if (hasBody(req) && !req.complete) {
+      res.shouldKeepAlive = false;
+      const sock = req.socket as Lingering | null;
+      if (sock !== null) (sock[LINGER_REQ] = req), (sock.destroySoon = lingerSoon);
+    }
     try {
       res.writeHead(status, out);
     } catch {
@@ -409,6 +451,11 @@ export class Http1Server {
     const conn = this.#conns.get(req.socket as Socket);
     if (conn === undefined || conn.socket.destroyed) {
       res.destroy();
+      return;
+    }
+    // lingering after an early answer (lingerSoon): what follows the body is dropped unanswered
+    if (conn.socket.writableEnded) {
+      req.resume();
       return;
     }
     // Pipelined: node:http dispatches each request as it parses it, answers in order. Served one
