@@ -604,11 +604,13 @@ export class Server {
       socket.off('close', onClose);
       if (timer !== null) clearTimeout(timer);
       this.#conns.delete(m);
+      const first = head;
+      head = null;
       if (this.stopping) socket.destroy();
-      else if (pri) h2(head);
+      else if (pri) h2(first);
       else {
         socket.pause();
-        socket.unshift(head);
+        socket.unshift(first);
         http1();
         socket.resume();
       }

@@ -30,6 +30,13 @@ const H = FRAME_HEADER_LENGTH;
 const allocUnsafe = Buffer.allocUnsafe;
 const EMPTY = Buffer.alloc(0);
 const PREFACE_LENGTH = CLIENT_PREFACE.length;
+/**
+ * Scratch for a frame header that spans chunks, shared by every reader: #read takes the header's
+ * fields out of it at once. One per reader was a 9-octet slice of Node's 8 KB Buffer pool, which
+ * kept that whole pool slab in malloc's heap for as long as the connection lived (firmware-notes
+ * section 9).
+ */
+const HDR = Buffer.allocUnsafeSlow(H);
 const HTTP1_REQUEST = /^[A-Z]{3,10} \S* ?HTTP\/1\.\d|^(?:GET|HEAD|POST|PUT|DELETE|CONNECT|OPTIONS|TRACE|PATCH) /;
 
 export class FrameReader {
@@ -63,9 +70,6 @@ export class FrameReader {
   #skip = 0;
   #closed = false;
   #dropped = 0;
-  /** Scratch for a frame header that spans chunks. */
-  private readonly hdr = allocUnsafe(H);
-
   // Field block being joined: the HEADERS / PUSH_PROMISE frame and its fragments so far.
   private contStream = 0;
   private contFrame: HeadersFrame | PushPromiseFrame | null = null;
@@ -129,7 +133,7 @@ export class FrameReader {
   #close(): void {
     if (!this.#closed) this.#dropped = this.avail;
     this.#closed = true;
-    this.chunks = [];
+    this.chunks.length = 0;
     this.#head = this.#tail = this.#off = this.avail = 0;
     this.contFrame = null;
     this.contBuf = EMPTY;
@@ -149,8 +153,8 @@ export class FrameReader {
       let b = this.chunks[this.#head]!;
       let o = this.#off;
       if (b.length - o < H) {
-        this.#peek(this.hdr, H);
-        b = this.hdr;
+        this.#peek(HDR, H);
+        b = HDR;
         o = 0;
       }
       const length = (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
