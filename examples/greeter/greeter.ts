@@ -1,9 +1,12 @@
 // The Greeter example: helloworld.Greeter (protos/helloworld.proto) answering "hello <name>".
-// Two entries run it (tests import startGreeter() instead):
+// Entries that run it (tests import startGreeter() instead):
 //   server.ts             the Greeter alone: the bundle `npm run build` makes for every board,
 //                         kept within the pi-zero-2w budget (test/build/bundle.test.ts)
-//   server-reflection.ts  the Greeter with health and server reflection (`npm start`), for grpcurl,
-//                         buf curl, grpcui, Postman... without the .proto files
+//   server-reflection.ts  the Greeter with health and server reflection (health-reflection.ts), for
+//                         grpcurl, buf curl, grpcui, Postman... without the .proto files
+//   web.ts                the same with gRPC-Web and Connect
+//   start.ts              the same with /metrics and the status page too (`npm start`)
+//   metrics.ts            the Greeter with /metrics and the status page alone
 import { Server, ServerCredentials, loadServices } from '../../src/index.js';
 import type { ServerOptions } from '../../src/index.js';
 import { descriptor, serviceNames } from './generated/helloworld.js';

@@ -1,7 +1,7 @@
-// The Greeter with the health service and server reflection: what `npm start` runs. Reflection
+// The Greeter with the health service and server reflection (health-reflection.ts). Reflection
 // lets grpcurl, buf curl, grpcui, Postman... list and call the Greeter without its .proto file:
 //
-//   npm start
+//   node build/examples/greeter/server-reflection.js      (npm start serves this too, with more)
 //   buf curl --protocol grpc --http2-prior-knowledge --list-methods http://127.0.0.1:50051
 //   buf curl --protocol grpc --http2-prior-knowledge -d '{"name":"pi"}' \
 //     http://127.0.0.1:50051/helloworld.Greeter/SayHello
@@ -11,23 +11,10 @@
 // reflection adds to a bundle is in firmware-notes.md.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HealthImplementation, healthFileDescriptors } from '../../src/services/health.js';
-import { addReflection } from '../../src/services/reflection.js';
-import { fileDescriptors } from './generated/helloworld.js';
-import { runGreeter, startGreeter } from './greeter.js';
-import type { GreeterOptions } from './greeter.js';
+import { runGreeter } from './greeter.js';
+import { startGreeterWithReflection } from './health-reflection.js';
 
-/** startGreeter() plus grpc.health.v1.Health and server reflection (v1 and v1alpha). */
-export function startGreeterWithReflection(options: GreeterOptions = {}): ReturnType<typeof startGreeter> {
-  return startGreeter({
-    ...options,
-    setup: (server) => {
-      new HealthImplementation({ 'helloworld.Greeter': 'SERVING' }).addToServer(server);
-      addReflection(server, fileDescriptors, healthFileDescriptors);
-      options.setup?.(server);
-    },
-  });
-}
+export { startGreeterWithReflection } from './health-reflection.js';
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   runGreeter(startGreeterWithReflection);

@@ -13,30 +13,27 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { webProtocols } from '../../src/index.js';
 import { enableObserve } from '../../src/observe/index.js';
-import { HealthImplementation, healthFileDescriptors } from '../../src/services/health.js';
-import { addReflection } from '../../src/services/reflection.js';
-import { fileDescriptors } from './generated/helloworld.js';
-import { runGreeter, startGreeter } from './greeter.js';
+import { runGreeter } from './greeter.js';
 import type { GreeterOptions } from './greeter.js';
+import { greeterHealth, startGreeterWithReflection } from './health-reflection.js';
 
-/**
- * What web.ts serves (set up here again: importing that entry would run its main in a bundle too),
- * plus /metrics and the status page.
- */
-export function startObservedGreeter(options: GreeterOptions = {}): ReturnType<typeof startGreeter> {
+/** What web.ts serves (the Greeter, health, reflection, gRPC-Web and Connect), plus /metrics and the status page. */
+export function startObservedGreeter(options: GreeterOptions = {}): ReturnType<typeof startGreeterWithReflection> {
   const token = process.env.METRICS_TOKEN;
-  return startGreeter({
-    web: webProtocols({ cors: { origins: '*' } }),
-    ...options,
-    setup: (server) => {
-      const health = new HealthImplementation({ 'helloworld.Greeter': 'SERVING' });
-      health.addToServer(server);
-      addReflection(server, fileDescriptors, healthFileDescriptors);
-      // Loopback clients get in as they are; others only with METRICS_TOKEN, when it is set.
-      enableObserve(server, { health, allow: ['loopback'], ...(token ? { token } : {}) });
-      options.setup?.(server);
+  // The status page shows this health service's statuses.
+  const health = greeterHealth();
+  return startGreeterWithReflection(
+    {
+      web: webProtocols({ cors: { origins: '*' } }),
+      ...options,
+      setup: (server) => {
+        // Loopback clients get in as they are; others only with METRICS_TOKEN, when it is set.
+        enableObserve(server, { health, allow: ['loopback'], ...(token ? { token } : {}) });
+        options.setup?.(server);
+      },
     },
-  });
+    health,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

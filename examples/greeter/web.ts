@@ -1,6 +1,6 @@
-// The Greeter with health, server reflection and the web protocols: what `npm start` runs. gRPC,
-// gRPC-Web and Connect on one port, over HTTP/2 and HTTP/1.1, browsers from any origin allowed
-// (an example: list your origins in a real service).
+// The Greeter with health, server reflection and the web protocols (`npm start` serves this, plus
+// /metrics and the status page: start.ts). gRPC, gRPC-Web and Connect on one port, over HTTP/2 and
+// HTTP/1.1, browsers from any origin allowed (an example: list your origins in a real service).
 //
 //   npm start
 //   curl -H 'content-type: application/json' -d '{"name":"pi"}' http://127.0.0.1:50051/helloworld.Greeter/SayHello
@@ -11,26 +11,13 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { webProtocols } from '../../src/index.js';
-import { HealthImplementation, healthFileDescriptors } from '../../src/services/health.js';
-import { addReflection } from '../../src/services/reflection.js';
-import { fileDescriptors } from './generated/helloworld.js';
-import { runGreeter, startGreeter } from './greeter.js';
+import { runGreeter } from './greeter.js';
 import type { GreeterOptions } from './greeter.js';
+import { startGreeterWithReflection } from './health-reflection.js';
 
-/**
- * What server-reflection.ts serves (the Greeter, health, reflection: set up here again, since
- * importing that entry would run its main in a bundle too), with gRPC-Web and Connect on.
- */
-export function startWebGreeter(options: GreeterOptions = {}): ReturnType<typeof startGreeter> {
-  return startGreeter({
-    web: webProtocols({ cors: { origins: '*' } }),
-    ...options,
-    setup: (server) => {
-      new HealthImplementation({ 'helloworld.Greeter': 'SERVING' }).addToServer(server);
-      addReflection(server, fileDescriptors, healthFileDescriptors);
-      options.setup?.(server);
-    },
-  });
+/** What server-reflection.ts serves (the Greeter, health, reflection), with gRPC-Web and Connect on. */
+export function startWebGreeter(options: GreeterOptions = {}): ReturnType<typeof startGreeterWithReflection> {
+  return startGreeterWithReflection({ web: webProtocols({ cors: { origins: '*' } }), ...options });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
