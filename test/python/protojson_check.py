@@ -22,12 +22,16 @@ except ImportError:  # python3-protobuf before 4.x
         return message_factory.MessageFactory().GetPrototype(desc)
 
 
-def main():
-    image, type_name = sys.argv[1], sys.argv[2]
+def load(image, type_name):
+    """A descriptor pool of a FileDescriptorSet file, and the message class of `type_name` in it."""
     pool = descriptor_pool.DescriptorPool()
     for f in descriptor_pb2.FileDescriptorSet.FromString(open(image, 'rb').read()).file:
         pool.Add(f)
-    cls = GetMessageClass(pool.FindMessageTypeByName(type_name))
+    return pool, GetMessageClass(pool.FindMessageTypeByName(type_name))
+
+
+def main():
+    pool, cls = load(sys.argv[1], sys.argv[2])
     for line in sys.stdin:
         case = json.loads(line)
         out = {}

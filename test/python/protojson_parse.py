@@ -8,23 +8,13 @@ import base64
 import json
 import sys
 
-from google.protobuf import descriptor_pb2, descriptor_pool, json_format
+from google.protobuf import json_format
 
-try:
-    from google.protobuf.message_factory import GetMessageClass
-except ImportError:  # python3-protobuf before 4.x
-    from google.protobuf import message_factory
-
-    def GetMessageClass(desc):
-        return message_factory.MessageFactory().GetPrototype(desc)
+from protojson_check import load
 
 
 def main():
-    image, type_name = sys.argv[1], sys.argv[2]
-    pool = descriptor_pool.DescriptorPool()
-    for f in descriptor_pb2.FileDescriptorSet.FromString(open(image, 'rb').read()).file:
-        pool.Add(f)
-    cls = GetMessageClass(pool.FindMessageTypeByName(type_name))
+    pool, cls = load(sys.argv[1], sys.argv[2])
     for line in sys.stdin:
         body = json.loads(line)
         try:
