@@ -22,6 +22,8 @@ interface BuildResult {
   format: string;
   raw: number;
   gzip: number;
+  /** [input path, bytes in the output] */
+  inputs: [string, number][];
 }
 type BundleFn = (o: { profile: unknown; entry: string; name?: string; outdir?: string }) => Promise<BuildResult>;
 
@@ -208,4 +210,31 @@ test('the web-enabled Greeter bundle (examples/greeter/web.ts) answers curl, Con
     assert.equal(await stop(child), 0);
   }
   console.log(`# web-enabled Greeter bundle: ${web.raw} bytes (gRPC-only Greeter: ${built.raw} bytes)`);
+});
+
+test("budgets weigh grpc-edge, not the service: the interop server's own 13 KB get the application allowance, the Greeter's fit the base", async () => {
+  type Budget = (profile: unknown, inputs: [string, number][]) => { bytes: number; features: string[] };
+  const build = (await import(pathToFileURL(fromRoot('scripts/build.mjs')).href)) as {
+    bundle: BundleFn;
+    bundleBudget: Budget;
+    isApplicationInput: (p: string) => boolean;
+    APPLICATION_IN_BASE_KB: number;
+  };
+  const profile = getProfile('pi-zero-2w');
+  const own = (r: BuildResult): number => r.inputs.reduce((a, [p, n]) => (build.isApplicationInput(p) ? a + n : a), 0);
+  // The base budget holds a Greeter-sized application: the Greeter's own modules fit in it, no allowance.
+  assert.ok(own(built) > 0 && own(built) <= build.APPLICATION_IN_BASE_KB * 1024, `Greeter's own modules: ${own(built)} B`);
+  assert.deepEqual(build.bundleBudget(profile, built.inputs), { bytes: profile.bundleBudgetKB * 1024, features: [] });
+  const interop = await build.bundle({ profile, entry: 'examples/interop/server.ts', outdir: join(tmp, 'dist') });
+  const app = interop.inputs.filter(([p]) => build.isApplicationInput(p)).map(([p]) => p).sort();
+  assert.deepEqual(app, ['examples/interop/generated/test.ts', 'examples/interop/server.ts']);
+  const budget = build.bundleBudget(profile, interop.inputs);
+  const beyond = own(interop) - build.APPLICATION_IN_BASE_KB * 1024;
+  assert.deepEqual(budget.features, ['reflection +12 KB', `application +${(beyond / 1024).toFixed(1)} KB`]);
+  assert.equal(budget.bytes, (profile.bundleBudgetKB + 12) * 1024 + beyond);
+  // What grpc-edge puts in it (all but the application's own modules) is held to the base less the
+  // Greeter-sized room, plus reflection's allowance: the same check, said the other way round.
+  assert.ok(interop.raw - own(interop) <= (profile.bundleBudgetKB - build.APPLICATION_IN_BASE_KB + 12) * 1024, `grpc-edge's part of the interop bundle: ${interop.raw - own(interop)} B`);
+  assert.ok(interop.raw <= budget.bytes, `interop ${interop.raw} B over ${budget.bytes} B`);
+  assert.ok(interop.raw > (profile.bundleBudgetKB + 12) * 1024, 'the interop bundle is over base + reflection without the application allowance (or this test proves nothing)');
 });
