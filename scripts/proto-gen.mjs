@@ -41,9 +41,8 @@ const REPO_OUTPUTS = [
   { files: ['protos/grpc/testing/test.proto'], out: 'examples/interop/generated' },
   { files: ['protos/grpc/health/v1/health.proto'], out: 'src/services/generated' },
   { files: ['protos/grpc/reflection/v1/reflection.proto'], out: 'src/services/generated', name: 'reflection-v1' },
-  // v1alpha: the v1 messages under the older package name. src/services/reflection.ts serves it with
-  // reflection-v1's descriptor and codecs; only the file itself (what clients fetch) is its own.
-  { files: ['protos/grpc/reflection/v1alpha/reflection.proto'], out: 'src/services/generated', name: 'reflection-v1alpha', descriptorsOnly: true },
+  // No v1alpha module: its file is v1's with the package renamed, which src/services/reflection.ts
+  // does at run time (test/proto/descriptors.test.ts compares the result with buf build's).
   // Test protos for reflection: imports, nested types, enums, a well-known type, proto2 extensions.
   { files: ['protos/edge/testing/sensors.proto', 'protos/edge/testing/annotations_more.proto', 'protos/edge/testing/reexport.proto'], out: 'test/services/generated', name: 'sensors' },
 ];

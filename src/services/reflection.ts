@@ -35,7 +35,6 @@ import { Status, loadServices } from '../index.js';
 import type { ProtoFileDescriptor, ServiceDefinition, ServiceImplementation } from '../index.js';
 export type { ProtoFileDescriptor } from '../index.js';
 import { descriptor, fileDescriptors as reflectionV1Files, serviceNames } from './generated/reflection-v1.js';
-import { fileDescriptors as reflectionV1alphaFiles } from './generated/reflection-v1alpha.js';
 import type {
   ServerReflectionRequest__Output,
   ServerReflectionResponse,
@@ -52,6 +51,71 @@ export const REFLECTION_V1ALPHA_SERVICE_NAME = 'grpc.reflection.v1alpha.ServerRe
 
 type Request = ServerReflectionRequest__Output;
 type Response = ServerReflectionResponse;
+
+// ---- v1alpha's file: v1's with the package renamed
+//
+// grpc/reflection/v1alpha/reflection.proto declares the same messages and service as v1's under
+// grpc.reflection.v1alpha (their descriptors, as buf builds them, differ in nothing else:
+// test/proto/descriptors.test.ts compares ours with buf's). Its FileDescriptorProto is made here
+// from v1's (its name, package and the type names of fields and methods rewritten, the lengths
+// around them redone) rather than carried as a second 1.8 KB of base64.
+
+/** Per message of descriptor.proto, its fields to rewrite: a nested message's kind, or a name. */
+const RENAME: Record<string, Record<number, string>> = {
+  file: { 1: 'path', 2: 'name', 4: 'message', 6: 'service' }, // FileDescriptorProto
+  message: { 2: 'field', 3: 'message' }, // DescriptorProto: field, nested_type
+  field: { 6: 'name' }, // FieldDescriptorProto.type_name
+  service: { 2: 'method' }, // ServiceDescriptorProto.method
+  method: { 2: 'name', 3: 'name' }, // MethodDescriptorProto: input_type, output_type
+};
+
+/** Serialized message `b` of `kind` with grpc.reflection.v1 renamed grpc.reflection.v1alpha. */
+function toV1alpha(b: Uint8Array, kind: string): Buffer {
+  const out: Uint8Array[] = [];
+  const varint = (v: number): Buffer => {
+    const bytes: number[] = [];
+    for (; v > 127; v >>>= 7) bytes.push((v & 127) | 128);
+    bytes.push(v);
+    return Buffer.from(bytes);
+  };
+  let i = 0;
+  const skipVarint = (): number => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const c = b[i++]!;
+      v += (c & 127) * 2 ** shift;
+      if (c < 128) return v;
+    }
+  };
+  while (i < b.length) {
+    const start = i;
+    const key = skipVarint();
+    const wire = key & 7;
+    if (wire !== 2) {
+      // varint, 64-bit or 32-bit: copied as it is
+      if (wire === 0) skipVarint();
+      else i += wire === 1 ? 8 : 4;
+      out.push(b.subarray(start, i));
+      continue;
+    }
+    const n = skipVarint();
+    let v: Uint8Array = b.subarray(i, (i += n));
+    const to = RENAME[kind]![key >>> 3];
+    if (to === 'path') v = Buffer.from(Buffer.from(v).toString().replace('/v1/', '/v1alpha/'));
+    else if (to === 'name') v = Buffer.from(Buffer.from(v).toString().replace(/^(\.?grpc\.reflection\.)v1(?=\.|$)/, '$1v1alpha'));
+    else if (to !== undefined) v = toV1alpha(v, to);
+    out.push(varint(key), varint(v.length), v);
+  }
+  return Buffer.concat(out);
+}
+
+/** grpc/reflection/v1alpha/reflection.proto, made from the v1 file. */
+export const reflectionV1alphaFiles: readonly ProtoFileDescriptor[] = reflectionV1Files.map((f) => ({
+  ...f,
+  name: f.name.replace('/v1/', '/v1alpha/'),
+  package: 'grpc.reflection.v1alpha',
+  descriptor: toV1alpha(Buffer.from(f.descriptor, 'base64'), 'file').toString('base64'),
+}));
 
 /** The files, and which file defines each name. Built once per addReflection(). */
 class FileIndex {

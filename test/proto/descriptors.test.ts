@@ -16,7 +16,8 @@ import { fileDescriptors as greeter } from '../../examples/greeter/generated/hel
 import { fileDescriptors as interop } from '../../examples/interop/generated/test.js';
 import { fileDescriptors as health } from '../../src/services/generated/health.js';
 import { fileDescriptors as reflectionV1 } from '../../src/services/generated/reflection-v1.js';
-import { fileDescriptors as reflectionV1alpha } from '../../src/services/generated/reflection-v1alpha.js';
+// v1alpha's file is made from v1's at run time (src/services/reflection.ts): compared with buf's as the others.
+import { reflectionV1alphaFiles as reflectionV1alpha } from '../../src/services/reflection.js';
 import { fileDescriptors as sensors } from '../services/generated/sensors.js';
 
 const probe = spawnSync(PYTHON, ['-c', 'import google.protobuf'], { encoding: 'utf8' });
