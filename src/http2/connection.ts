@@ -126,6 +126,10 @@ export class Http2ServerConnection implements ServerSession {
   stallAt = 0;
   /** DATA octets framed since stallAt (flow.ts STALL_PROGRESS). */
   stallSent = 0;
+  /** Since when the socket has not taken our writes (no 'drain'; 0: it does; keepalive.ts). */
+  writeStallAt = 0;
+  /** The socket's writableLength then (progress is what it went down by). */
+  writeStallLen = 0;
   /**
    * Since when some stream's DATA (or the connection's) has been blocked on window, not cleared until
    * the peer takes enough (flow.ts STALL_PROGRESS) to end a stall (0: none). At a full queue (server.ts onFull) the calls of a
@@ -335,6 +339,7 @@ export class Http2ServerConnection implements ServerSession {
   /** @internal The socket's 'drain'. */
   onDrain(): void {
     this.blocked = false;
+    this.writeStallAt = 0;
     this.scheduleFlush();
   }
 
@@ -618,7 +623,10 @@ export class Http2ServerConnection implements ServerSession {
     if (this.state !== State.CLOSING && this.sendQueue.length > 0) this.pump();
     if (this.out.length > 0) {
       this.noteOutbound();
-      if (!this.out.writeAll()) this.blocked = true;
+      if (!this.out.writeAll()) {
+        this.blocked = true;
+        if (this.writeStallAt === 0) this.keepalive.writeStall();
+      }
     }
     if (this.drainList.length > 0) this.runDrains();
     if (this.finishAfterFlush && this.state === State.DRAINING && !this.flushScheduled) {

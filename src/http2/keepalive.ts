@@ -22,7 +22,10 @@
 //   ENHANCE_YOUR_CALM, "might be generating excessive load" (RFC 9113 7), which gRPC clients read
 //   as RESOURCE_EXHAUSTED. frameData (flow.ts) stamps when DATA gets blocked (stall()) and clears
 //   the stamp once STALL_PROGRESS (16 KB) or all that was queued went out since: a peer trickling
-//   1-octet WINDOW_UPDATEs does not start the clock over with each. A peer that does not
+//   1-octet WINDOW_UPDATEs does not start the clock over with each. The socket too: our writes
+//   not drained for that long (less than 16 KB taken) close the connection the same way, so a
+//   peer that reads its TCP socket a trickle at a time while writing frames (keepalive sees it
+//   alive, our output stays below maxOutboundBufferBytes) is cut. A peer that does not
 //   read the socket at all stops answering PINGs too: keepalive closes it.
 //   The other way, the same clock: a unary or server-streaming request whose END_STREAM does not
 //   come (src/grpc/call.ts takes no job slot before it does, and calls awaitEnd()) is reset when no
@@ -31,6 +34,7 @@
 import { State, type Http2ServerConnection } from './connection.js';
 import { ErrorCode } from './errors.js';
 import { encodePing } from './frame/write.js';
+import { STALL_PROGRESS } from './flow.js';
 import type { Http2ServerStream } from './stream.js';
 
 /** What a server counts over all its connections (ServerStats). */
@@ -129,6 +133,16 @@ export class Keepalive {
     this.#arm(now + ms);
   }
 
+  /** The socket stopped taking our writes (write() returned false): the stall clock starts. */
+  writeStall(now = Date.now()): void {
+    const c = this.#c;
+    const ms = c.opts.sendStallTimeoutMs;
+    if (ms === 0) return;
+    c.writeStallAt = now;
+    c.writeStallLen = c.socket.writableLength;
+    this.#arm(now + ms);
+  }
+
   stop(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
@@ -190,6 +204,21 @@ export class Keepalive {
           return;
         }
         next = Math.min(next, at + st);
+      }
+      // The socket: not drained since (a peer that reads its TCP socket a few octets at a time and
+      // writes enough to look alive). 16 KB taken since the stamp starts the clock over.
+      const w = c.writeStallAt;
+      if (w > 0) {
+        const len = c.socket.writableLength;
+        if (c.writeStallLen - len >= STALL_PROGRESS) {
+          c.writeStallAt = now;
+          c.writeStallLen = len;
+          next = Math.min(next, now + st);
+        } else if (now - w >= st) {
+          this.counters.sendStallCloses++;
+          c.fail(ErrorCode.ENHANCE_YOUR_CALM, 'send stall: socket not read');
+          return;
+        } else next = Math.min(next, w + st);
       }
       // backwards: a reset stream leaves `a`
       for (let i = a.length - 1; i >= 0; i--) {

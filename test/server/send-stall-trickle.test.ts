@@ -100,6 +100,58 @@ test('a connection whose client trickles 1-octet connection WINDOW_UPDATEs gets 
   }
 });
 
+test('a client that stops reading its socket (windows wide open) but keeps writing frames is closed after the timeout (send stall), honest calls served', async () => {
+  const { seen, ServerStream } = endlessStream();
+  const h = await startHarness({ Unary, ServerStream }, { http2: { sendStallTimeoutMs: STALL_MS } });
+  // stream and connection windows far larger than what the socket buffers hold: only TCP stops us
+  const c = await H2Client.connect(h.port, { settings: [SettingId.INITIAL_WINDOW_SIZE, 0x7fffffff] });
+  c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(0x7fffffff - 65535)));
+  c.socket.pause();
+  openCall(c, 1);
+  // a frame of an unknown type every 50 ms (ignored, RFC 9113 5.5): the server keeps reading, so
+  // keepalive sees a live peer, and its output never passes maxOutboundBufferBytes
+  const stop = every(c, 50, () => rawFrame(0xfa, 0, 0, Buffer.alloc(0)));
+  try {
+    assert.equal((await unary(h.client, 'Unary', { text: 'meanwhile' })).text, 'meanwhile');
+    await until(() => h.server.stats.sendStallCloses === 1, 'the connection closed for its send stall', 10 * STALL_MS);
+    await until(() => seen.aborted === 1 && h.server.stats.running === 0 && h.server.stats.parked === 0, 'ctx.signal aborted and the place freed');
+    assert.deepEqual([h.server.stats.sendStallResets, h.server.stats.keepaliveTimeouts], [0, 0]);
+    assert.equal((await unary(h.client, 'Unary', { text: 'after' })).text, 'after');
+  } finally {
+    stop();
+    c.close();
+    await h.close();
+  }
+});
+
+test('a client that reads its socket in bursts (10 ms of every STALL_MS / 2) is never cut, over 3 timeouts', async () => {
+  const { ServerStream } = endlessStream();
+  const h = await startHarness({ ServerStream }, { http2: { sendStallTimeoutMs: STALL_MS } });
+  const c = await H2Client.connect(h.port, { settings: [SettingId.INITIAL_WINDOW_SIZE, 0x7fffffff] });
+  c.send(rawFrame(FrameType.WINDOW_UPDATE, 0, 0, u32(0x7fffffff - 65535)));
+  c.socket.pause();
+  openCall(c, 1);
+  const keep = every(c, 50, () => rawFrame(0xfa, 0, 0, Buffer.alloc(0)));
+  let bursts = 0;
+  const t = setInterval(() => {
+    c.socket.resume();
+    bursts++;
+    setTimeout(() => c.socket.pause(), 10);
+  }, STALL_MS / 2);
+  try {
+    await c.waitUntil(() => bursts >= 6, 'three timeouts of bursts', 10 * STALL_MS);
+    assert.equal(h.server.stats.sendStallCloses, 0);
+    assert.ok(!c.closed);
+    // DATA frames parsed: far past what the socket buffers hold (the frames are 4 KB messages)
+    assert.ok(c.frames.filter((f) => f.type === FrameType.DATA).length > 100, c.history().slice(-400));
+  } finally {
+    clearInterval(t);
+    keep();
+    c.close();
+    await h.close();
+  }
+});
+
 test('WINDOW_UPDATEs and SETTINGS on a request that never ends do not stop its clock (requestStallResets)', async () => {
   const h = await startHarness({ Unary }, { http2: { sendStallTimeoutMs: STALL_MS } });
   const c = await H2Client.connect(h.port);
