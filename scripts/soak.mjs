@@ -32,7 +32,7 @@
 // when it wakes.
 //
 // Rows (ids): unloaded (the honest client alone: the baseline), mixed (issue 9: idle connections past
-// the cap, slowloris, zero-window readers, connect/drop churn, rapid reset, all at once), and one per
+// the cap, slowloris, zero-window readers, connect/drop churn, rapid reset, window tricklers, all at once), and one per
 // flood (issue 14: settings, ping, empty-data, continuation, hpack-bomb, ignore-goaway), each flood
 // from --conns connections that reconnect after every GOAWAY, then the HTTP/1.1 rows (h1-slowloris:
 // request heads trickled, keep-alive connections held idle, past the cap; h1-pipeline: pipelined

@@ -174,15 +174,15 @@ test('WINDOW_UPDATEs and SETTINGS on a request that never ends do not stop its c
 });
 
 test('nghttp reading a long server stream through a 1 KB stream window (-w 10) is never cut, the stream lasting longer than the timeout', async () => {
-  const big = Buffer.alloc(32 * 1024, 7);
-  const N = 120; // 3.75 MB (msgRequest takes a count below 128)
+  const big = Buffer.alloc(64 * 1024, 7);
+  const N = 120; // 7.5 MB (msgRequest takes a count below 128)
   const h = await startHarness(
     {
       ServerStream: async (req: Msg, call: ServerWriter<Msg>) => {
         for (let i = 0; i < req.count; i++) await call.write({ text: String(i), data: big } as Msg);
       },
     },
-    // shorter than the stream takes through this window (~260-330 ms here, load 3-4): each stall
+    // shorter than the stream takes through this window (~0.5 s here, load 3-4): each stall
     // ends by accumulating many small updates, none of them STALL_PROGRESS by itself
     { http2: { sendStallTimeoutMs: 150 } },
   );
@@ -201,7 +201,7 @@ test('nghttp reading a long server stream through a 1 KB stream window (-w 10) i
     );
     const took = Date.now() - started;
     assert.equal(out.err, null, out.stderr);
-    // N messages of 32 KB + their text and framing
+    // N messages of 64 KB + their text and framing
     assert.ok(out.stdout.length > N * big.length, `got ${out.stdout.length} octets`);
     assert.deepEqual([h.server.stats.sendStallResets, h.server.stats.sendStallCloses], [0, 0], `in ${took} ms`);
   } finally {
