@@ -349,12 +349,18 @@ function rssSampler(pid) {
 
 async function startServer(ctx) {
   const srv = spawnServer([...(ctx.opts.serverNode ?? [process.execPath]), ...ctx.flags, ctx.bundle, '0'], { cpu: SERVER_CPU, env: ctx.allocator.env });
-  const port = await srv.ready();
-  // On the allocator asked for (and only the server: the clients' maps are recorded once, in main)
-  const mapped = checkAllocator(srv.pid, ctx.allocator);
-  if (mapped !== null) ctx.allocatorMapped = mapped;
-  await verifyWithGrpcJs(port);
-  return { srv, port };
+  try {
+    const port = await srv.ready();
+    // On the allocator asked for (and only the server: the clients' maps are recorded once, in main)
+    const mapped = checkAllocator(srv.pid, ctx.allocator);
+    if (mapped !== null) ctx.allocatorMapped = mapped;
+    await verifyWithGrpcJs(port);
+    return { srv, port };
+  } catch (err) {
+    // not returned, so main's cleanup does not know it: stop it here (a refused allocator, no answer)
+    await stopServer(srv);
+    throw err;
+  }
 }
 
 /** The HTTP/1.1 rows need an HTTP/1.1 path: src/observe on in the soak server (SIGHUP, once). */

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,15 +45,34 @@ before(async () => {
   assert.ok(existsSync(bundle), `no soak bundle:\n${r.stdout}${r.stderr}`);
 });
 
-function soak(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; out: string }> {
+/** Processes still running the soak bundle (a server the soak failed to stop). */
+function bundleProcesses(): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(bundle)) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+async function soak(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; out: string }> {
   const argv = [fromRoot('scripts/soak.mjs'), '--rows', 'settings', '--seconds', '0.3', '--baseline', '0.3', '--settle', '0.1', '--no-compile', '--bundle', bundle, ...args];
-  return new Promise((resolve) => {
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
     const child = spawn(process.execPath, argv, { cwd: fromRoot(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('exit', (code) => resolve({ code, out }));
   });
+  // whatever happened, the soak leaves no server behind
+  const left = bundleProcesses();
+  for (const pid of left) process.kill(pid, 'SIGKILL');
+  assert.deepEqual(left, [], `soak server(s) left running after the soak exited ${r.code}:\n${r.out}`);
+  return r;
 }
 
 const noPreload = { LD_PRELOAD: undefined, MALLOC_CONF: undefined };
