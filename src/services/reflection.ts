@@ -35,6 +35,7 @@ import { Status, loadServices } from '../index.js';
 import type { ProtoFileDescriptor, ServiceDefinition, ServiceImplementation } from '../index.js';
 export type { ProtoFileDescriptor } from '../index.js';
 import { descriptor, fileDescriptors as reflectionV1Files, serviceNames } from './generated/reflection-v1.js';
+import { varintBytes, wireFields } from '../proto/wire.js';
 import type {
   ServerReflectionRequest__Output,
   ServerReflectionResponse,
@@ -72,39 +73,17 @@ const RENAME: Record<string, Record<number, string>> = {
 /** Serialized message `b` of `kind` with grpc.reflection.v1 renamed grpc.reflection.v1alpha. */
 function toV1alpha(b: Uint8Array, kind: string): Buffer {
   const out: Uint8Array[] = [];
-  const varint = (v: number): Buffer => {
-    const bytes: number[] = [];
-    for (; v > 127; v >>>= 7) bytes.push((v & 127) | 128);
-    bytes.push(v);
-    return Buffer.from(bytes);
-  };
-  let i = 0;
-  const skipVarint = (): number => {
-    let v = 0;
-    for (let shift = 0; ; shift += 7) {
-      const c = b[i++]!;
-      v += (c & 127) * 2 ** shift;
-      if (c < 128) return v;
-    }
-  };
-  while (i < b.length) {
-    const start = i;
-    const key = skipVarint();
-    const wire = key & 7;
-    if (wire !== 2) {
-      // varint, 64-bit or 32-bit: copied as it is
-      if (wire === 0) skipVarint();
-      else i += wire === 1 ? 8 : 4;
-      out.push(b.subarray(start, i));
+  for (const [num, wire, start, at, end] of wireFields(b)) {
+    const to = RENAME[kind]![num];
+    if (wire !== 2 || to === undefined) {
+      out.push(b.subarray(start, end)); // copied as it is
       continue;
     }
-    const n = skipVarint();
-    let v: Uint8Array = b.subarray(i, (i += n));
-    const to = RENAME[kind]![key >>> 3];
+    let v: Uint8Array = b.subarray(at, end);
     if (to === 'path') v = Buffer.from(Buffer.from(v).toString().replace('/v1/', '/v1alpha/'));
     else if (to === 'name') v = Buffer.from(Buffer.from(v).toString().replace(/^(\.?grpc\.reflection\.)v1(?=\.|$)/, '$1v1alpha'));
-    else if (to !== undefined) v = toV1alpha(v, to);
-    out.push(varint(key), varint(v.length), v);
+    else v = toV1alpha(v, to);
+    out.push(varintBytes(num * 8 + 2), varintBytes(v.length), v);
   }
   return Buffer.concat(out);
 }

@@ -18,6 +18,7 @@ import { PREFIX_LENGTH } from '../grpc/message-framing.js';
 import { GrpcError, Status } from '../grpc/status.js';
 import { encodeTimeout } from '../grpc/timeout.js';
 import { isReservedHeader } from '../grpc/metadata-headers.js';
+import { wireFields } from '../proto/wire.js';
 import { CallStream, EnvelopeStream, getHeader, statusOf } from './adapter.js';
 
 const END_STREAM = 0x02;
@@ -43,34 +44,10 @@ function errorJson(code: Status, message: string, trailers: HeaderList): Record<
   return e;
 }
 
-/** One varint at `at`: [value, next offset] (up to 2^53, enough for lengths and keys). */
-function varint(b: Buffer, at: number): [number, number] {
-  let v = 0;
-  for (let shift = 1; ; shift *= 128) {
-    if (at >= b.length) throw new RangeError('truncated varint');
-    const x = b[at++]!;
-    v += (x & 0x7f) * shift;
-    if (x < 0x80) return [v, at];
-  }
-}
-
 /** Each length-delimited field of a message: [field number, bytes]; other wire types skipped. */
 function fields(b: Buffer): [number, Buffer][] {
   const out: [number, Buffer][] = [];
-  for (let at = 0; at < b.length; ) {
-    const [key, a] = varint(b, at);
-    at = a;
-    const wire = key % 8;
-    if (wire === 0) at = varint(b, at)[1];
-    else if (wire === 2) {
-      const [len, a2] = varint(b, at);
-      if (a2 + len > b.length) throw new RangeError('truncated field');
-      out.push([Math.floor(key / 8), b.subarray(a2, a2 + len)]);
-      at = a2 + len;
-    } else if (wire === 5) at += 4;
-    else if (wire === 1) at += 8;
-    else throw new RangeError('unsupported wire type');
-  }
+  for (const [num, wire, , at, end] of wireFields(b)) if (wire === 2) out.push([num, b.subarray(at, end)]);
   return out;
 }
 
